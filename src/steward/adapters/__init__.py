@@ -1,0 +1,1 @@
+"""Adapters: the storage (SQL, artifacts) implementations of the stages' ports."""

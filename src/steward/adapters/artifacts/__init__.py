@@ -1,0 +1,7 @@
+"""Artifact storage: content-addressed blobs on a local folder or any fsspec URL."""
+
+from __future__ import annotations
+
+from ._cas import ContentAddressedStore, VerifyingReader
+
+__all__ = ["ContentAddressedStore", "VerifyingReader"]

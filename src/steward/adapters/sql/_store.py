@@ -1,0 +1,548 @@
+"""SQL implementation of the tracking store (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql, sqlite
+
+from steward.core import AuditEntry, Experiment, FilterExpr, Metric, OrderBy, Run, RunInput, RunStatus
+from steward.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    StorageError,
+)
+from steward.tracking._ports import ArtifactInfo, AuditEvent, RunPage
+
+from . import _migrate
+from ._engine import WRITE, create_store_engine
+from ._search import apply_order, to_sql
+from ._tables import (
+    audit_log,
+    experiment_tags,
+    experiments,
+    latest_metrics,
+    metrics,
+    params,
+    run_artifacts,
+    run_inputs,
+    runs,
+    tags,
+)
+
+__all__ = ["SqlStore"]
+
+
+class SqlStore:
+    """Metadata store on SQLAlchemy; migrates the database on first use.
+
+    Args:
+        url: SQLAlchemy URL (``sqlite:///path`` or ``postgresql+psycopg://...``).
+        busy_timeout_ms: SQLite lock wait.
+        migrate: apply pending migrations now (the default).
+    """
+
+    def __init__(self, url: str, *, busy_timeout_ms: int = 30_000, migrate: bool = True) -> None:
+        self.url = url
+        self.engine: Engine = create_store_engine(url, busy_timeout_ms=busy_timeout_ms)
+        if migrate:
+            with self._translate():
+                _migrate.ensure_current(self.engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- transactions ------------------------------------------------------------------
+
+    @contextmanager
+    def _translate(self) -> Iterator[None]:
+        try:
+            yield
+        except sa_exc.OperationalError as exc:
+            raise StorageError("the metadata store is unreachable or locked") from exc
+        except sa_exc.InterfaceError as exc:
+            raise StorageError("the metadata store connection failed") from exc
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction (BEGIN IMMEDIATE on SQLite); commits on success."""
+        with self._translate(), self.engine.connect().execution_options(**WRITE) as conn:
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self._translate(), self.engine.connect() as conn:
+            yield conn
+
+    def _upsert(self, table: Any) -> Any:  # Any: dialect-specific Insert
+        if self.dialect == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+    def _audit(self, conn: Connection, event: AuditEvent) -> None:
+        conn.execute(
+            insert(audit_log).values(
+                timestamp=event.timestamp,
+                actor=event.actor,
+                action=event.action,
+                target=event.target,
+                details=event.details,
+            )
+        )
+
+    # -- experiments -------------------------------------------------------------------
+
+    def create_experiment(self, name: str, tags_: dict[str, str], now: int, audit: AuditEvent) -> Experiment:
+        try:
+            with self.write() as conn:
+                if conn.execute(select(experiments.c.experiment_id).where(experiments.c.name == name)).first():
+                    raise AlreadyExistsError(f"experiment {name!r} already exists", field="name")
+                result = conn.execute(insert(experiments).values(name=name, created_at=now))
+                experiment_id = result.inserted_primary_key[0]  # type: ignore[index]
+                if tags_:
+                    conn.execute(
+                        insert(experiment_tags),
+                        [{"experiment_id": experiment_id, "key": k, "value": v} for k, v in tags_.items()],
+                    )
+                self._audit(conn, AuditEvent(audit.actor, audit.action, f"experiments:/{experiment_id}", audit.timestamp, audit.details))
+        except sa_exc.IntegrityError as exc:
+            # lost a race with another process creating the same name
+            raise AlreadyExistsError(f"experiment {name!r} already exists", field="name") from exc
+        return Experiment(str(experiment_id), name, now, "active", dict(tags_))
+
+    def _experiment_from_row(self, conn: Connection, row: Any) -> Experiment:  # Any: Row
+        tag_rows = conn.execute(
+            select(experiment_tags.c.key, experiment_tags.c.value).where(
+                experiment_tags.c.experiment_id == row.experiment_id
+            )
+        )
+        return Experiment(
+            str(row.experiment_id), row.name, row.created_at, row.lifecycle_stage, {k: v for k, v in tag_rows}
+        )
+
+    @staticmethod
+    def _experiment_key(experiment_id: str) -> int:
+        try:
+            return int(experiment_id)
+        except (TypeError, ValueError):
+            raise NotFoundError(f"experiment {str(experiment_id)[:40]!r} not found", field="experiment_id") from None
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        key = self._experiment_key(experiment_id)
+        with self.read() as conn:
+            row = conn.execute(select(experiments).where(experiments.c.experiment_id == key)).first()
+            if row is None:
+                raise NotFoundError(f"experiment {experiment_id!r} not found", field="experiment_id")
+            return self._experiment_from_row(conn, row)
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        with self.read() as conn:
+            row = conn.execute(select(experiments).where(experiments.c.name == name)).first()
+            return None if row is None else self._experiment_from_row(conn, row)
+
+    def list_experiments(self, *, include_deleted: bool = False) -> list[Experiment]:
+        with self.read() as conn:
+            query = select(experiments).order_by(experiments.c.experiment_id)
+            if not include_deleted:
+                query = query.where(experiments.c.lifecycle_stage == "active")
+            rows = conn.execute(query).all()
+            all_tags: dict[int, dict[str, str]] = {}
+            for eid, k, v in conn.execute(select(experiment_tags)):
+                all_tags.setdefault(eid, {})[k] = v
+            return [
+                Experiment(str(r.experiment_id), r.name, r.created_at, r.lifecycle_stage, all_tags.get(r.experiment_id, {}))
+                for r in rows
+            ]
+
+    def set_experiment_lifecycle(self, experiment_id: str, stage: str, audit: AuditEvent) -> Experiment:
+        key = self._experiment_key(experiment_id)
+        with self.write() as conn:
+            result = conn.execute(
+                update(experiments).where(experiments.c.experiment_id == key).values(lifecycle_stage=stage)
+            )
+            if result.rowcount == 0:
+                raise NotFoundError(f"experiment {experiment_id!r} not found", field="experiment_id")
+            conn.execute(update(runs).where(runs.c.experiment_id == key).values(lifecycle_stage=stage))
+            self._audit(conn, audit)
+        return self.get_experiment(experiment_id)
+
+    def rename_experiment(self, experiment_id: str, name: str, audit: AuditEvent) -> Experiment:
+        key = self._experiment_key(experiment_id)
+        try:
+            with self.write() as conn:
+                result = conn.execute(update(experiments).where(experiments.c.experiment_id == key).values(name=name))
+                if result.rowcount == 0:
+                    raise NotFoundError(f"experiment {experiment_id!r} not found", field="experiment_id")
+                self._audit(conn, audit)
+        except sa_exc.IntegrityError as exc:
+            raise AlreadyExistsError(f"experiment {name!r} already exists", field="name") from exc
+        return self.get_experiment(experiment_id)
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str, audit: AuditEvent) -> None:
+        eid = self._experiment_key(experiment_id)
+        with self.write() as conn:
+            if conn.execute(select(experiments.c.experiment_id).where(experiments.c.experiment_id == eid)).first() is None:
+                raise NotFoundError(f"experiment {experiment_id!r} not found", field="experiment_id")
+            stmt = self._upsert(experiment_tags).values(experiment_id=eid, key=key, value=value)
+            conn.execute(stmt.on_conflict_do_update(index_elements=["experiment_id", "key"], set_={"value": value}))
+            self._audit(conn, audit)
+
+    # -- runs --------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        run_id: str,
+        experiment_id: str,
+        name: str,
+        user: str,
+        start_time: int,
+        params_: dict[str, str],
+        tags_: dict[str, str],
+        audit: AuditEvent,
+    ) -> Run:
+        eid = self._experiment_key(experiment_id)
+        with self.write() as conn:
+            row = conn.execute(
+                select(experiments.c.lifecycle_stage).where(experiments.c.experiment_id == eid)
+            ).first()
+            if row is None:
+                raise NotFoundError(f"experiment {experiment_id!r} not found", field="experiment_id")
+            if row.lifecycle_stage != "active":
+                raise ConflictError(f"experiment {experiment_id!r} is deleted", field="experiment_id")
+            conn.execute(
+                insert(runs).values(
+                    run_id=run_id,
+                    experiment_id=eid,
+                    name=name,
+                    status=RunStatus.RUNNING.value,
+                    start_time=start_time,
+                    user=user,
+                )
+            )
+            if params_:
+                conn.execute(insert(params), [{"run_id": run_id, "key": k, "value": v} for k, v in params_.items()])
+            if tags_:
+                conn.execute(insert(tags), [{"run_id": run_id, "key": k, "value": v} for k, v in tags_.items()])
+            self._audit(conn, audit)
+        return Run(run_id, str(eid), name, RunStatus.RUNNING, start_time, None, user, "", "active", dict(params_), {}, dict(tags_))
+
+    def _runs_by_ids(self, conn: Connection, rows: Sequence[Any]) -> list[Run]:  # Any: Row
+        ids = [r.run_id for r in rows]
+        if not ids:
+            return []
+        p: dict[str, dict[str, str]] = {i: {} for i in ids}
+        t: dict[str, dict[str, str]] = {i: {} for i in ids}
+        m: dict[str, dict[str, Metric]] = {i: {} for i in ids}
+        inp: dict[str, list[RunInput]] = {i: [] for i in ids}
+        for chunk in _chunks(ids, 500):
+            for rid, k, v in conn.execute(select(params.c.run_id, params.c.key, params.c.value).where(params.c.run_id.in_(chunk))):
+                p[rid][k] = v
+            for rid, k, v in conn.execute(select(tags.c.run_id, tags.c.key, tags.c.value).where(tags.c.run_id.in_(chunk))):
+                t[rid][k] = v
+            for r in conn.execute(select(latest_metrics).where(latest_metrics.c.run_id.in_(chunk))):
+                m[r.run_id][r.key] = Metric(r.key, _value_out(r.value, r.is_nan), r.step, r.timestamp)
+            for rid, ds, role in conn.execute(select(run_inputs).where(run_inputs.c.run_id.in_(chunk))):
+                inp[rid].append(RunInput(ds, role))
+        return [
+            Run(
+                r.run_id,
+                str(r.experiment_id),
+                r.name,
+                RunStatus(r.status),
+                r.start_time,
+                r.end_time,
+                r.user,
+                r.note,
+                r.lifecycle_stage,
+                p[r.run_id],
+                m[r.run_id],
+                t[r.run_id],
+                tuple(inp[r.run_id]),
+            )
+            for r in rows
+        ]
+
+    def get_run(self, run_id: str) -> Run:
+        with self.read() as conn:
+            row = conn.execute(select(runs).where(runs.c.run_id == run_id)).first()
+            if row is None:
+                raise NotFoundError(f"run {str(run_id)[:40]!r} not found", field="run_id")
+            return self._runs_by_ids(conn, [row])[0]
+
+    def get_run_failure(self, run_id: str) -> str | None:
+        with self.read() as conn:
+            row = conn.execute(select(runs.c.failure).where(runs.c.run_id == run_id)).first()
+            if row is None:
+                raise NotFoundError(f"run {str(run_id)[:40]!r} not found", field="run_id")
+            return row.failure  # type: ignore[no-any-return]
+
+    def _require_running(self, conn: Connection, run_id: str) -> None:
+        row = conn.execute(select(runs.c.status, runs.c.lifecycle_stage).where(runs.c.run_id == run_id)).first()
+        if row is None:
+            raise NotFoundError(f"run {str(run_id)[:40]!r} not found", field="run_id")
+        if row.status != RunStatus.RUNNING.value:
+            raise ConflictError(f"run {run_id} is {row.status}; only running runs accept data", field="run_id")
+        if row.lifecycle_stage != "active":
+            raise ConflictError(f"run {run_id} is deleted", field="run_id")
+
+    def update_run(
+        self,
+        run_id: str,
+        audit: AuditEvent,
+        *,
+        status: RunStatus | None = None,
+        end_time: int | None = None,
+        name: str | None = None,
+        note: str | None = None,
+        failure: str | None = None,
+    ) -> Run:
+        values: dict[str, Any] = {}
+        if status is not None:
+            values["status"] = status.value
+            if status.is_terminal:
+                values["end_time"] = end_time if end_time is not None else audit.timestamp
+        if name is not None:
+            values["name"] = name
+        if note is not None:
+            values["note"] = note
+        if failure is not None:
+            values["failure"] = failure
+        with self.write() as conn:
+            row = conn.execute(select(runs.c.status).where(runs.c.run_id == run_id)).first()
+            if row is None:
+                raise NotFoundError(f"run {str(run_id)[:40]!r} not found", field="run_id")
+            if status is not None and RunStatus(row.status).is_terminal and status != RunStatus(row.status):
+                raise ConflictError(f"run {run_id} is already {row.status}", field="status")
+            if values:
+                conn.execute(update(runs).where(runs.c.run_id == run_id).values(**values))
+            self._audit(conn, audit)
+        return self.get_run(run_id)
+
+    def set_run_lifecycle(self, run_id: str, stage: str, audit: AuditEvent) -> Run:
+        with self.write() as conn:
+            result = conn.execute(update(runs).where(runs.c.run_id == run_id).values(lifecycle_stage=stage))
+            if result.rowcount == 0:
+                raise NotFoundError(f"run {str(run_id)[:40]!r} not found", field="run_id")
+            self._audit(conn, audit)
+        return self.get_run(run_id)
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics_: Sequence[Metric],
+        params_: dict[str, str],
+        tags_: dict[str, str],
+        audit: AuditEvent,
+    ) -> None:
+        with self.write() as conn:
+            self._require_running(conn, run_id)
+            if params_:
+                existing = dict(
+                    conn.execute(
+                        select(params.c.key, params.c.value).where(
+                            params.c.run_id == run_id, params.c.key.in_(list(params_))
+                        )
+                    ).all()
+                )
+                for key, value in params_.items():
+                    if key in existing and existing[key] != value:
+                        raise ConflictError(
+                            f"param {key!r} is already logged with a different value; params are immutable",
+                            field=f"params.{key}",
+                        )
+                new = [{"run_id": run_id, "key": k, "value": v} for k, v in params_.items() if k not in existing]
+                if new:
+                    conn.execute(insert(params), new)
+            if tags_:
+                stmt = self._upsert(tags)
+                stmt = stmt.on_conflict_do_update(index_elements=["run_id", "key"], set_={"value": stmt.excluded.value})
+                conn.execute(stmt, [{"run_id": run_id, "key": k, "value": v} for k, v in tags_.items()])
+            if metrics_:
+                self._insert_metrics(conn, run_id, metrics_)
+            self._audit(conn, audit)
+
+    def _insert_metrics(self, conn: Connection, run_id: str, points: Sequence[Metric]) -> None:
+        rows = []
+        latest: dict[str, Metric] = {}
+        for p in points:
+            nan = math.isnan(p.value)
+            rows.append((run_id, p.key, None if nan else p.value, nan, p.step, p.timestamp))
+            cur = latest.get(p.key)
+            if cur is None or (p.step, p.timestamp) >= (cur.step, cur.timestamp):
+                latest[p.key] = p
+        # Bypass per-row compilation: one parameterised statement, driver executemany.
+        placeholders = "?, ?, ?, ?, ?, ?" if self.dialect == "sqlite" else "%s, %s, %s, %s, %s, %s"
+        conn.exec_driver_sql(
+            f"INSERT INTO metrics (run_id, key, value, is_nan, step, timestamp) VALUES ({placeholders})",  # noqa: S608 - constant text
+            rows,
+        )
+        stmt = self._upsert(latest_metrics)
+        newer = (stmt.excluded.step > latest_metrics.c.step) | (
+            (stmt.excluded.step == latest_metrics.c.step) & (stmt.excluded.timestamp >= latest_metrics.c.timestamp)
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["run_id", "key"],
+            set_={c: stmt.excluded[c] for c in ("value", "is_nan", "step", "timestamp")},
+            where=newer,
+        )
+        conn.execute(
+            stmt,
+            [
+                {
+                    "run_id": run_id,
+                    "key": m.key,
+                    "value": None if math.isnan(m.value) else m.value,
+                    "is_nan": math.isnan(m.value),
+                    "step": m.step,
+                    "timestamp": m.timestamp,
+                }
+                for m in latest.values()
+            ],
+        )
+
+    def delete_tag(self, run_id: str, key: str, audit: AuditEvent) -> None:
+        with self.write() as conn:
+            self._require_running_or_any(conn, run_id)
+            result = conn.execute(delete(tags).where(tags.c.run_id == run_id, tags.c.key == key))
+            if result.rowcount == 0:
+                raise NotFoundError(f"tag {key!r} not found on run {run_id}", field="key")
+            self._audit(conn, audit)
+
+    def _require_running_or_any(self, conn: Connection, run_id: str) -> None:
+        if conn.execute(select(runs.c.run_id).where(runs.c.run_id == run_id)).first() is None:
+            raise NotFoundError(f"run {str(run_id)[:40]!r} not found", field="run_id")
+
+    def log_inputs(self, run_id: str, inputs: Sequence[RunInput], audit: AuditEvent) -> None:
+        with self.write() as conn:
+            self._require_running(conn, run_id)
+            stmt = self._upsert(run_inputs).on_conflict_do_nothing()
+            conn.execute(stmt, [{"run_id": run_id, "dataset": i.dataset, "role": i.role} for i in inputs])
+            self._audit(conn, audit)
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        with self.read() as conn:
+            self._require_running_or_any(conn, run_id)
+            rows = conn.execute(
+                select(metrics.c.key, metrics.c.value, metrics.c.is_nan, metrics.c.step, metrics.c.timestamp)
+                .where(metrics.c.run_id == run_id, metrics.c.key == key)
+                .order_by(metrics.c.step, metrics.c.timestamp, metrics.c.id)
+            )
+            return [Metric(k, _value_out(v, nan), s, ts) for k, v, nan, s, ts in rows]
+
+    def count_metrics(self, run_id: str | None = None) -> int:
+        """Number of stored metric points (all runs, or one run)."""
+        with self.read() as conn:
+            query = select(func.count()).select_from(metrics)
+            if run_id is not None:
+                query = query.where(metrics.c.run_id == run_id)
+            return int(conn.execute(query).scalar_one())
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_expr: FilterExpr | None,
+        order_by: Sequence[OrderBy],
+        max_results: int,
+        page_token: str | None,
+        *,
+        include_deleted: bool = False,
+    ) -> RunPage:
+        offset = _decode_token(page_token)
+        eids = [self._experiment_key(e) for e in experiment_ids]
+        query = select(runs).where(to_sql(filter_expr))
+        if eids:
+            query = query.where(runs.c.experiment_id.in_(eids))
+        if not include_deleted:
+            query = query.where(runs.c.lifecycle_stage == "active")
+        query = apply_order(query, order_by).limit(max_results + 1).offset(offset)
+        with self.read() as conn:
+            rows = conn.execute(query).all()
+            more = len(rows) > max_results
+            found = self._runs_by_ids(conn, rows[:max_results])
+        return RunPage(found, _encode_token(offset + max_results) if more else None)
+
+    # -- artifacts ---------------------------------------------------------------------
+
+    def record_artifact(self, run_id: str, info: ArtifactInfo, audit: AuditEvent) -> None:
+        with self.write() as conn:
+            self._require_running_or_any(conn, run_id)
+            stmt = self._upsert(run_artifacts).values(
+                run_id=run_id, path=info.path, digest=info.digest, size=info.size, created_at=info.created_at
+            )
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["run_id", "path"],
+                    set_={"digest": info.digest, "size": info.size, "created_at": info.created_at},
+                )
+            )
+            self._audit(conn, audit)
+
+    def list_artifacts(self, run_id: str, prefix: str = "") -> list[ArtifactInfo]:
+        with self.read() as conn:
+            self._require_running_or_any(conn, run_id)
+            query = select(run_artifacts).where(run_artifacts.c.run_id == run_id)
+            if prefix:
+                query = query.where(run_artifacts.c.path.startswith(prefix.rstrip("/") + "/", autoescape=True))
+            rows = conn.execute(query.order_by(run_artifacts.c.path))
+            return [ArtifactInfo(r.path, r.digest, r.size, r.created_at) for r in rows]
+
+    def get_artifact(self, run_id: str, path: str) -> ArtifactInfo:
+        with self.read() as conn:
+            row = conn.execute(
+                select(run_artifacts).where(run_artifacts.c.run_id == run_id, run_artifacts.c.path == path)
+            ).first()
+            if row is None:
+                self._require_running_or_any(conn, run_id)
+                raise NotFoundError(f"artifact {path[:200]!r} not found in run {run_id}", field="path")
+            return ArtifactInfo(row.path, row.digest, row.size, row.created_at)
+
+    # -- audit -------------------------------------------------------------------------
+
+    def list_audit(self, *, target: str | None = None, since: int | None = None, limit: int = 1000) -> list[AuditEntry]:
+        query = select(audit_log).order_by(audit_log.c.entry_id)
+        if target is not None:
+            query = query.where(audit_log.c.target.startswith(target, autoescape=True))
+        if since is not None:
+            query = query.where(audit_log.c.timestamp >= since)
+        with self.read() as conn:
+            rows = conn.execute(query.limit(limit))
+            return [AuditEntry(r.entry_id, r.timestamp, r.actor, r.action, r.target, dict(r.details)) for r in rows]
+
+
+def _value_out(value: float | None, is_nan: bool) -> float:
+    return math.nan if is_nan or value is None else float(value)
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _encode_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def _decode_token(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidInputError("page_token is not one this server issued", field="page_token") from exc
+    if not isinstance(offset, int) or offset < 0:
+        raise InvalidInputError("page_token is not one this server issued", field="page_token")
+    return offset

@@ -1,0 +1,81 @@
+"""Validation rules for names, params, tags and metrics (shared by SDK, server and store)."""
+
+from __future__ import annotations
+
+import re
+
+from steward.errors import InvalidInputError
+
+MAX_KEY_LENGTH = 250
+MAX_PARAM_VALUE_LENGTH = 6000
+MAX_TAG_VALUE_LENGTH = 8000
+_KEY_RE = re.compile(r"^[A-Za-z0-9_\-. /:]+$")
+
+
+def validate_name(kind: str, value: str, *, field: str = "name") -> str:
+    """Check an experiment or run name: non-empty, at most 250 characters."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError(f"{kind} name must be a non-empty string", field=field)
+    if len(value) > MAX_KEY_LENGTH:
+        raise InvalidInputError(
+            f"{kind} name is {len(value)} characters; the maximum is {MAX_KEY_LENGTH}", field=field
+        )
+    return value
+
+
+def validate_key(kind: str, key: str, *, field: str) -> str:
+    if not isinstance(key, str) or not key:
+        raise InvalidInputError(f"{kind} key must be a non-empty string", field=field)
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidInputError(
+            f"{kind} key is {len(key)} characters; the maximum is {MAX_KEY_LENGTH}", field=field
+        )
+    if not _KEY_RE.match(key) or ".." in key.split("/") or key.startswith("/"):
+        raise InvalidInputError(
+            f"{kind} key {key[:60]!r} may only hold letters, digits, '_', '-', '.', ' ', ':' and '/'",
+            field=field,
+        )
+    return key
+
+
+def validate_param(key: str, value: object, *, field: str = "params") -> str:
+    """Check a param and return its value as a string."""
+    validate_key("param", key, field=f"{field}.{key[:60]}" if isinstance(key, str) else field)
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > MAX_PARAM_VALUE_LENGTH:
+        raise InvalidInputError(
+            f"param {key!r} value is {len(text)} characters; the maximum is {MAX_PARAM_VALUE_LENGTH}",
+            field=f"{field}.{key}",
+        )
+    return text
+
+
+def validate_tag(key: str, value: object, *, field: str = "tags") -> str:
+    """Check a tag and return its value as a string."""
+    validate_key("tag", key, field=field)
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > MAX_TAG_VALUE_LENGTH:
+        raise InvalidInputError(
+            f"tag {key!r} value is {len(text)} characters; the maximum is {MAX_TAG_VALUE_LENGTH}",
+            field=f"{field}.{key}",
+        )
+    return text
+
+
+def validate_metric(key: str, value: object, step: object, *, field: str = "metrics") -> float:
+    """Check a metric point and return the value as float; NaN and ±inf are allowed."""
+    validate_key("metric", key, field=field)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        # numpy scalars expose __float__; strings do not count as numbers
+        if isinstance(value, str) or not hasattr(value, "__float__"):
+            raise InvalidInputError(
+                f"metric {key!r} value must be a number, got {type(value).__name__}",
+                field=f"{field}.{key}.value",
+            )
+    if isinstance(step, bool) or not isinstance(step, int):
+        if not (hasattr(step, "__index__")):
+            raise InvalidInputError(
+                f"metric {key!r} step must be an integer", field=f"{field}.{key}.step"
+            )
+    fvalue = float(value)  # type: ignore[arg-type]
+    return fvalue

@@ -1,0 +1,153 @@
+"""The SDK entry point: one client whether the store is embedded or behind a server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from steward.core import Experiment, Metric, Run, RunStatus
+from steward.settings import Settings
+from steward.tracking import ArtifactInfo, RunPage, capture_environment, capture_git, seed_everything
+
+from ._backend import TrackingBackend
+from ._http import HttpBackend
+from ._run import ActiveRun
+
+
+class Client:
+    """Tracking client.
+
+    With ``STEWARD_TRACKING_URI`` (or ``settings.tracking_uri``) set to ``http(s)://...``
+    it talks to a Steward server; otherwise it opens the embedded store under
+    ``STEWARD_HOME`` in-process. Both behave the same.
+
+    Args:
+        settings: configuration; default ``Settings()`` from the environment.
+        backend: an explicit backend (tests pass one).
+
+    Example:
+        >>> client = Client(Settings(home=tmp_path))  # doctest: +SKIP
+        >>> with client.start_run(experiment="churn", params={"C": 1.0}) as run:  # doctest: +SKIP
+        ...     run.log_metric("auc", 0.91)
+    """
+
+    def __init__(self, settings: Settings | None = None, *, backend: TrackingBackend | None = None) -> None:
+        self.settings = settings or Settings()
+        self._services: Any = None  # Any: steward.wiring.Services, kept to close it
+        if backend is not None:
+            self.backend = backend
+        elif self.settings.is_remote():
+            token = self.settings.token.get_secret_value() if self.settings.token else None
+            self.backend = HttpBackend(str(self.settings.tracking_uri), token=token)
+        else:
+            from steward.wiring import build_services  # wiring imports adapters; sdk stays light
+
+            self._services = build_services(self.settings)
+            self.backend = self._services.tracking()
+
+    def close(self) -> None:
+        if self._services is not None:
+            self._services.close()
+        if isinstance(self.backend, HttpBackend):
+            self.backend.close()
+
+    # -- runs ---------------------------------------------------------------------------
+
+    def start_run(
+        self,
+        experiment: str = "default",
+        *,
+        name: str | None = None,
+        params: Mapping[str, object] | None = None,
+        tags: Mapping[str, object] | None = None,
+        seed: int | None = None,
+        capture: bool = True,
+    ) -> ActiveRun:
+        """Create a run in ``experiment`` (created when missing) and return it, running.
+
+        Unless ``capture=False``, the run records the git commit, dirty flag and diff
+        (artifact ``steward/git.diff``), Python version, installed packages (artifact
+        ``steward/requirements.txt`` and their hash), host and command line as
+        ``steward.*`` tags. ``seed`` calls :func:`seed_everything` and records it.
+        """
+        exp = self.backend.get_or_create_experiment(experiment)
+        all_tags: dict[str, object] = {}
+        git = None
+        env = None
+        if capture:
+            if self.settings.capture_git:
+                git = capture_git()
+                if git is not None:
+                    all_tags.update(
+                        {
+                            "steward.git.commit": git.commit,
+                            "steward.git.branch": git.branch,
+                            "steward.git.dirty": str(git.dirty).lower(),
+                        }
+                    )
+            env = capture_environment()
+            all_tags.update(
+                {
+                    "steward.python": f"{env.implementation} {env.python}",
+                    "steward.platform": env.platform,
+                    "steward.host": env.host,
+                    "steward.command": env.command[:8000],
+                }
+            )
+            if self.settings.capture_packages:
+                all_tags["steward.packages.sha256"] = env.packages_sha256
+        if seed is not None:
+            seed_everything(seed)
+            all_tags["steward.seed"] = seed
+        all_tags.update(tags or {})
+        run = self.backend.create_run(exp.experiment_id, name=name, params=params, tags=all_tags)
+        if env is not None and self.settings.capture_packages:
+            self.backend.log_artifact_bytes(run.run_id, env.packages.encode(), "steward/requirements.txt")
+        if git is not None and git.dirty and git.diff:
+            self.backend.log_artifact_bytes(run.run_id, git.diff.encode(), "steward/git.diff")
+        return ActiveRun(
+            self.backend, run, flush_interval=self.settings.flush_interval, flush_max_points=self.settings.flush_max_points
+        )
+
+    def get_run(self, run_id: str) -> Run:
+        return self.backend.get_run(run_id)
+
+    def search_runs(
+        self,
+        experiments: Sequence[str] | str | None = None,
+        filter: str | None = None,  # noqa: A002 - MLflow's name
+        order_by: Sequence[str] | None = None,
+        max_results: int = 100,
+        page_token: str | None = None,
+    ) -> RunPage:
+        """Search runs with the filter language, e.g. ``"metrics.auc > 0.9 and params.model = 'gbm'"``."""
+        return self.backend.search_runs(experiments, filter=filter, order_by=order_by, max_results=max_results, page_token=page_token)
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        return self.backend.get_metric_history(run_id, key)
+
+    def end_run(self, run_id: str, status: RunStatus = RunStatus.FINISHED) -> Run:
+        return self.backend.end_run(run_id, status)
+
+    # -- experiments and artifacts --------------------------------------------------------
+
+    def list_experiments(self) -> list[Experiment]:
+        return self.backend.list_experiments()
+
+    def create_experiment(self, name: str, tags: Mapping[str, object] | None = None) -> Experiment:
+        return self.backend.create_experiment(name, tags)
+
+    def list_artifacts(self, run_id: str, prefix: str = "") -> list[ArtifactInfo]:
+        return self.backend.list_artifacts(run_id, prefix)
+
+    def read_artifact(self, run_id: str, path: str) -> bytes:
+        return self.backend.read_artifact(run_id, path)
+
+    def download_artifact(self, run_id: str, path: str, dest: str | os.PathLike[str]) -> str:
+        """Write one artifact to ``dest`` (a folder) and return the local path."""
+        data = self.backend.read_artifact(run_id, path)
+        target = os.path.join(os.fspath(dest), os.path.basename(path))
+        with open(target, "wb") as f:
+            f.write(data)
+        return target

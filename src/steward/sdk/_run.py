@@ -1,0 +1,200 @@
+"""An active run: buffers metrics in memory and flushes them from a background thread."""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import threading
+import time
+import traceback
+import weakref
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+from steward.core import Metric, Run, RunInput, RunStatus, validate_metric
+from steward.errors import StewardError
+
+from ._backend import TrackingBackend
+
+# Runs still open at interpreter exit are flushed and ended by one atexit hook; a
+# WeakSet so that a forgotten run object does not stay alive because of it.
+_OPEN_RUNS: weakref.WeakSet[ActiveRun] = weakref.WeakSet()
+
+
+def _close_open_runs() -> None:
+    for run in list(_OPEN_RUNS):
+        try:
+            run.end()
+        except StewardError:
+            pass
+
+
+atexit.register(_close_open_runs)
+
+
+class ActiveRun:
+    """A running run. Use as a context manager (``with steward.start_run(...) as run:``).
+
+    Metric calls only append to an in-memory buffer; a background thread writes the buffer
+    to the store every ``flush_interval`` seconds (at most 1 s) and when it holds
+    ``flush_max_points``. The buffer is flushed when the run ends, when the ``with`` block
+    raises (the run is then marked failed and the traceback kept) and at interpreter exit.
+    """
+
+    def __init__(self, backend: TrackingBackend, run: Run, *, flush_interval: float = 0.5, flush_max_points: int = 50_000) -> None:
+        self._backend = backend
+        self.info = run
+        self.run_id = run.run_id
+        self._buffer: list[Metric] = []
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._max_points = flush_max_points
+        self._interval = flush_interval
+        self._known_keys: set[str] = set()
+        self._next_step: dict[str, int] = {}
+        self._flush_error: BaseException | None = None
+        self._ended = False
+        self._pid = os.getpid()
+        self._thread = threading.Thread(target=self._flush_loop, name=f"steward-flush-{run.run_id[:8]}", daemon=True)
+        self._thread.start()
+        _OPEN_RUNS.add(self)
+
+    # -- metrics ------------------------------------------------------------------------
+
+    def log_metric(self, key: str, value: float, step: int | None = None, timestamp: int | None = None) -> None:
+        """Buffer one metric point; never waits for the store.
+
+        ``step`` defaults to one past this key's previous step (0 for the first point).
+
+        Raises:
+            InvalidInputError: a non-numeric value, a bad key or a non-integer step.
+        """
+        if key not in self._known_keys or type(value) not in (float, int) or (step is not None and type(step) is not int):
+            validate_metric(key, value, 0 if step is None else step)
+            self._known_keys.add(key)
+        if step is None:
+            step = self._next_step.get(key, 0)
+        self._next_step[key] = step + 1
+        point = Metric(key, float(value), int(step), timestamp if timestamp is not None else int(time.time() * 1000))
+        with self._lock:
+            self._buffer.append(point)
+            full = len(self._buffer) >= self._max_points
+        if full:
+            self._wake.set()
+
+    def log_metrics(self, values: Mapping[str, float], step: int | None = None, timestamp: int | None = None) -> None:
+        """Buffer several metrics at one step."""
+        ts = timestamp if timestamp is not None else int(time.time() * 1000)
+        for key, value in values.items():
+            self.log_metric(key, value, step, ts)
+
+    def flush(self) -> None:
+        """Write buffered metrics now; raises the error of a failed background flush."""
+        with self._flush_lock:
+            with self._lock:
+                batch, self._buffer = self._buffer, []
+            if batch:
+                try:
+                    self._backend.log_batch(self.run_id, metrics=batch, validated=True)
+                except BaseException:
+                    with self._lock:
+                        self._buffer[:0] = batch
+                    raise
+
+    def _flush_loop(self) -> None:
+        while not self._stopped.is_set():
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            try:
+                self.flush()
+                self._flush_error = None
+            except StewardError as exc:
+                # kept and retried next round; end() raises it if it persists
+                self._flush_error = exc
+
+    # -- params, tags, notes, inputs ----------------------------------------------------
+
+    def log_param(self, key: str, value: object) -> None:
+        self._backend.log_batch(self.run_id, params={key: value})
+
+    def log_params(self, values: Mapping[str, object]) -> None:
+        """Log params now (params are immutable: a different value for a key is a conflict)."""
+        self._backend.log_batch(self.run_id, params=values)
+
+    def set_tag(self, key: str, value: object) -> None:
+        self._backend.log_batch(self.run_id, tags={key: value})
+
+    def set_tags(self, values: Mapping[str, object]) -> None:
+        self._backend.log_batch(self.run_id, tags=values)
+
+    def set_note(self, text: str) -> None:
+        """Set the run's free-text note (Markdown)."""
+        self._backend.update_run(self.run_id, note=text)
+
+    def log_input(self, dataset: str, role: str = "train") -> None:
+        """Record a dataset version the run used (``datasets:/name/version``)."""
+        self._backend.log_inputs(self.run_id, [RunInput(dataset, role)])
+
+    # -- artifacts ----------------------------------------------------------------------
+
+    def log_artifact(self, local_path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
+        """Store a file, or every file under a folder, as artifacts of this run.
+
+        The file lands at ``artifact_path/<file name>`` (or the file name at the top).
+        """
+        path = os.fspath(local_path)
+        prefix = artifact_path.strip("/") + "/" if artifact_path else ""
+        if os.path.isdir(path):
+            base = os.path.basename(os.path.normpath(path))
+            for folder, _dirs, files in os.walk(path):
+                for name in sorted(files):
+                    full = os.path.join(folder, name)
+                    rel = os.path.relpath(full, path).replace(os.sep, "/")
+                    self._backend.log_artifact_file(self.run_id, full, f"{prefix}{base}/{rel}")
+        else:
+            self._backend.log_artifact_file(self.run_id, path, prefix + os.path.basename(path))
+
+    def log_text(self, text: str, artifact_file: str) -> None:
+        self._backend.log_artifact_bytes(self.run_id, text.encode(), artifact_file)
+
+    def log_dict(self, data: Mapping[str, Any], artifact_file: str) -> None:  # Any: JSON values
+        self._backend.log_artifact_bytes(self.run_id, json.dumps(data, indent=2, sort_keys=True).encode(), artifact_file)
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def end(self, status: RunStatus = RunStatus.FINISHED, failure: str | None = None) -> Run:
+        """Flush, stop the background thread and mark the run ended."""
+        if self._ended:
+            return self.info
+        self._ended = True
+        _OPEN_RUNS.discard(self)
+        self._stopped.set()
+        self._wake.set()
+        if self._pid == os.getpid() and self._thread.is_alive():
+            self._thread.join(timeout=30)
+        flush_error: BaseException | None = None
+        try:
+            self.flush()
+        except StewardError as exc:
+            flush_error = exc
+            status = RunStatus.FAILED
+            failure = (failure or "") + f"\nmetrics could not be flushed: {exc}"
+        self.info = self._backend.end_run(self.run_id, status, failure=failure)
+        if flush_error is not None:
+            raise flush_error
+        return self.info
+
+    def __enter__(self) -> ActiveRun:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if exc_type is None:
+            self.end(RunStatus.FINISHED)
+        elif issubclass(exc_type, KeyboardInterrupt):
+            self.end(RunStatus.KILLED, failure="".join(traceback.format_exception(exc_type, exc, tb)))
+        else:
+            self.end(RunStatus.FAILED, failure="".join(traceback.format_exception(exc_type, exc, tb)))

@@ -1,0 +1,99 @@
+"""The one settings object.
+
+Built once at start-up (``Settings()`` reads ``STEWARD_*`` environment variables) and
+passed down; nothing else in Steward reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Effective configuration of a Steward process.
+
+    Every field maps to the environment variable ``STEWARD_<FIELD>``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="STEWARD_", extra="ignore")
+
+    home: Path = Field(
+        default=Path(".steward"),
+        description="Folder of the embedded store: SQLite file and local artifacts.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the metadata store; default sqlite under `home`. "
+        "PostgreSQL: postgresql+psycopg://user@host/db.",
+    )
+    artifact_root: str | None = Field(
+        default=None,
+        description="Folder or fsspec URL (s3://bucket/prefix) of the artifact store; "
+        "default `home`/artifacts.",
+    )
+    tracking_uri: str | None = Field(
+        default=None,
+        description="Where the SDK and CLI send work: an http(s):// server URL, or a local "
+        "folder used as `home`. Unset: the embedded store under `home`.",
+    )
+    user: str | None = Field(
+        default=None,
+        description="Actor recorded in the audit trail for embedded use; default the OS user.",
+    )
+    token: SecretStr | None = Field(
+        default=None, description="API token sent to a Steward server."
+    )
+    flush_interval: float = Field(
+        default=0.5,
+        gt=0,
+        le=1.0,
+        description="Seconds between background flushes of buffered metrics (at most 1 s).",
+    )
+    flush_max_points: int = Field(
+        default=50_000,
+        gt=0,
+        description="Buffered metric points that trigger an immediate flush.",
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        default=30_000, ge=0, description="How long SQLite waits for a lock before failing."
+    )
+    capture_packages: bool = Field(
+        default=True, description="Record the installed packages with every run."
+    )
+    capture_git: bool = Field(
+        default=True, description="Record git commit, dirty flag and diff with every run."
+    )
+    max_request_bytes: int = Field(
+        default=64 * 1024 * 1024, gt=0, description="Largest request body the server accepts."
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="Endpoint of an S3-compatible store (MinIO, SeaweedFS)."
+    )
+
+    def resolved_home(self) -> Path:
+        """The store folder: `tracking_uri` when it is a local path, else `home`."""
+        uri = self.tracking_uri
+        if uri and not uri.startswith(("http://", "https://")):
+            return Path(uri.removeprefix("file://"))
+        return self.home
+
+    def resolved_database_url(self) -> str:
+        """The metadata store URL, defaulting to ``sqlite:///<home>/steward.db``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.resolved_home() / 'steward.db').resolve()}"
+
+    def resolved_artifact_root(self) -> str:
+        """The artifact store root, defaulting to ``<home>/artifacts``."""
+        if self.artifact_root:
+            return self.artifact_root
+        return str((self.resolved_home() / "artifacts").resolve())
+
+    def is_remote(self) -> bool:
+        """True when the SDK must talk to a Steward server over HTTP."""
+        return bool(self.tracking_uri and self.tracking_uri.startswith(("http://", "https://")))

@@ -1,0 +1,25 @@
+"""Tracking stage: experiments, runs, metrics, params, tags, artifacts and run capture."""
+
+from __future__ import annotations
+
+from ._capture import Environment, GitState, capture_environment, capture_git
+from ._ports import ArtifactInfo, AuditEvent, BlobStore, RunPage, TrackingStore
+from ._seed import seed_everything
+from ._service import TrackingService, check_run_id, clean_artifact_path, now_ms
+
+__all__ = [
+    "ArtifactInfo",
+    "AuditEvent",
+    "BlobStore",
+    "Environment",
+    "GitState",
+    "RunPage",
+    "TrackingService",
+    "TrackingStore",
+    "capture_environment",
+    "capture_git",
+    "check_run_id",
+    "clean_artifact_path",
+    "now_ms",
+    "seed_everything",
+]

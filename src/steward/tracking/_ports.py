@@ -1,0 +1,109 @@
+"""What the tracking stage needs from storage, as protocols the adapters implement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import BinaryIO, Protocol
+
+from steward.core import AuditEntry, Experiment, FilterExpr, Metric, OrderBy, Run, RunInput, RunStatus
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """A mutation to record in the audit trail, in the same transaction as the change."""
+
+    actor: str
+    action: str
+    target: str
+    timestamp: int  # ms since epoch, UTC
+    details: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactInfo:
+    path: str
+    digest: str
+    size: int
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class RunPage:
+    runs: list[Run]
+    next_page_token: str | None
+
+
+class TrackingStore(Protocol):
+    """Metadata storage of experiments, runs and the audit trail."""
+
+    def create_experiment(self, name: str, tags: dict[str, str], now: int, audit: AuditEvent) -> Experiment: ...
+    def get_experiment(self, experiment_id: str) -> Experiment: ...
+    def get_experiment_by_name(self, name: str) -> Experiment | None: ...
+    def list_experiments(self, *, include_deleted: bool = False) -> list[Experiment]: ...
+    def set_experiment_lifecycle(self, experiment_id: str, stage: str, audit: AuditEvent) -> Experiment: ...
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str, audit: AuditEvent) -> None: ...
+    def rename_experiment(self, experiment_id: str, name: str, audit: AuditEvent) -> Experiment: ...
+
+    def create_run(
+        self,
+        run_id: str,
+        experiment_id: str,
+        name: str,
+        user: str,
+        start_time: int,
+        params: dict[str, str],
+        tags: dict[str, str],
+        audit: AuditEvent,
+    ) -> Run: ...
+    def get_run(self, run_id: str) -> Run: ...
+    def update_run(
+        self,
+        run_id: str,
+        audit: AuditEvent,
+        *,
+        status: RunStatus | None = None,
+        end_time: int | None = None,
+        name: str | None = None,
+        note: str | None = None,
+        failure: str | None = None,
+    ) -> Run: ...
+    def set_run_lifecycle(self, run_id: str, stage: str, audit: AuditEvent) -> Run: ...
+    def get_run_failure(self, run_id: str) -> str | None: ...
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric],
+        params: dict[str, str],
+        tags: dict[str, str],
+        audit: AuditEvent,
+    ) -> None: ...
+    def delete_tag(self, run_id: str, key: str, audit: AuditEvent) -> None: ...
+    def log_inputs(self, run_id: str, inputs: Sequence[RunInput], audit: AuditEvent) -> None: ...
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]: ...
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_expr: FilterExpr | None,
+        order_by: Sequence[OrderBy],
+        max_results: int,
+        page_token: str | None,
+        *,
+        include_deleted: bool = False,
+    ) -> RunPage: ...
+
+    def record_artifact(self, run_id: str, info: ArtifactInfo, audit: AuditEvent) -> None: ...
+    def list_artifacts(self, run_id: str, prefix: str = "") -> list[ArtifactInfo]: ...
+    def get_artifact(self, run_id: str, path: str) -> ArtifactInfo: ...
+
+    def list_audit(self, *, target: str | None = None, since: int | None = None, limit: int = 1000) -> list[AuditEntry]: ...
+
+
+class BlobStore(Protocol):
+    """Content-addressed bytes: identical content is stored once, reads verify the hash."""
+
+    def put_file(self, local_path: str) -> tuple[str, int]: ...
+    def put_bytes(self, data: bytes) -> tuple[str, int]: ...
+    def open(self, digest: str) -> BinaryIO: ...
+    def read_bytes(self, digest: str) -> bytes: ...
+    def exists(self, digest: str) -> bool: ...

@@ -1,0 +1,298 @@
+"""Tracking use cases: validation, audit events, then one store call each."""
+
+from __future__ import annotations
+
+import posixpath
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import BinaryIO
+
+from steward.core import (
+    Experiment,
+    Metric,
+    Run,
+    RunInput,
+    RunStatus,
+    parse_filter,
+    parse_order_by,
+    validate_metric,
+    validate_name,
+    validate_param,
+    validate_tag,
+)
+from steward.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+
+from ._ports import ArtifactInfo, AuditEvent, BlobStore, RunPage, TrackingStore
+
+MAX_RESULTS_LIMIT = 10_000
+_RUN_ID_CHARS = frozenset("0123456789abcdef")
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def check_run_id(run_id: str) -> str:
+    """Run ids are 32 lowercase hex characters (uuid4 hex)."""
+    if not isinstance(run_id, str) or len(run_id) != 32 or not set(run_id) <= _RUN_ID_CHARS:
+        raise InvalidInputError("run_id must be 32 hexadecimal characters", field="run_id")
+    return run_id
+
+
+def clean_artifact_path(path: str) -> str:
+    """Normalise a logical artifact path; refuse absolute paths and '..' segments."""
+    if not isinstance(path, str) or not path.strip():
+        raise InvalidInputError("artifact path must be a non-empty string", field="path")
+    if "\\" in path or "\x00" in path:
+        raise InvalidInputError("artifact path may not contain backslashes or NUL", field="path")
+    if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
+        raise InvalidInputError("artifact path must be relative", field="path")
+    parts = path.split("/")
+    if any(p == ".." for p in parts):
+        raise InvalidInputError("artifact path may not contain '..'", field="path")
+    norm = posixpath.normpath(path)
+    if norm in (".", "") or len(norm) > 1000:
+        raise InvalidInputError("artifact path is empty or longer than 1000 characters", field="path")
+    return norm
+
+
+class TrackingService:
+    """Experiments, runs, metrics, params, tags and run artifacts.
+
+    Args:
+        store: metadata storage.
+        blobs: content-addressed artifact storage.
+        actor: who is acting (recorded in the audit trail).
+    """
+
+    def __init__(self, store: TrackingStore, blobs: BlobStore, actor: str) -> None:
+        self.store = store
+        self.blobs = blobs
+        self.actor = actor
+
+    def _event(self, action: str, target: str, details: dict[str, object] | None = None) -> AuditEvent:
+        return AuditEvent(self.actor, action, target, now_ms(), details or {})
+
+    # -- experiments --------------------------------------------------------------------
+
+    def create_experiment(self, name: str, tags: Mapping[str, object] | None = None) -> Experiment:
+        validate_name("experiment", name)
+        clean = {k: validate_tag(k, v) for k, v in (tags or {}).items()}
+        return self.store.create_experiment(
+            name, clean, now_ms(), self._event("experiments.create", "experiments:/", {"name": name})
+        )
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        return self.store.get_experiment(experiment_id)
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        return self.store.get_experiment_by_name(name)
+
+    def get_or_create_experiment(self, name: str) -> Experiment:
+        found = self.store.get_experiment_by_name(name)
+        if found is not None:
+            return found
+        try:
+            return self.create_experiment(name)
+        except AlreadyExistsError:
+            # another process created it between our read and our write
+            again = self.store.get_experiment_by_name(name)
+            if again is None:
+                raise NotFoundError(f"experiment {name!r} not found", field="experiment") from None
+            return again
+
+    def list_experiments(self, *, include_deleted: bool = False) -> list[Experiment]:
+        return self.store.list_experiments(include_deleted=include_deleted)
+
+    def delete_experiment(self, experiment_id: str) -> Experiment:
+        return self.store.set_experiment_lifecycle(
+            experiment_id, "deleted", self._event("experiments.delete", f"experiments:/{experiment_id}")
+        )
+
+    def restore_experiment(self, experiment_id: str) -> Experiment:
+        return self.store.set_experiment_lifecycle(
+            experiment_id, "active", self._event("experiments.restore", f"experiments:/{experiment_id}")
+        )
+
+    def rename_experiment(self, experiment_id: str, name: str) -> Experiment:
+        validate_name("experiment", name)
+        return self.store.rename_experiment(
+            experiment_id, name, self._event("experiments.rename", f"experiments:/{experiment_id}", {"name": name})
+        )
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: object) -> None:
+        text = validate_tag(key, value)
+        self.store.set_experiment_tag(
+            experiment_id, key, text, self._event("experiments.set_tag", f"experiments:/{experiment_id}", {"key": key})
+        )
+
+    # -- runs ---------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        name: str | None = None,
+        params: Mapping[str, object] | None = None,
+        tags: Mapping[str, object] | None = None,
+        start_time: int | None = None,
+        user: str | None = None,
+        run_id: str | None = None,
+    ) -> Run:
+        rid = check_run_id(run_id) if run_id else uuid.uuid4().hex
+        run_name = validate_name("run", name, field="name") if name else f"run-{rid[:8]}"
+        clean_params = {k: validate_param(k, v) for k, v in (params or {}).items()}
+        clean_tags = {k: validate_tag(k, v) for k, v in (tags or {}).items()}
+        started = start_time if start_time is not None else now_ms()
+        return self.store.create_run(
+            rid,
+            experiment_id,
+            run_name,
+            user or self.actor,
+            started,
+            clean_params,
+            clean_tags,
+            self._event("runs.create", f"runs:/{rid}", {"experiment_id": experiment_id}),
+        )
+
+    def get_run(self, run_id: str) -> Run:
+        return self.store.get_run(run_id)
+
+    def get_run_failure(self, run_id: str) -> str | None:
+        return self.store.get_run_failure(run_id)
+
+    def end_run(self, run_id: str, status: RunStatus = RunStatus.FINISHED, *, end_time: int | None = None, failure: str | None = None) -> Run:
+        return self.store.update_run(
+            run_id,
+            self._event("runs.end", f"runs:/{run_id}", {"status": status.value}),
+            status=status,
+            end_time=end_time,
+            failure=failure,
+        )
+
+    def update_run(self, run_id: str, *, status: RunStatus | None = None, end_time: int | None = None, name: str | None = None, note: str | None = None) -> Run:
+        if name is not None:
+            validate_name("run", name)
+        changes: dict[str, object] = {}
+        if status is not None:
+            changes["status"] = status.value
+        if name is not None:
+            changes["name"] = name
+        if note is not None:
+            changes["note"] = True
+        return self.store.update_run(
+            run_id, self._event("runs.update", f"runs:/{run_id}", changes), status=status, end_time=end_time, name=name, note=note
+        )
+
+    def delete_run(self, run_id: str) -> Run:
+        return self.store.set_run_lifecycle(run_id, "deleted", self._event("runs.delete", f"runs:/{run_id}"))
+
+    def restore_run(self, run_id: str) -> Run:
+        return self.store.set_run_lifecycle(run_id, "active", self._event("runs.restore", f"runs:/{run_id}"))
+
+    def log_batch(
+        self,
+        run_id: str,
+        *,
+        metrics: Sequence[Metric] = (),
+        params: Mapping[str, object] | None = None,
+        tags: Mapping[str, object] | None = None,
+        validated: bool = False,
+    ) -> None:
+        """Log metrics, params and tags in one transaction: all of it is stored or none.
+
+        ``validated`` skips per-point checks for batches the SDK already checked at log time.
+        """
+        if not validated:
+            for i, m in enumerate(metrics):
+                validate_metric(m.key, m.value, m.step, field=f"metrics[{i}]")
+        clean_params = {k: validate_param(k, v) for k, v in (params or {}).items()}
+        clean_tags = {k: validate_tag(k, v) for k, v in (tags or {}).items()}
+        if not (metrics or clean_params or clean_tags):
+            return
+        details: dict[str, object] = {"metrics": len(metrics)}
+        if clean_params:
+            details["params"] = sorted(clean_params)
+        if clean_tags:
+            details["tags"] = sorted(clean_tags)
+        self.store.log_batch(
+            run_id, metrics, clean_params, clean_tags, self._event("runs.log_batch", f"runs:/{run_id}", details)
+        )
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        self.store.delete_tag(run_id, key, self._event("runs.delete_tag", f"runs:/{run_id}", {"key": key}))
+
+    def log_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None:
+        """Record dataset versions a run used (the data stage supplies the names)."""
+        if inputs:
+            self.store.log_inputs(
+                run_id, inputs, self._event("runs.log_inputs", f"runs:/{run_id}", {"inputs": [i.dataset for i in inputs]})
+            )
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        return self.store.get_metric_history(run_id, key)
+
+    def search_runs(
+        self,
+        experiments: Sequence[str] | str | None = None,
+        *,
+        filter: str | None = None,  # noqa: A002 - the public name users know from MLflow
+        order_by: Sequence[str] | None = None,
+        max_results: int = 100,
+        page_token: str | None = None,
+        include_deleted: bool = False,
+    ) -> RunPage:
+        """Search runs of the named experiments (names or ids) with the filter language."""
+        if isinstance(max_results, bool) or not isinstance(max_results, int) or not 1 <= max_results <= MAX_RESULTS_LIMIT:
+            raise InvalidInputError(f"max_results must be between 1 and {MAX_RESULTS_LIMIT}", field="max_results")
+        expr = parse_filter(filter)
+        order = parse_order_by(list(order_by or ()))
+        ids = self._experiment_ids(experiments)
+        if ids == []:
+            return RunPage([], None)
+        return self.store.search_runs(ids or [], expr, order, max_results, page_token, include_deleted=include_deleted)
+
+    def _experiment_ids(self, experiments: Sequence[str] | str | None) -> list[str] | None:
+        """None: all experiments; [] : named experiments that do not exist."""
+        if experiments is None:
+            return None
+        names = [experiments] if isinstance(experiments, str) else list(experiments)
+        ids: list[str] = []
+        for ref in names:
+            found = self.store.get_experiment_by_name(ref)
+            if found is not None:
+                ids.append(found.experiment_id)
+            elif ref.isdigit():
+                ids.append(self.store.get_experiment(ref).experiment_id)
+        return ids
+
+    # -- artifacts ----------------------------------------------------------------------
+
+    def log_artifact_file(self, run_id: str, local_path: str, path: str) -> ArtifactInfo:
+        logical = clean_artifact_path(path)
+        digest, size = self.blobs.put_file(local_path)
+        return self._record(run_id, logical, digest, size)
+
+    def log_artifact_bytes(self, run_id: str, data: bytes, path: str) -> ArtifactInfo:
+        logical = clean_artifact_path(path)
+        digest, size = self.blobs.put_bytes(data)
+        return self._record(run_id, logical, digest, size)
+
+    def _record(self, run_id: str, logical: str, digest: str, size: int) -> ArtifactInfo:
+        info = ArtifactInfo(logical, digest, size, now_ms())
+        self.store.record_artifact(
+            run_id, info, self._event("runs.log_artifact", f"runs:/{run_id}/{logical}", {"sha256": digest, "size": size})
+        )
+        return info
+
+    def list_artifacts(self, run_id: str, prefix: str = "") -> list[ArtifactInfo]:
+        return self.store.list_artifacts(run_id, clean_artifact_path(prefix) if prefix else "")
+
+    def open_artifact(self, run_id: str, path: str) -> tuple[ArtifactInfo, BinaryIO]:
+        info = self.store.get_artifact(run_id, clean_artifact_path(path))
+        return info, self.blobs.open(info.digest)
+
+    def read_artifact(self, run_id: str, path: str) -> bytes:
+        info = self.store.get_artifact(run_id, clean_artifact_path(path))
+        return self.blobs.read_bytes(info.digest)
