@@ -205,8 +205,11 @@ class TrackingService:
         ``validated`` skips per-point checks for batches the SDK already checked at log time.
         """
         if not validated:
+            seen: set[str] = set()
             for i, m in enumerate(metrics):
-                validate_metric(m.key, m.value, m.step, field=f"metrics[{i}]")
+                if m.key not in seen or type(m.value) is not float or type(m.step) is not int:
+                    validate_metric(m.key, m.value, m.step, field=f"metrics[{i}]")
+                    seen.add(m.key)
         clean_params = {k: validate_param(k, v) for k, v in (params or {}).items()}
         clean_tags = {k: validate_tag(k, v) for k, v in (tags or {}).items()}
         if not (metrics or clean_params or clean_tags):

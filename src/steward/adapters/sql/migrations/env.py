@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from steward.adapters.sql._tables import metadata
+from steward.adapters.sql._all_tables import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(

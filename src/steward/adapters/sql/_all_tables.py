@@ -1,0 +1,11 @@
+"""Import every stage's table module so that ``metadata`` knows all tables.
+
+Alembic's environment and the schema-drift test import this module. A stage that adds
+tables adds one import line here.
+"""
+
+from __future__ import annotations
+
+from ._tables import metadata
+
+__all__ = ["metadata"]

@@ -1,0 +1,23 @@
+"""Root typer app; noun groups register here."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(name="steward", help="Steward: carry a model through its whole life.", no_args_is_help=True)
+
+
+@app.command()
+def server(
+    host: str = typer.Option("127.0.0.1", help="Address to bind."),
+    port: int = typer.Option(5000, help="Port to listen on."),
+    workers: int = typer.Option(1, help="Uvicorn worker processes."),
+) -> None:
+    """Run the Steward server (REST API, MLflow-compatible API)."""
+    from steward.server import serve
+
+    serve(host, port, workers=workers)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,117 @@
+"""The ASGI application: built once from settings; state hangs off ``app.state``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from steward import __version__
+from steward.adapters.sql import current_revision, head_revision
+from steward.settings import Settings
+from steward.wiring import Services, build_services, default_actor
+
+from ._errors import error_response, install_error_handlers
+from ._routes_tracking import router as tracking_router
+
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"content-security-policy", b"default-src 'self'; frame-ancestors 'none'"),
+]
+
+
+class BodyLimitAndHeaders:
+    """Refuse bodies over the limit with 413 (before reading them) and add security headers."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await error_response(413, "PAYLOAD_TOO_LARGE", f"request body over {self.max_bytes} bytes")(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _TooLarge()
+            return message
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + _SECURITY_HEADERS
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_headers)
+        except _TooLarge:
+            await error_response(413, "PAYLOAD_TOO_LARGE", f"request body over {self.max_bytes} bytes")(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """Build the Steward server application.
+
+    Args:
+        settings: configuration (default: from ``STEWARD_*``).
+        services: prebuilt services (tests may share them); built from settings otherwise.
+    """
+    settings = settings or Settings()
+    built = services or build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if services is None:
+            built.close()
+
+    app = FastAPI(
+        title="Steward",
+        version=__version__,
+        description="Tracking, data, registry and governance API of Steward.",
+        lifespan=lifespan,
+    )
+    app.state.services = built
+    app.state.settings = settings
+    app.state.default_actor = default_actor(settings)
+    install_error_handlers(app)
+    app.include_router(tracking_router)
+    from ._mlflow import router as mlflow_router
+
+    app.include_router(mlflow_router)
+
+    @app.get("/healthz", tags=["health"], summary="The process is alive")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", tags=["health"], summary="The store is reachable and migrations are current")
+    def readyz(request: Request) -> Response:
+        svc: Services = request.app.state.services
+        try:
+            current = current_revision(svc.store.engine)
+        except Exception:  # any driver error means "not ready"; the reason is logged, not shown
+            return JSONResponse({"status": "unavailable", "store": "unreachable"}, status_code=503)
+        head = head_revision()
+        if current != head:
+            return JSONResponse({"status": "unavailable", "migration": current, "expected": head}, status_code=503)
+        return JSONResponse({"status": "ready", "migration": current})
+
+    app.add_middleware(BodyLimitAndHeaders, max_bytes=settings.max_request_bytes)
+    return app

@@ -1,0 +1,83 @@
+"""Request bodies of the tracking API (pydantic models live only at the edges)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+
+# A metric value: a JSON number, or "NaN" / "Infinity" / "-Infinity".
+MetricValue = StrictFloat | StrictInt | Literal["NaN", "Infinity", "-Infinity", "nan", "inf", "-inf"]
+Str250 = Annotated[str, Field(min_length=1, max_length=250)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ExperimentCreate(_Body):
+    name: Str250
+    tags: dict[str, StrictStr] = Field(default_factory=dict)
+
+
+class RunCreate(_Body):
+    experiment_id: StrictStr | StrictInt
+    name: Str250 | None = None
+    run_id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")] | None = None
+    start_time: StrictInt | None = None
+    params: dict[str, StrictStr | StrictInt | StrictFloat | bool] = Field(default_factory=dict)
+    tags: dict[str, StrictStr | StrictInt | StrictFloat | bool] = Field(default_factory=dict)
+
+
+class RunUpdate(_Body):
+    status: Literal["running", "finished", "failed", "killed"] | None = None
+    end_time: StrictInt | None = None
+    name: Str250 | None = None
+    note: Annotated[str, Field(max_length=100_000)] | None = None
+    failure: Annotated[str, Field(max_length=1_000_000)] | None = None
+
+
+class MetricPoint(_Body):
+    key: StrictStr
+    value: MetricValue
+    step: StrictInt = 0
+    timestamp: StrictInt | None = None
+
+
+class MetricColumns(_Body):
+    """Columnar metrics: four equally long lists."""
+
+    key: list[StrictStr]
+    value: list[MetricValue]
+    step: list[StrictInt]
+    timestamp: list[StrictInt]
+
+
+class LogBatch(_Body):
+    # Parsed by steward.server._metrics so that errors name the exact point
+    # ("metrics[3].value"); documented as either a list of points or columns.
+    metrics: list[dict[str, Any]] | dict[str, list[Any]] = Field(  # Any: checked point by point
+        default_factory=list,
+        json_schema_extra={"description": "A list of {key, value, step, timestamp} points, or columns "
+        "{key: [...], value: [...], step: [...], timestamp: [...]}; value may be \"NaN\", \"Infinity\", \"-Infinity\"."},
+    )
+    params: dict[str, StrictStr | StrictInt | StrictFloat | bool] = Field(default_factory=dict)
+    tags: dict[str, StrictStr | StrictInt | StrictFloat | bool] = Field(default_factory=dict)
+
+
+class RunSearch(_Body):
+    experiments: list[StrictStr] | None = None
+    filter: Annotated[str, Field(max_length=10_000)] | None = None
+    order_by: list[Annotated[str, Field(max_length=500)]] = Field(default_factory=list)
+    max_results: Annotated[int, Field(ge=1, le=10_000)] = 100
+    page_token: Annotated[str, Field(max_length=1000)] | None = None
+    include_deleted: bool = False
+
+
+class InputRef(_Body):
+    dataset: Annotated[str, Field(min_length=1, max_length=300)]
+    role: Annotated[str, Field(min_length=1, max_length=40)] = "train"
+
+
+class LogInputs(_Body):
+    inputs: list[InputRef]
