@@ -7,6 +7,11 @@ import typer
 app = typer.Typer(name="steward", help="Steward: carry a model through its whole life.", no_args_is_help=True)
 
 
+@app.callback()
+def root() -> None:
+    """Steward: carry a machine-learning model through its whole life."""
+
+
 @app.command()
 def server(
     host: str = typer.Option("127.0.0.1", help="Address to bind."),
