@@ -26,3 +26,12 @@ def server(
 
 def main() -> None:
     app()
+
+
+def _register_groups() -> None:
+    from ._data import data_app
+
+    app.add_typer(data_app, name="data")
+
+
+_register_groups()

@@ -15,6 +15,9 @@ from steward.settings import Settings
 from steward.wiring import Services, build_services, default_actor
 
 from ._errors import error_response, install_error_handlers
+from ._mlflow import router as mlflow_router
+from ._routes_data import router as data_router
+from ._routes_validation import router as validation_router
 from ._routes_tracking import router as tracking_router
 
 _SECURITY_HEADERS = [
@@ -93,9 +96,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.default_actor = default_actor(settings)
     install_error_handlers(app)
     app.include_router(tracking_router)
-    from ._mlflow import router as mlflow_router
-
     app.include_router(mlflow_router)
+    app.include_router(data_router)
+    app.include_router(validation_router)
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")
     def healthz() -> dict[str, str]:
