@@ -29,9 +29,13 @@ def main() -> None:
 
 
 def _register_groups() -> None:
+    from . import _evaluate
     from ._data import data_app
+    from ._models import models_app
 
     app.add_typer(data_app, name="data")
+    app.add_typer(models_app, name="models")
+    _evaluate.register(app)
 
 
 _register_groups()

@@ -17,6 +17,8 @@ from steward.wiring import Services, build_services, default_actor
 from ._errors import error_response, install_error_handlers
 from ._mlflow import router as mlflow_router
 from ._routes_data import router as data_router
+from ._routes_evaluation import router as evaluation_router
+from ._routes_registry import router as registry_router
 from ._routes_validation import router as validation_router
 from ._routes_tracking import router as tracking_router
 
@@ -99,6 +101,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(mlflow_router)
     app.include_router(data_router)
     app.include_router(validation_router)
+    app.include_router(registry_router)
+    app.include_router(evaluation_router)
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")
     def healthz() -> dict[str, str]:
