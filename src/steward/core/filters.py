@@ -297,16 +297,20 @@ def parse_order_by(clauses: list[str] | tuple[str, ...] | None) -> list[OrderBy]
     """Parse ``["metrics.auc DESC", "start_time"]`` into :class:`OrderBy` items."""
     result: list[OrderBy] = []
     for clause in clauses or ():
-        parser = _Parser(clause)
-        entity, key = parser.parse_ident()
-        descending = False
-        if parser.keyword("desc", "asc"):
-            descending = parser.advance().text.lower() == "desc"
-        if parser.tok.kind != "end":
-            raise FilterSyntaxError(
-                f"expected ASC, DESC or end of order_by, found {parser.tok.text!r}",
-                position=parser.tok.pos,
-                field="order_by",
-            )
+        try:
+            parser = _Parser(clause)
+            entity, key = parser.parse_ident()
+            descending = False
+            if parser.keyword("desc", "asc"):
+                descending = parser.advance().text.lower() == "desc"
+            if parser.tok.kind != "end":
+                raise FilterSyntaxError(
+                    f"expected ASC, DESC or end of order_by, found {parser.tok.text!r}",
+                    position=parser.tok.pos,
+                )
+        except FilterSyntaxError as exc:
+            # the parser's errors name "filter"; here the fault is in order_by
+            exc.field = "order_by"
+            raise
         result.append(OrderBy(entity, key, descending))
     return result

@@ -9,6 +9,8 @@ from steward.errors import InvalidInputError
 MAX_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 6000
 MAX_TAG_VALUE_LENGTH = 8000
+MIN_STEP = -(2**63)
+MAX_STEP = 2**63 - 1
 _KEY_RE = re.compile(r"^[A-Za-z0-9_\-. /:]+$")
 
 
@@ -67,15 +69,25 @@ def validate_metric(key: str, value: object, step: object, *, field: str = "metr
     validate_key("metric", key, field=field)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         # numpy scalars expose __float__; strings do not count as numbers
-        if isinstance(value, str) or not hasattr(value, "__float__"):
+        if isinstance(value, (str, bool)) or not hasattr(value, "__float__"):
             raise InvalidInputError(
                 f"metric {key!r} value must be a number, got {type(value).__name__}",
                 field=f"{field}.{key}.value",
             )
-    if isinstance(step, bool) or not isinstance(step, int):
-        if not (hasattr(step, "__index__")):
-            raise InvalidInputError(
-                f"metric {key!r} step must be an integer", field=f"{field}.{key}.step"
-            )
-    fvalue = float(value)  # type: ignore[arg-type]
+    # bool has __index__ too, but True as a step is a slip, not a number
+    if isinstance(step, bool) or not (isinstance(step, int) or hasattr(step, "__index__")):
+        raise InvalidInputError(
+            f"metric {key!r} step must be an integer", field=f"{field}.{key}.step"
+        )
+    if not MIN_STEP <= int(step.__index__()) <= MAX_STEP:  # type: ignore[attr-defined]
+        # steps are stored as signed 64-bit integers by both engines
+        raise InvalidInputError(
+            f"metric {key!r} step is outside the 64-bit integer range", field=f"{field}.{key}.step"
+        )
+    try:
+        fvalue = float(value)  # type: ignore[arg-type]
+    except (OverflowError, TypeError, ValueError):
+        raise InvalidInputError(
+            f"metric {key!r} value is not representable as a float", field=f"{field}.{key}.value"
+        ) from None
     return fvalue

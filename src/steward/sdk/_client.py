@@ -12,7 +12,7 @@ from steward.tracking import ArtifactInfo, RunPage, capture_environment, capture
 
 from ._backend import TrackingBackend
 from ._http import HttpBackend
-from ._run import ActiveRun
+from ._run import ActiveRun, Flusher
 
 
 class Client:
@@ -35,11 +35,12 @@ class Client:
     def __init__(self, settings: Settings | None = None, *, backend: TrackingBackend | None = None) -> None:
         self.settings = settings or Settings()
         self._services: Any = None  # Any: steward.wiring.Services, kept to close it
+        self._flusher = Flusher(self.settings.flush_interval)
         if backend is not None:
             self.backend = backend
         elif self.settings.is_remote():
             token = self.settings.token.get_secret_value() if self.settings.token else None
-            self.backend = HttpBackend(str(self.settings.tracking_uri), token=token)
+            self.backend = HttpBackend(str(self.settings.tracking_uri), token=token, user=self.settings.user)
         else:
             from steward.wiring import build_services  # wiring imports adapters; sdk stays light
 
@@ -107,7 +108,8 @@ class Client:
         if git is not None and git.dirty and git.diff:
             self.backend.log_artifact_bytes(run.run_id, git.diff.encode(), "steward/git.diff")
         return ActiveRun(
-            self.backend, run, flush_interval=self.settings.flush_interval, flush_max_points=self.settings.flush_max_points
+            self.backend, run, flush_interval=self.settings.flush_interval, flush_max_points=self.settings.flush_max_points,
+            flusher=self._flusher,
         )
 
     def get_run(self, run_id: str) -> Run:

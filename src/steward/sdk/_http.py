@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -10,7 +12,7 @@ from urllib.parse import quote
 import httpx
 
 from steward import errors
-from steward.core import Experiment, Metric, Run, RunInput, RunStatus
+from steward.core import AuditEntry, Experiment, Metric, Run, RunInput, RunStatus
 from steward.core.codec import experiment_from_dict, float_out, metric_from_dict, run_from_dict
 from steward.tracking import ArtifactInfo, RunPage
 
@@ -29,17 +31,58 @@ _BY_CODE: dict[str, type[errors.StewardError]] = {
 }
 
 
+# Request-level refusals that are not in the error tree's codes but are the caller's fault.
+_BY_CODE.update({"BAD_REQUEST": errors.InvalidInputError, "PAYLOAD_TOO_LARGE": errors.InvalidInputError})
+_POSITION = re.compile(r" at position (\d+)$")
+
+
+def _error_from(resp: httpx.Response) -> errors.StewardError:
+    """Rebuild the error tree's exception from the one JSON error shape."""
+    try:
+        err = resp.json()["error"]
+        code, message, field = str(err["code"]), str(err["message"]), err.get("field")
+    except (ValueError, KeyError, TypeError):
+        return errors.StewardError(f"server answered {resp.status_code}")
+    if code == errors.FilterSyntaxError.code:
+        # the same class as embedded, so `except FilterSyntaxError` works either way
+        found = _POSITION.search(message)
+        exc = errors.FilterSyntaxError(_POSITION.sub("", message), position=int(found.group(1)) if found else 0, field=field)
+        exc.message = message
+        exc.args = (message,)
+        return exc
+    return _BY_CODE.get(code, errors.StewardError)(message, field=field)
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
 class HttpBackend:
     """Talks to ``<base_url>/api/v1``; raises the same errors as the embedded backend.
 
     Args:
         base_url: e.g. ``http://127.0.0.1:5000``.
         token: API token sent as ``Authorization: Bearer``.
-        transport: an httpx transport (tests pass the ASGI app's transport).
+        user: who is acting, sent as ``X-Steward-User`` (recorded as the run's user and in
+            the audit trail until tokens identify callers); default the OS user, as embedded.
+        transport: a synchronous httpx transport (tests may inject one).
+        timeout: seconds per request.
     """
 
-    def __init__(self, base_url: str, *, token: str | None = None, transport: httpx.BaseTransport | None = None, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        user: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 60.0,
+    ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers["X-Steward-User"] = user or _os_user()
         self._http = httpx.Client(base_url=base_url.rstrip("/") + "/api/v1", headers=headers, transport=transport, timeout=timeout)
 
     def close(self) -> None:
@@ -56,15 +99,7 @@ class HttpBackend:
         except httpx.TransportError as exc:
             raise errors.StorageError(f"Steward server unreachable at {self._http.base_url}") from exc
         if resp.status_code >= 400:
-            try:
-                err = resp.json()["error"]
-                cls = _BY_CODE.get(err.get("code", ""), errors.StewardError)
-                message = err.get("message", resp.text)
-                if cls is errors.StewardError and resp.status_code == 400 and err.get("code") == "INVALID_FILTER":
-                    cls = errors.InvalidInputError
-                raise cls(message, field=err.get("field"))
-            except (ValueError, KeyError, TypeError):
-                raise errors.StewardError(f"server answered {resp.status_code}") from None
+            raise _error_from(resp)
         if resp.status_code == 204 or not resp.content:
             return None
         if resp.headers.get("content-type", "").startswith("application/json"):
@@ -98,6 +133,9 @@ class HttpBackend:
     def list_experiments(self, *, include_deleted: bool = False) -> list[Experiment]:
         data = self._call("GET", "/experiments", params={"include_deleted": str(include_deleted).lower()})
         return [experiment_from_dict(e) for e in data["experiments"]]
+
+    def delete_experiment(self, experiment_id: str) -> Experiment:
+        return experiment_from_dict(self._call("DELETE", f"/experiments/{quote(str(experiment_id), safe='')}"))
 
     # -- runs ----------------------------------------------------------------------------
 
@@ -214,3 +252,18 @@ class HttpBackend:
     def read_artifact(self, run_id: str, path: str) -> bytes:
         data = self._call("GET", f"/runs/{quote(run_id, safe='')}/artifacts/{quote(path)}")
         return data if isinstance(data, bytes) else json.dumps(data).encode()
+
+    # -- audit ---------------------------------------------------------------------------
+
+    def list_audit(self, *, target: str | None = None, since: int | None = None, max_results: int = 1000) -> list[AuditEntry]:
+        """Audit trail entries (``GET /api/v1/audit``), oldest first; ``target`` is a prefix."""
+        params: dict[str, Any] = {"max_results": max_results}
+        if target is not None:
+            params["target"] = target
+        if since is not None:
+            params["since"] = since
+        data = self._call("GET", "/audit", params=params)
+        return [
+            AuditEntry(int(e["entry_id"]), int(e["timestamp"]), e["actor"], e["action"], e["target"], dict(e.get("details") or {}))
+            for e in data["entries"]
+        ]

@@ -34,6 +34,47 @@ def _close_open_runs() -> None:
 atexit.register(_close_open_runs)
 
 
+class Flusher:
+    """One background thread per client that flushes the buffers of all its open runs.
+
+    One thread for all runs, rather than one per run, because starting and joining a
+    thread per run costs more than the run's own database work when runs are short.
+    """
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._runs: weakref.WeakSet[ActiveRun] = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+
+    def add(self, run: ActiveRun) -> None:
+        with self._lock:
+            self._runs.add(run)
+            if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
+                # after a fork the parent's thread does not exist in the child
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._loop, name="steward-flush", daemon=True)
+                self._thread.start()
+
+    def discard(self, run: ActiveRun) -> None:
+        with self._lock:
+            self._runs.discard(run)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while True:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            with self._lock:
+                runs = list(self._runs)
+            for run in runs:
+                run._background_flush()
+
+
 class ActiveRun:
     """A running run. Use as a context manager (``with steward.start_run(...) as run:``).
 
@@ -43,24 +84,28 @@ class ActiveRun:
     raises (the run is then marked failed and the traceback kept) and at interpreter exit.
     """
 
-    def __init__(self, backend: TrackingBackend, run: Run, *, flush_interval: float = 0.5, flush_max_points: int = 50_000) -> None:
+    def __init__(
+        self,
+        backend: TrackingBackend,
+        run: Run,
+        *,
+        flush_interval: float = 0.5,
+        flush_max_points: int = 50_000,
+        flusher: Flusher | None = None,
+    ) -> None:
         self._backend = backend
         self.info = run
         self.run_id = run.run_id
         self._buffer: list[Metric] = []
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stopped = threading.Event()
         self._max_points = flush_max_points
-        self._interval = flush_interval
         self._known_keys: set[str] = set()
         self._next_step: dict[str, int] = {}
         self._flush_error: BaseException | None = None
         self._ended = False
-        self._pid = os.getpid()
-        self._thread = threading.Thread(target=self._flush_loop, name=f"steward-flush-{run.run_id[:8]}", daemon=True)
-        self._thread.start()
+        self._flusher = flusher or Flusher(flush_interval)
+        self._flusher.add(self)
         _OPEN_RUNS.add(self)
 
     # -- metrics ------------------------------------------------------------------------
@@ -84,7 +129,7 @@ class ActiveRun:
             self._buffer.append(point)
             full = len(self._buffer) >= self._max_points
         if full:
-            self._wake.set()
+            self._flusher.wake()
 
     def log_metrics(self, values: Mapping[str, float], step: int | None = None, timestamp: int | None = None) -> None:
         """Buffer several metrics at one step."""
@@ -105,16 +150,13 @@ class ActiveRun:
                         self._buffer[:0] = batch
                     raise
 
-    def _flush_loop(self) -> None:
-        while not self._stopped.is_set():
-            self._wake.wait(self._interval)
-            self._wake.clear()
-            try:
-                self.flush()
-                self._flush_error = None
-            except StewardError as exc:
-                # kept and retried next round; end() raises it if it persists
-                self._flush_error = exc
+    def _background_flush(self) -> None:
+        try:
+            self.flush()
+            self._flush_error = None
+        except StewardError as exc:
+            # the points stay buffered and are retried next round; end() raises if it persists
+            self._flush_error = exc
 
     # -- params, tags, notes, inputs ----------------------------------------------------
 
@@ -172,10 +214,7 @@ class ActiveRun:
             return self.info
         self._ended = True
         _OPEN_RUNS.discard(self)
-        self._stopped.set()
-        self._wake.set()
-        if self._pid == os.getpid() and self._thread.is_alive():
-            self._thread.join(timeout=30)
+        self._flusher.discard(self)
         flush_error: BaseException | None = None
         try:
             self.flush()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -35,8 +37,15 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
 
 
 def _field_of(loc: tuple[object, ...] | list[object]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or "body"
+    """``("body", "inputs", 0, "role")`` -> ``inputs[0].role``, the spelling our own errors use."""
+    parts = list(loc)
+    # only the first element names where the value came from; a dict key may be "body" too
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    field = ""
+    for part in parts:
+        field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else str(part))
+    return field or "body"
 
 
 async def _steward_error(_request: Request, exc: Exception) -> Response:
@@ -46,13 +55,35 @@ async def _steward_error(_request: Request, exc: Exception) -> Response:
     return error_response(exc.status, exc.code, exc.message, exc.field)
 
 
+def _union_members(errs: Sequence[Any], first: Any) -> list[Any]:  # Any: pydantic error dicts
+    """The errors pydantic reports for the members of one union, all about the same value.
+
+    A value that fits no member of ``str | int`` yields one error per member, each with
+    the member's name appended to the location (``params.a.str``, ``params.a.int``).
+    """
+    loc = tuple(first.get("loc", ()))
+    if not loc:
+        return [first]
+    return [
+        e for e in errs if tuple(e.get("loc", ()))[:-1] == loc[:-1] and len(e.get("loc", ())) == len(loc) and e.get("input") is first.get("input")
+    ]
+
+
 async def _validation_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-    field = _field_of(first.get("loc", ()))
-    message = f"{field}: {first.get('msg', 'invalid value')}"
+    errs = exc.errors()
+    first = errs[0] if errs else {"loc": (), "msg": "invalid request"}
     if first.get("type") == "json_invalid":
         return error_response(400, "BAD_REQUEST", "request body is not valid JSON", "body")
+    members = _union_members(errs, first)
+    loc = tuple(first.get("loc", ()))
+    if len(members) > 1:
+        # name the value, not pydantic's union member ("params.a", not "params.a.str")
+        field = _field_of(loc[:-1])
+        message = f"{field}: " + "; or ".join(str(e.get("msg", "invalid value")) for e in members)
+    else:
+        field = _field_of(loc)
+        message = f"{field}: {first.get('msg', 'invalid value')}"
     return error_response(422, "INVALID_INPUT", message, field)
 
 

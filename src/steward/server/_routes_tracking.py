@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
 from steward.core import RunInput, RunStatus
@@ -140,7 +141,13 @@ def list_artifacts(run_id: str, svc: Tracking, prefix: Annotated[str, Query(max_
 @router.put("/runs/{run_id}/artifacts/{path:path}", status_code=201, summary="Upload an artifact (raw body)")
 async def put_artifact(run_id: str, path: str, request: Request, svc: Tracking) -> JSON:
     data = await request.body()
-    return _artifact(svc.log_artifact_bytes(run_id, data, path))
+    # hashing, the blob write and the SQL insert block: keep them off the event loop
+    return _artifact(await run_in_threadpool(_put_artifact, svc, run_id, data, path))
+
+
+def _put_artifact(svc: TrackingService, run_id: str, data: bytes, path: str) -> ArtifactInfo:
+    svc.get_run(run_id)  # an unknown run must not leave an orphan blob behind
+    return svc.log_artifact_bytes(run_id, data, path)
 
 
 @router.get(

@@ -24,6 +24,7 @@ from steward.errors import (
 from steward.tracking._ports import ArtifactInfo, AuditEvent, RunPage
 
 from . import _migrate
+from ._chunks import decode_history, encode_chunk
 from ._engine import WRITE, create_store_engine
 from ._search import apply_order, to_sql
 from ._tables import (
@@ -31,7 +32,7 @@ from ._tables import (
     experiment_tags,
     experiments,
     latest_metrics,
-    metrics,
+    metric_chunks,
     params,
     run_artifacts,
     run_inputs,
@@ -223,6 +224,9 @@ class SqlStore:
                 raise NotFoundError(f"experiment {experiment_id!r} not found", field="experiment_id")
             if row.lifecycle_stage != "active":
                 raise ConflictError(f"experiment {experiment_id!r} is deleted", field="experiment_id")
+            if conn.execute(select(runs.c.run_id).where(runs.c.run_id == run_id)).first() is not None:
+                # a client-chosen run_id may repeat; that is a 409, not a driver error
+                raise AlreadyExistsError(f"run {run_id} already exists", field="run_id")
             conn.execute(
                 insert(runs).values(
                     run_id=run_id,
@@ -376,20 +380,21 @@ class SqlStore:
             self._audit(conn, audit)
 
     def _insert_metrics(self, conn: Connection, run_id: str, points: Sequence[Metric]) -> None:
-        rows = []
-        latest: dict[str, Metric] = {}
+        by_key: dict[str, tuple[list[int], list[float], list[int]]] = {}
         for p in points:
-            nan = math.isnan(p.value)
-            rows.append((run_id, p.key, None if nan else p.value, nan, p.step, p.timestamp))
-            cur = latest.get(p.key)
-            if cur is None or (p.step, p.timestamp) >= (cur.step, cur.timestamp):
-                latest[p.key] = p
-        # Bypass per-row compilation: one parameterised statement, driver executemany.
-        placeholders = "?, ?, ?, ?, ?, ?" if self.dialect == "sqlite" else "%s, %s, %s, %s, %s, %s"
-        conn.exec_driver_sql(
-            f"INSERT INTO metrics (run_id, key, value, is_nan, step, timestamp) VALUES ({placeholders})",  # noqa: S608 - constant text
-            rows,
-        )
+            cols = by_key.get(p.key)
+            if cols is None:
+                cols = by_key[p.key] = ([], [], [])
+            cols[0].append(p.step)
+            cols[1].append(p.value)
+            cols[2].append(p.timestamp)
+        chunks = []
+        latest: dict[str, Metric] = {}
+        for key, (steps, values, stamps) in by_key.items():
+            chunk = encode_chunk(steps, values, stamps)
+            chunks.append({"run_id": run_id, "key": key, **chunk.as_row()})
+            latest[key] = chunk.latest(key)
+        conn.execute(insert(metric_chunks), chunks)
         stmt = self._upsert(latest_metrics)
         newer = (stmt.excluded.step > latest_metrics.c.step) | (
             (stmt.excluded.step == latest_metrics.c.step) & (stmt.excluded.timestamp >= latest_metrics.c.timestamp)
@@ -437,18 +442,18 @@ class SqlStore:
         with self.read() as conn:
             self._require_running_or_any(conn, run_id)
             rows = conn.execute(
-                select(metrics.c.key, metrics.c.value, metrics.c.is_nan, metrics.c.step, metrics.c.timestamp)
-                .where(metrics.c.run_id == run_id, metrics.c.key == key)
-                .order_by(metrics.c.step, metrics.c.timestamp, metrics.c.id)
-            )
-            return [Metric(k, _value_out(v, nan), s, ts) for k, v, nan, s, ts in rows]
+                select(metric_chunks.c.steps, metric_chunks.c["values"], metric_chunks.c.timestamps)
+                .where(metric_chunks.c.run_id == run_id, metric_chunks.c.key == key)
+                .order_by(metric_chunks.c.id)
+            ).all()
+        return decode_history(key, rows)
 
     def count_metrics(self, run_id: str | None = None) -> int:
         """Number of stored metric points (all runs, or one run)."""
         with self.read() as conn:
-            query = select(func.count()).select_from(metrics)
+            query = select(func.coalesce(func.sum(metric_chunks.c.count), 0))
             if run_id is not None:
-                query = query.where(metrics.c.run_id == run_id)
+                query = query.where(metric_chunks.c.run_id == run_id)
             return int(conn.execute(query).scalar_one())
 
     def search_runs(

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -92,19 +93,23 @@ tags = Table(
     Column("value", Text, nullable=False),
 )
 
-# Every logged point. NaN is stored as value NULL with is_nan true, because SQLite
-# turns NaN into NULL on its own; +/-inf are stored as they are by both engines.
-metrics = Table(
-    "metrics",
+# Metric points, stored as one row per (run, key, flush): three packed little-endian
+# arrays (int64 steps, float64 values, int64 ms timestamps). A training loop logs
+# thousands of points a second; a row per point makes the database the bottleneck,
+# while chunks cost one row per key per flush and keep NaN/inf bit-exact on every engine.
+metric_chunks = Table(
+    "metric_chunks",
     metadata,
     Column("id", _BigId, primary_key=True, autoincrement=True),
     Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False),
     Column("key", String(250), nullable=False),
-    Column("value", Float(precision=53), nullable=True),
-    Column("is_nan", Boolean, nullable=False),
-    Column("step", BigInteger, nullable=False),
-    Column("timestamp", BigInteger, nullable=False),
-    Index("ix_metrics_run_id_key_step", "run_id", "key", "step"),
+    Column("count", Integer, nullable=False),
+    Column("min_step", BigInteger, nullable=False),
+    Column("max_step", BigInteger, nullable=False),
+    Column("steps", LargeBinary, nullable=False),
+    Column("values", LargeBinary, nullable=False),
+    Column("timestamps", LargeBinary, nullable=False),
+    Index("ix_metric_chunks_run_id_key", "run_id", "key"),
 )
 
 # The latest point per (run, key): what search filters and sorts on.

@@ -1,4 +1,4 @@
-"""Tracking: experiments, runs, params, tags, metrics, inputs, artifacts, audit log.
+"""Tracking: experiments, runs, params, tags, metric chunks, inputs, artifacts, audit log.
 
 Revision ID: 0001_tracking
 Revises:
@@ -69,20 +69,22 @@ def upgrade() -> None:
             sa.PrimaryKeyConstraint("run_id", "key", name=f"pk_{name}"),
         )
     op.create_table(
-        "metrics",
+        "metric_chunks",
         sa.Column("id", _BigId, autoincrement=True, nullable=False),
         sa.Column("run_id", sa.String(32), nullable=False),
         sa.Column("key", sa.String(250), nullable=False),
-        sa.Column("value", sa.Float(precision=53), nullable=True),
-        sa.Column("is_nan", sa.Boolean(), nullable=False),
-        sa.Column("step", sa.BigInteger(), nullable=False),
-        sa.Column("timestamp", sa.BigInteger(), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("min_step", sa.BigInteger(), nullable=False),
+        sa.Column("max_step", sa.BigInteger(), nullable=False),
+        sa.Column("steps", sa.LargeBinary(), nullable=False),
+        sa.Column("values", sa.LargeBinary(), nullable=False),
+        sa.Column("timestamps", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["run_id"], ["runs.run_id"], name="fk_metrics_run_id_runs", ondelete="CASCADE"
+            ["run_id"], ["runs.run_id"], name="fk_metric_chunks_run_id_runs", ondelete="CASCADE"
         ),
-        sa.PrimaryKeyConstraint("id", name="pk_metrics"),
+        sa.PrimaryKeyConstraint("id", name="pk_metric_chunks"),
     )
-    op.create_index("ix_metrics_run_id_key_step", "metrics", ["run_id", "key", "step"])
+    op.create_index("ix_metric_chunks_run_id_key", "metric_chunks", ["run_id", "key"])
     op.create_table(
         "latest_metrics",
         sa.Column("run_id", sa.String(32), nullable=False),
@@ -134,7 +136,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for name in (
-        "audit_log", "run_artifacts", "run_inputs", "latest_metrics", "metrics",
+        "audit_log", "run_artifacts", "run_inputs", "latest_metrics", "metric_chunks",
         "tags", "params", "runs", "experiment_tags", "experiments",
     ):
         op.drop_table(name)

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Build bench/.venv-peers: the peer libraries (Great Expectations 1.x, pandera on polars)
+# live in a venv of their own so they never pin Steward's dependencies.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+python3 -m venv "$here/.venv-peers"
+"$here/.venv-peers/bin/pip" install --quiet --upgrade pip
+"$here/.venv-peers/bin/pip" install --quiet "great-expectations>=1,<2" "pandera[polars]" polars pandas pyarrow psutil
+echo "peers venv ready: $here/.venv-peers"

@@ -1,0 +1,53 @@
+"""Turn errors into one readable stderr line and the exit code of the error tree.
+
+Every command runs inside :class:`StewardGroup.invoke`, so a command module only raises
+:class:`~steward.errors.StewardError` subclasses; the exit code comes from the class's
+``exit_code`` attribute (never chosen here). ``steward --debug ...`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+import click
+from typer.core import TyperGroup
+
+from steward.errors import StewardError
+
+# Exit code for an error we did not raise on purpose: a bug, but still one line.
+INTERNAL_EXIT_CODE = 1
+
+
+def one_line(text: str) -> str:
+    """Collapse whitespace so an error message stays on one line."""
+    return " ".join(text.split())
+
+
+def report(exc: BaseException, *, debug: bool) -> int:
+    """Print ``exc`` to stderr as one line (plus the traceback with ``debug``); return the exit code."""
+    if debug:
+        click.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
+    if isinstance(exc, StewardError):
+        click.echo(f"error: {one_line(exc.message)}", err=True)
+        return exc.exit_code
+    hint = "" if debug else "; rerun with --debug to see the traceback"
+    click.echo(f"error: unexpected {type(exc).__name__}: {one_line(str(exc))[:500]}{hint}", err=True)
+    return INTERNAL_EXIT_CODE
+
+
+class StewardGroup(TyperGroup):
+    """The root command group; maps every error raised by a subcommand to its exit code.
+
+    Click's own exceptions (usage errors exit 2, ``--help``, ``Exit``, ``Abort``) pass
+    through untouched so that click formats them as usual.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:  # Any: whatever the command returns
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # the one place every command's errors end up
+            code = report(exc, debug=bool(ctx.params.get("debug")))
+            raise click.exceptions.Exit(code) from None
