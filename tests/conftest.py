@@ -7,14 +7,17 @@ so the suite can never silently stop exercising it. Each test gets its own schem
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -167,3 +170,59 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
     server = LiveServer(env)
     yield server
     server.stop()
+
+
+class SyncASGITransport(httpx.BaseTransport):
+    """Serve a synchronous ``httpx.Client`` from an ASGI app in this process.
+
+    httpx's ``ASGITransport`` is async-only and starlette's ``TestClient`` emits a
+    deprecation warning (an error here), so the app runs on an event loop in a helper
+    thread. Thread-safe: the SDK's background flusher may call while the test does.
+    App exceptions become 500 responses (as under uvicorn) so tests can assert on them.
+    """
+
+    def __init__(self, app: Any) -> None:  # Any: any ASGI application
+        self._asgi = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="asgi-loop", daemon=True)
+        self._thread.start()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.read()
+
+        async def call() -> tuple[int, httpx.Headers, bytes]:
+            forwarded = httpx.Request(request.method, request.url, headers=request.headers, content=body)
+            response = await self._asgi.handle_async_request(forwarded)
+            return response.status_code, response.headers, await response.aread()
+
+        status, headers, content = asyncio.run_coroutine_threadsafe(call(), self._loop).result()
+        return httpx.Response(status, headers=headers, content=content, request=request)
+
+    def close(self) -> None:
+        if self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._loop.close()
+
+
+@pytest.fixture
+def app(settings: Settings, services: Services) -> Any:  # Any: FastAPI, imported lazily
+    """The server application on the parametrised store, in this process."""
+    from steward.server import create_app
+
+    return create_app(settings, services)
+
+
+@pytest.fixture
+def asgi_transport(app: Any) -> Iterator[SyncASGITransport]:
+    """A synchronous httpx transport into ``app`` (for ``HttpBackend(transport=...)``)."""
+    transport = SyncASGITransport(app)
+    yield transport
+    transport.close()
+
+
+@pytest.fixture
+def api(asgi_transport: SyncASGITransport) -> Iterator[httpx.Client]:
+    """An ``httpx.Client`` calling the in-process app (fast; same code as the live server)."""
+    with httpx.Client(transport=asgi_transport, base_url="http://steward.test") as client:
+        yield client

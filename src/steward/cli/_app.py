@@ -1,41 +1,62 @@
-"""Root typer app; noun groups register here."""
+"""Root typer app: global options, error handling, and one sub-app per noun.
+
+A new noun lives in a module of its own (``_data.py``, ``_models.py`` ...) that defines
+``app = typer.Typer(name="<noun>")`` with its verbs as commands, and is registered below
+with one ``app.add_typer(...)`` line. Commands raise :mod:`steward.errors`; the root
+group (:class:`~steward.cli._errors.StewardGroup`) prints them as one line and exits with
+the class's exit code.
+"""
 
 from __future__ import annotations
 
 import typer
 
-app = typer.Typer(name="steward", help="Steward: carry a model through its whole life.", no_args_is_help=True)
+from steward import __version__
+
+from . import _audit, _config, _db, _experiments, _runs
+from ._errors import StewardGroup
+from ._server import server
+
+app = typer.Typer(
+    name="steward",
+    help="Steward: carry a model through its whole life.",
+    cls=StewardGroup,
+    no_args_is_help=True,
+    # Our errors are one line (see _errors.py); never rich tracebacks with local variables.
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"steward {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
-def root() -> None:
-    """Steward: carry a machine-learning model through its whole life."""
-
-
-@app.command()
-def server(
-    host: str = typer.Option("127.0.0.1", help="Address to bind."),
-    port: int = typer.Option(5000, help="Port to listen on."),
-    workers: int = typer.Option(1, help="Uvicorn worker processes."),
+def root(
+    debug: bool = typer.Option(False, "--debug", help="Show the traceback of an error."),
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
-    """Run the Steward server (REST API, MLflow-compatible API)."""
-    from steward.server import serve
+    """Steward: carry a machine-learning model through its whole life.
 
-    serve(host, port, workers=workers)
+    Works on the embedded store under STEWARD_HOME, or on a server when
+    STEWARD_TRACKING_URI=http://host:port. Exit codes: 0 ok, 1 check failed, 2 usage,
+    3 not found, 4 permission denied, 5 conflict, 6 store or server unreachable.
+    """
+
+
+app.command("server")(server)
+app.add_typer(_db.app)
+app.add_typer(_config.app)
+app.add_typer(_experiments.app)
+app.add_typer(_runs.app)
+app.add_typer(_audit.app)
 
 
 def main() -> None:
+    """Console-script entry point (``steward``)."""
     app()
-
-
-def _register_groups() -> None:
-    from . import _evaluate
-    from ._data import data_app
-    from ._models import models_app
-
-    app.add_typer(data_app, name="data")
-    app.add_typer(models_app, name="models")
-    _evaluate.register(app)
-
-
-_register_groups()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import traceback
 from typing import Any
 
-import click
+import typer
 from typer.core import TyperGroup
 
 from steward.errors import StewardError
@@ -27,27 +27,28 @@ def one_line(text: str) -> str:
 def report(exc: BaseException, *, debug: bool) -> int:
     """Print ``exc`` to stderr as one line (plus the traceback with ``debug``); return the exit code."""
     if debug:
-        click.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
+        typer.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
     if isinstance(exc, StewardError):
-        click.echo(f"error: {one_line(exc.message)}", err=True)
+        typer.echo(f"error: {one_line(exc.message)}", err=True)
         return exc.exit_code
     hint = "" if debug else "; rerun with --debug to see the traceback"
-    click.echo(f"error: unexpected {type(exc).__name__}: {one_line(str(exc))[:500]}{hint}", err=True)
+    typer.echo(f"error: unexpected {type(exc).__name__}: {one_line(str(exc))[:500]}{hint}", err=True)
     return INTERNAL_EXIT_CODE
 
 
 class StewardGroup(TyperGroup):
     """The root command group; maps every error raised by a subcommand to its exit code.
 
-    Click's own exceptions (usage errors exit 2, ``--help``, ``Exit``, ``Abort``) pass
-    through untouched so that click formats them as usual.
+    Typer's own exceptions (usage errors exit 2, ``--help``, ``Exit``, ``Abort``) pass
+    through untouched so that typer formats them as usual.
     """
 
-    def invoke(self, ctx: click.Context) -> Any:  # Any: whatever the command returns
+    # Any: typer's (vendored click) Context type is not public; we only read ``params``.
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        except (typer.TyperException, typer.Exit, typer.Abort):
             raise
         except Exception as exc:  # the one place every command's errors end up
             code = report(exc, debug=bool(ctx.params.get("debug")))
-            raise click.exceptions.Exit(code) from None
+            raise typer.Exit(code) from None

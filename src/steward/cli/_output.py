@@ -13,7 +13,7 @@ import json
 import math
 from collections.abc import Sequence
 
-import click
+import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -35,7 +35,7 @@ def is_terminal() -> bool:
 
 def print_json(document: object) -> None:
     """Print one JSON document on stdout (strict JSON: non-finite floats become strings)."""
-    click.echo(json.dumps(_strict(document), indent=2, sort_keys=False, allow_nan=False))
+    typer.echo(json.dumps(_strict(document), indent=2, sort_keys=False, allow_nan=False))
 
 
 def _strict(value: object) -> object:
@@ -50,7 +50,7 @@ def _strict(value: object) -> object:
 
 def note(message: str) -> None:
     """A line for people, on stderr (never mixed into tables or JSON)."""
-    click.echo(message, err=True)
+    typer.echo(message, err=True)
 
 
 def format_value(value: float) -> str:
@@ -94,9 +94,9 @@ def print_table(
     lines = ([head] if show_header else []) + body
     widths = [max((len(line[c]) for line in lines), default=0) for c in range(len(lines[0]) if lines else 0)]
     if title:
-        click.echo(title)
+        typer.echo(title)
     for line in lines:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
 
 
 def _plain(cell: str) -> str:
@@ -111,10 +111,10 @@ def print_block(title: str, body: str) -> None:
         console.print(Text(title, style="bold"))
         console.print(Text(body.rstrip()))
         return
-    click.echo(title)
-    click.echo(body.rstrip())
+    typer.echo(title)
+    typer.echo(body.rstrip())
 
 
 def blank_line() -> None:
     """Separate sections of a ``show`` output."""
-    click.echo("")
+    typer.echo("")

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from steward.core import Experiment, Metric, Run, RunStatus
+from steward.errors import ConflictError, NotFoundError
 from steward.settings import Settings
 from steward.tracking import ArtifactInfo, RunPage, capture_environment, capture_git, seed_everything
 
@@ -36,6 +37,7 @@ class Client:
         self.settings = settings or Settings()
         self._services: Any = None  # Any: steward.wiring.Services, kept to close it
         self._flusher = Flusher(self.settings.flush_interval)
+        self._experiment_ids: dict[str, str] = {}  # name -> id; ids never change
         if backend is not None:
             self.backend = backend
         elif self.settings.is_remote():
@@ -72,7 +74,9 @@ class Client:
         ``steward/requirements.txt`` and their hash), host and command line as
         ``steward.*`` tags. ``seed`` calls :func:`seed_everything` and records it.
         """
-        exp = self.backend.get_or_create_experiment(experiment)
+        experiment_id = self._experiment_ids.get(experiment)
+        if experiment_id is None:
+            experiment_id = self._experiment_ids[experiment] = self.backend.get_or_create_experiment(experiment).experiment_id
         all_tags: dict[str, object] = {}
         git = None
         env = None
@@ -102,7 +106,13 @@ class Client:
             seed_everything(seed)
             all_tags["steward.seed"] = seed
         all_tags.update(tags or {})
-        run = self.backend.create_run(exp.experiment_id, name=name, params=params, tags=all_tags)
+        try:
+            run = self.backend.create_run(experiment_id, name=name, params=params, tags=all_tags)
+        except (NotFoundError, ConflictError):
+            # the cached experiment was deleted meanwhile: look it up again once
+            self._experiment_ids.pop(experiment, None)
+            experiment_id = self._experiment_ids[experiment] = self.backend.get_or_create_experiment(experiment).experiment_id
+            run = self.backend.create_run(experiment_id, name=name, params=params, tags=all_tags)
         if env is not None and self.settings.capture_packages:
             self.backend.log_artifact_bytes(run.run_id, env.packages.encode(), "steward/requirements.txt")
         if git is not None and git.dirty and git.diff:

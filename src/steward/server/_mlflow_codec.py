@@ -120,13 +120,3 @@ def run_json(r: Run) -> JSON:
         },
     }
 
-
-def key_values(items: list[Any] | None, field: str) -> dict[str, str]:  # Any: decoded JSON
-    """``[{"key": k, "value": v}, ...]`` as a dict; the last value of a repeated key wins."""
-    out: dict[str, str] = {}
-    for i, item in enumerate(items or []):
-        if not isinstance(item, dict) or not isinstance(item.get("key"), str) or not item["key"]:
-            raise InvalidInputError(f"{field}[{i}].key must be a non-empty string", field=f"{field}[{i}].key")
-        value = item.get("value", "")
-        out[item["key"]] = value if isinstance(value, str) else str(value)
-    return out

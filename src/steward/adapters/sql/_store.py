@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -42,6 +43,22 @@ from ._tables import (
 
 __all__ = ["SqlStore"]
 
+# Statements of the hot paths, built once: building a statement per call (coercing
+# every column and value) costs more than SQLite's own work for a small write.
+_AUDIT_INSERT = insert(audit_log)
+_RUN_INSERT = insert(runs)
+_PARAMS_INSERT = insert(params)
+_TAGS_INSERT = insert(tags)
+_RUN_STATE = select(runs.c.status, runs.c.lifecycle_stage).where(runs.c.run_id == bindparam("run_id"))
+_RUN_ROW = select(runs).where(runs.c.run_id == bindparam("run_id"))
+_EXPERIMENT_STAGE = select(experiments.c.lifecycle_stage).where(experiments.c.experiment_id == bindparam("eid"))
+_CHUNK_INSERT = insert(metric_chunks)
+_IDS = bindparam("ids", expanding=True)
+_PARAMS_OF = select(params.c.run_id, params.c.key, params.c.value).where(params.c.run_id.in_(_IDS))
+_TAGS_OF = select(tags.c.run_id, tags.c.key, tags.c.value).where(tags.c.run_id.in_(_IDS))
+_LATEST_OF = select(latest_metrics).where(latest_metrics.c.run_id.in_(_IDS))
+_INPUTS_OF = select(run_inputs).where(run_inputs.c.run_id.in_(_IDS))
+
 
 class SqlStore:
     """Metadata store on SQLAlchemy; migrates the database on first use.
@@ -62,6 +79,26 @@ class SqlStore:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    @functools.cached_property
+    def _latest_upsert(self) -> Any:  # Any: dialect-specific Insert
+        stmt = self._upsert(latest_metrics)
+        newer = (stmt.excluded.step > latest_metrics.c.step) | (
+            (stmt.excluded.step == latest_metrics.c.step) & (stmt.excluded.timestamp >= latest_metrics.c.timestamp)
+        )
+        return stmt.on_conflict_do_update(
+            index_elements=["run_id", "key"],
+            set_={c: stmt.excluded[c] for c in ("value", "is_nan", "step", "timestamp")},
+            where=newer,
+        )
+
+    @functools.cached_property
+    def _artifact_upsert(self) -> Any:  # Any: dialect-specific Insert
+        stmt = self._upsert(run_artifacts)
+        return stmt.on_conflict_do_update(
+            index_elements=["run_id", "path"],
+            set_={c: stmt.excluded[c] for c in ("digest", "size", "created_at")},
+        )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -96,13 +133,14 @@ class SqlStore:
 
     def _audit(self, conn: Connection, event: AuditEvent) -> None:
         conn.execute(
-            insert(audit_log).values(
-                timestamp=event.timestamp,
-                actor=event.actor,
-                action=event.action,
-                target=event.target,
-                details=event.details,
-            )
+            _AUDIT_INSERT,
+            {
+                "timestamp": event.timestamp,
+                "actor": event.actor,
+                "action": event.action,
+                "target": event.target,
+                "details": event.details,
+            },
         )
 
     # -- experiments -------------------------------------------------------------------
@@ -217,9 +255,7 @@ class SqlStore:
     ) -> Run:
         eid = self._experiment_key(experiment_id)
         with self.write() as conn:
-            row = conn.execute(
-                select(experiments.c.lifecycle_stage).where(experiments.c.experiment_id == eid)
-            ).first()
+            row = conn.execute(_EXPERIMENT_STAGE, {"eid": eid}).first()
             if row is None:
                 raise NotFoundError(f"experiment {experiment_id!r} not found", field="experiment_id")
             if row.lifecycle_stage != "active":
@@ -228,19 +264,20 @@ class SqlStore:
                 # a client-chosen run_id may repeat; that is a 409, not a driver error
                 raise AlreadyExistsError(f"run {run_id} already exists", field="run_id")
             conn.execute(
-                insert(runs).values(
-                    run_id=run_id,
-                    experiment_id=eid,
-                    name=name,
-                    status=RunStatus.RUNNING.value,
-                    start_time=start_time,
-                    user=user,
-                )
+                _RUN_INSERT,
+                {
+                    "run_id": run_id,
+                    "experiment_id": eid,
+                    "name": name,
+                    "status": RunStatus.RUNNING.value,
+                    "start_time": start_time,
+                    "user": user,
+                },
             )
             if params_:
-                conn.execute(insert(params), [{"run_id": run_id, "key": k, "value": v} for k, v in params_.items()])
+                conn.execute(_PARAMS_INSERT, [{"run_id": run_id, "key": k, "value": v} for k, v in params_.items()])
             if tags_:
-                conn.execute(insert(tags), [{"run_id": run_id, "key": k, "value": v} for k, v in tags_.items()])
+                conn.execute(_TAGS_INSERT, [{"run_id": run_id, "key": k, "value": v} for k, v in tags_.items()])
             self._audit(conn, audit)
         return Run(run_id, str(eid), name, RunStatus.RUNNING, start_time, None, user, "", "active", dict(params_), {}, dict(tags_))
 
@@ -253,13 +290,14 @@ class SqlStore:
         m: dict[str, dict[str, Metric]] = {i: {} for i in ids}
         inp: dict[str, list[RunInput]] = {i: [] for i in ids}
         for chunk in _chunks(ids, 500):
-            for rid, k, v in conn.execute(select(params.c.run_id, params.c.key, params.c.value).where(params.c.run_id.in_(chunk))):
+            bound = {"ids": list(chunk)}
+            for rid, k, v in conn.execute(_PARAMS_OF, bound):
                 p[rid][k] = v
-            for rid, k, v in conn.execute(select(tags.c.run_id, tags.c.key, tags.c.value).where(tags.c.run_id.in_(chunk))):
+            for rid, k, v in conn.execute(_TAGS_OF, bound):
                 t[rid][k] = v
-            for r in conn.execute(select(latest_metrics).where(latest_metrics.c.run_id.in_(chunk))):
+            for r in conn.execute(_LATEST_OF, bound):
                 m[r.run_id][r.key] = Metric(r.key, _value_out(r.value, r.is_nan), r.step, r.timestamp)
-            for rid, ds, role in conn.execute(select(run_inputs).where(run_inputs.c.run_id.in_(chunk))):
+            for rid, ds, role in conn.execute(_INPUTS_OF, bound):
                 inp[rid].append(RunInput(ds, role))
         return [
             Run(
@@ -282,7 +320,7 @@ class SqlStore:
 
     def get_run(self, run_id: str) -> Run:
         with self.read() as conn:
-            row = conn.execute(select(runs).where(runs.c.run_id == run_id)).first()
+            row = conn.execute(_RUN_ROW, {"run_id": run_id}).first()
             if row is None:
                 raise NotFoundError(f"run {str(run_id)[:40]!r} not found", field="run_id")
             return self._runs_by_ids(conn, [row])[0]
@@ -295,7 +333,7 @@ class SqlStore:
             return row.failure  # type: ignore[no-any-return]
 
     def _require_running(self, conn: Connection, run_id: str) -> None:
-        row = conn.execute(select(runs.c.status, runs.c.lifecycle_stage).where(runs.c.run_id == run_id)).first()
+        row = conn.execute(_RUN_STATE, {"run_id": run_id}).first()
         if row is None:
             raise NotFoundError(f"run {str(run_id)[:40]!r} not found", field="run_id")
         if row.status != RunStatus.RUNNING.value:
@@ -326,7 +364,7 @@ class SqlStore:
         if failure is not None:
             values["failure"] = failure
         with self.write() as conn:
-            row = conn.execute(select(runs.c.status).where(runs.c.run_id == run_id)).first()
+            row = conn.execute(_RUN_STATE, {"run_id": run_id}).first()
             if row is None:
                 raise NotFoundError(f"run {str(run_id)[:40]!r} not found", field="run_id")
             if status is not None and RunStatus(row.status).is_terminal and status != RunStatus(row.status):
@@ -394,18 +432,9 @@ class SqlStore:
             chunk = encode_chunk(steps, values, stamps)
             chunks.append({"run_id": run_id, "key": key, **chunk.as_row()})
             latest[key] = chunk.latest(key)
-        conn.execute(insert(metric_chunks), chunks)
-        stmt = self._upsert(latest_metrics)
-        newer = (stmt.excluded.step > latest_metrics.c.step) | (
-            (stmt.excluded.step == latest_metrics.c.step) & (stmt.excluded.timestamp >= latest_metrics.c.timestamp)
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["run_id", "key"],
-            set_={c: stmt.excluded[c] for c in ("value", "is_nan", "step", "timestamp")},
-            where=newer,
-        )
+        conn.execute(_CHUNK_INSERT, chunks)
         conn.execute(
-            stmt,
+            self._latest_upsert,
             [
                 {
                     "run_id": run_id,
@@ -428,7 +457,7 @@ class SqlStore:
             self._audit(conn, audit)
 
     def _require_running_or_any(self, conn: Connection, run_id: str) -> None:
-        if conn.execute(select(runs.c.run_id).where(runs.c.run_id == run_id)).first() is None:
+        if conn.execute(_RUN_STATE, {"run_id": run_id}).first() is None:
             raise NotFoundError(f"run {str(run_id)[:40]!r} not found", field="run_id")
 
     def log_inputs(self, run_id: str, inputs: Sequence[RunInput], audit: AuditEvent) -> None:
@@ -485,14 +514,9 @@ class SqlStore:
     def record_artifact(self, run_id: str, info: ArtifactInfo, audit: AuditEvent) -> None:
         with self.write() as conn:
             self._require_running_or_any(conn, run_id)
-            stmt = self._upsert(run_artifacts).values(
-                run_id=run_id, path=info.path, digest=info.digest, size=info.size, created_at=info.created_at
-            )
             conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["run_id", "path"],
-                    set_={"digest": info.digest, "size": info.size, "created_at": info.created_at},
-                )
+                self._artifact_upsert,
+                {"run_id": run_id, "path": info.path, "digest": info.digest, "size": info.size, "created_at": info.created_at},
             )
             self._audit(conn, audit)
 
