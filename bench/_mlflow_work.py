@@ -272,6 +272,7 @@ def _timed_section(label: str, fn: Callable[[], Any]) -> Any:
 
 def run(workdir: Path, scale: float, skip_server: bool = False) -> dict[str, Any]:
     """Run every section and return the result dict (keys as tracking.py expects)."""
+    load_1m = os.getloadavg()[0]
     workdir.mkdir(parents=True, exist_ok=True)
     for stale in ("mlflow.db", "srv.db", "artifacts", "srv-art", "note.txt", "server.log"):
         path = workdir / stale
@@ -312,7 +313,7 @@ def run(workdir: Path, scale: float, skip_server: bool = False) -> dict[str, Any
         "mlflow_version": mlflow.__version__,
         "scale": scale,
         "metrics_per_call_s": per_call_extrap,
-        "metrics_per_call_extrapolated": True,
+        "metrics_per_call_extrapolated": sample < FULL_POINTS,
         "metrics_per_call_extrapolated_to_points": FULL_POINTS,
         "metrics_per_call_sampled_points": sample,
         "metrics_per_call_measured_s": per_call_measured,
@@ -325,6 +326,8 @@ def run(workdir: Path, scale: float, skip_server: bool = False) -> dict[str, Any
         "server_metrics_log_batch_s": server_s,
         "server_metrics_log_batch_points": N_RUNS * N_METRICS * n_steps,
         "server_error": server_err,
+        "cpu_count": os.cpu_count(),
+        "loadavg_1m_at_start": load_1m,
     }
 
 

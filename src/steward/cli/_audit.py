@@ -40,7 +40,7 @@ def list_audit(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document instead of a table."),
 ) -> None:
     """List audit entries (oldest first): who did what to which target, and when."""
-    since_ms = parse_since(since) if since is not None else None
+    since_ms = parse_since(since, field="--since") if since is not None else None
     entries = _entries(target, since_ms, max_results)
     if as_json:
         print_json(

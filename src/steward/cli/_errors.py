@@ -7,6 +7,9 @@ Every command runs inside :class:`StewardGroup.invoke`, so a command module only
 
 from __future__ import annotations
 
+import io
+import os
+import sys
 import traceback
 from typing import Any
 
@@ -49,6 +52,20 @@ class StewardGroup(TyperGroup):
             return super().invoke(ctx)
         except (typer.TyperException, typer.Exit, typer.Abort):
             raise
+        except BrokenPipeError:
+            # `steward runs list | head`: the reader left; that is not an error.
+            _silence_stdout()
+            raise typer.Exit(0) from None
         except Exception as exc:  # the one place every command's errors end up
             code = report(exc, debug=bool(ctx.params.get("debug")))
             raise typer.Exit(code) from None
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout again at exit and would complain about the closed pipe then;
+    # pointing it at /dev/null is the remedy the Python docs give for SIGPIPE.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass

@@ -148,7 +148,7 @@ def show_run(
 
 @app.command("compare")
 def compare_runs(
-    run_ids: list[str] = typer.Argument(..., metavar="RUN_ID RUN_ID...", help="Two or more run ids."),
+    run_ids: list[str] = typer.Argument(..., metavar="RUN_ID", help="Two or more run ids."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Compare runs side by side: params (differences highlighted) and latest metrics."""

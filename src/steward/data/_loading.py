@@ -294,16 +294,18 @@ class _CsvSource:
             raise _unreadable(p, "CSV", exc) from exc
         name = arrow_schema.names[int(match.group(1))]
         current, value = match.group(2), match.group(3)
-        new = _type_of_text(value)
-        if current in ("int64", "double") and new == pa.large_string():
-            self.warnings.append(
-                f"column {name!r} mixes numbers and text (e.g. {value[:40]!r}); it was loaded as text"
-            )
-        elif current == "int64" and new == pa.int64():
-            new = pa.large_string()
-        if current == "int64" and new == pa.float64():
-            new = pa.float64()
-        self.overrides[name] = new if current != "double" or new == pa.large_string() else pa.float64()
+        found = _type_of_text(value)
+        if current == "null":
+            target = found
+        elif current == "int64" and found == pa.float64():
+            target = pa.float64()
+        else:
+            target = pa.large_string()
+            if current in ("int64", "double"):
+                self.warnings.append(
+                    f"column {name!r} mixes numbers and text (e.g. {value[:40]!r}); it was loaded as text"
+                )
+        self.overrides[name] = target
         self._changed()
 
     def _changed(self) -> None:

@@ -73,10 +73,15 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _files(folder: Path) -> list[str]:
+    """Relative paths of every file under ``folder`` except the top-level manifest."""
+    rels = (p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    return sorted(r for r in rels if r != MANIFEST_FILE)
+
+
 def write_manifest(folder: Path) -> dict[str, str]:
     """Hash every file under ``folder`` (except the manifest) into ``MANIFEST.json``."""
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST_FILE or (p.is_file() and p.parent != folder))
-    manifest = {p.relative_to(folder).as_posix(): _sha256(p) for p in files if p.relative_to(folder).as_posix() != MANIFEST_FILE}
+    manifest = {rel: _sha256(folder / rel) for rel in _files(folder)}
     (folder / MANIFEST_FILE).write_text(json.dumps({"files": manifest}, indent=2, sort_keys=True))
     return manifest
 
@@ -91,7 +96,7 @@ def verify_manifest(folder: Path) -> dict[str, str]:
         manifest: dict[str, str] = json.loads((folder / MANIFEST_FILE).read_text())["files"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IntegrityError(f"{MANIFEST_FILE} is missing or unreadable in {folder.name}", field=MANIFEST_FILE) from exc
-    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {MANIFEST_FILE}
+    present = set(_files(folder))
     for rel in sorted(present - set(manifest)):
         raise IntegrityError(f"{rel} is not listed in {MANIFEST_FILE}; refusing to load", field=rel)
     for rel, expected in sorted(manifest.items()):
@@ -177,11 +182,10 @@ def write_bundle(source: Path, out: Path, registered: Mapping[str, Any]) -> Path
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InvalidInputError(f"{out} already exists and is not empty", field="out")
     out.mkdir(parents=True, exist_ok=True)
-    for path in sorted(source.rglob("*")):
-        if path.is_file() and path.name != MANIFEST_FILE or (path.is_file() and path.parent != source):
-            target = out / path.relative_to(source)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(path.read_bytes())
+    for rel in _files(source):
+        target = out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes((source / rel).read_bytes())
     python = ".".join(platform.python_version_tuple()[:2])
     (out / "Dockerfile").write_text(
         _DOCKERFILE.format(steward=__version__, python=python, ref=registered.get("uri", "a model"))

@@ -331,6 +331,13 @@ def get_metric_history(
     return {"metrics": [{**metric_json(m), "run_id": rid} for m in points]}
 
 
+@api.post("/logged-models/search", summary="MLflow: search logged models (Steward keeps none)")
+def search_logged_models() -> JSON:
+    # The mlflow client looks for MLflow 3 "logged models" whenever it lists or downloads
+    # a run's artifacts; Steward's models live in its own registry, so there are none here.
+    return {"models": []}
+
+
 # -- assembly ----------------------------------------------------------------------------
 
 router = APIRouter(route_class=MlflowRoute)

@@ -47,8 +47,17 @@ def _git(args: list[str], cwd: str) -> str | None:
 
 
 def capture_git(cwd: str | None = None) -> GitState | None:
-    """Commit, branch, dirty flag and the diff against HEAD; None outside a git work tree."""
-    where = cwd or os.getcwd()
+    """Commit, branch, dirty flag and the diff against HEAD; None outside a git work tree.
+
+    Captured once per process and folder: the code a process runs is the code it imported,
+    so later edits to the work tree do not change what this process executes, and a
+    per-run ``git status`` + ``git diff`` would cost more than the run's own bookkeeping.
+    """
+    return _capture_git(cwd or os.getcwd())
+
+
+@functools.lru_cache(maxsize=8)
+def _capture_git(where: str) -> GitState | None:
     status = _git(["status", "--porcelain=v2", "--branch", "--untracked-files=no"], where)
     if status is None:
         return None

@@ -7,6 +7,7 @@ tables adds one import line here.
 from __future__ import annotations
 
 from . import _tables_data  # noqa: F401 - registers the data stage's tables
+from . import _tables_registry  # noqa: F401 - registers the registry tables
 from ._tables import metadata
 
 __all__ = ["metadata"]

@@ -1,0 +1,64 @@
+"""What the registry stage needs from storage, as a protocol the SQL adapter implements."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from steward.core.lifecycle import ModelState
+from steward.tracking import AuditEvent
+
+from ._types import ModelPage, ModelVersion, RegisteredModel, VersionPage
+
+
+@dataclass(frozen=True, slots=True)
+class NewVersion:
+    """Everything stored with a new version, gathered by the service before the write."""
+
+    name: str
+    run_id: str
+    artifact_path: str
+    flavor: str
+    signature: dict[str, Any]  # Any: JSON
+    requirements: list[str]
+    datasets: list[str]
+    metrics: dict[str, float]
+    description: str
+    created_by: str
+    created_at: int
+
+
+class RegistryStore(Protocol):
+    """Metadata storage of registered models; every mutation writes its audit event in the
+    same transaction."""
+
+    def create_model(self, name: str, description: str, owner: str, tags: Mapping[str, str], now: int, audit: AuditEvent) -> RegisteredModel: ...
+    def get_model(self, name: str) -> RegisteredModel: ...
+    def list_models(self, name_prefix: str | None, max_results: int, page_token: str | None) -> ModelPage: ...
+    def update_model(self, name: str, description: str, now: int, audit: AuditEvent) -> RegisteredModel: ...
+    def set_model_tag(self, name: str, key: str, value: str, audit: AuditEvent) -> None: ...
+    def delete_model_tag(self, name: str, key: str, audit: AuditEvent) -> None: ...
+
+    def create_version(self, new: NewVersion, *, create_model: bool, audit: AuditEvent) -> ModelVersion: ...
+    def get_version(self, name: str, version: int) -> ModelVersion: ...
+    def get_version_by_alias(self, name: str, alias: str) -> ModelVersion: ...
+    def get_latest_version(self, name: str, state: ModelState | None = None) -> ModelVersion: ...
+    def search_versions(
+        self,
+        *,
+        name: str | None,
+        name_prefix: str | None,
+        state: ModelState | None,
+        run_id: str | None,
+        max_results: int,
+        page_token: str | None,
+    ) -> VersionPage: ...
+
+    def set_alias(self, name: str, alias: str, version: int, actor: str, now: int, audit: AuditEvent) -> ModelVersion: ...
+    def delete_alias(self, name: str, alias: str, audit: AuditEvent) -> None: ...
+    def set_version_tag(self, name: str, version: int, key: str, value: str, audit: AuditEvent) -> None: ...
+    def delete_version_tag(self, name: str, version: int, key: str, audit: AuditEvent) -> None: ...
+    def transition(self, name: str, version: int, target: ModelState, *, require_approval: bool, now: int, audit: AuditEvent) -> ModelVersion: ...
+    def add_approval(self, name: str, version: int, approver: str, comment: str, now: int, audit: AuditEvent) -> ModelVersion: ...
+    def record(self, audit: AuditEvent) -> None: ...
