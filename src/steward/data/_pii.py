@@ -15,8 +15,9 @@ __all__ = ["PATTERNS", "VERIFIERS", "iban_is_valid", "luhn_is_valid"]
 # Rust-regex syntax (polars' engine): no look-around.
 PATTERNS: dict[str, str] = {
     "email": r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}",
-    # international (+49 30 1234567) or grouped national numbers ((030) 123-4567)
-    "phone": r"(?:^|[^\d])(?:\+\d{1,3}[\s.\-]?)?(?:\(\d{2,5}\)[\s.\-]?|\d{2,5}[\s.\-])\d{3,4}[\s.\-]?\d{3,5}(?:$|[^\d])",
+    # +country numbers, a bracketed area code, or dashed/dotted 3-3-4 groups; bare digit
+    # runs are left to the card pattern (they are too often ids or amounts)
+    "phone": r"(?:\+\d{1,3}[\s.\-]?\(?\d{1,4}\)?[\s.\-]?\d{3,4}[\s.\-]?\d{2,5}|\(\d{2,5}\)[\s.\-]?\d{3,4}[\s.\-]?\d{3,5}|\b\d{3}[.\-]\d{3}[.\-]\d{4}\b)(?:$|[^\d])",
     "card": r"(?:^|[^\d])(?:\d[ \-]?){12,18}\d(?:$|[^\d])",
     "iban": r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}\b",
 }
