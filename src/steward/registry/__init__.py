@@ -1,5 +1,41 @@
-"""registry stage."""
+"""Registry stage: model flavors, logging and packaging models, registered models,
+versions, aliases, lifecycle states and approvals."""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from ._loading import Predictor, load_model_dir
+from ._logging import LoggedModel, log_model, model_artifact_path
+from ._packaging import SavedModel, save_model_dir, verify_manifest, write_bundle
+from ._ports import NewVersion, RegistryStore
+from ._refs import ModelRef, check_alias, check_model_name, parse_ref
+from ._service import RegistryService, RunReader
+from ._types import Approval, ModelPage, ModelVersion, RegisteredModel, VersionPage
+from .signature import ColumnSpec, Signature, infer_signature
+
+__all__ = [
+    "Approval",
+    "ColumnSpec",
+    "LoggedModel",
+    "ModelPage",
+    "ModelRef",
+    "ModelVersion",
+    "NewVersion",
+    "Predictor",
+    "RegisteredModel",
+    "RegistryService",
+    "RegistryStore",
+    "RunReader",
+    "SavedModel",
+    "Signature",
+    "VersionPage",
+    "check_alias",
+    "check_model_name",
+    "infer_signature",
+    "load_model_dir",
+    "log_model",
+    "model_artifact_path",
+    "parse_ref",
+    "save_model_dir",
+    "verify_manifest",
+    "write_bundle",
+]

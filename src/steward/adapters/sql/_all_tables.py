@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import _tables_data  # noqa: F401 - registers the data stage's tables
 from . import _tables_registry  # noqa: F401 - registers the registry tables
+from . import _tables_validation  # noqa: F401 - registers the validation tables
 from ._tables import metadata
 
 __all__ = ["metadata"]

@@ -1,0 +1,323 @@
+"""Registry use cases: validate, build the audit event, one store call each."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Protocol
+
+from steward.core import Run, RunStatus
+from steward.core.lifecycle import ModelState, parse_state
+from steward.core.limits import validate_tag
+from steward.errors import ConflictError, InvalidInputError, NotFoundError
+from steward.tracking import ArtifactInfo, AuditEvent, check_run_id, now_ms
+
+from ._loading import Predictor, load_model_dir
+from ._packaging import MODEL_FILE, temp_folder, write_bundle
+from ._ports import NewVersion, RegistryStore
+from ._refs import ModelRef, check_alias, check_model_name, parse_ref
+from ._types import ModelPage, ModelVersion, RegisteredModel, VersionPage
+
+__all__ = ["RegistryService", "RunReader"]
+
+MAX_RESULTS_LIMIT = 10_000
+
+
+class RunReader(Protocol):
+    """The part of tracking the registry reads: runs and their artifacts."""
+
+    def get_run(self, run_id: str) -> Run: ...
+    def list_artifacts(self, run_id: str, prefix: str = "") -> list[ArtifactInfo]: ...
+    def read_artifact(self, run_id: str, path: str) -> bytes: ...
+
+
+class RegistryService:
+    """Registered models, versions, aliases, lifecycle states and approvals.
+
+    Args:
+        store: registry metadata storage.
+        runs: tracking, to read the run a version comes from and its model files.
+        actor: who is acting (recorded in the audit trail).
+        require_approval: refuse production without a recorded approval.
+    """
+
+    def __init__(self, store: RegistryStore, runs: RunReader, actor: str, *, require_approval: bool = True) -> None:
+        self.store = store
+        self.runs = runs
+        self.actor = actor
+        self.require_approval = require_approval
+
+    def _event(self, action: str, target: str, details: dict[str, object] | None = None) -> AuditEvent:
+        return AuditEvent(self.actor, action, target, now_ms(), details or {})
+
+    # -- models -------------------------------------------------------------------------
+
+    def create_model(self, name: str, *, description: str = "", tags: Mapping[str, object] | None = None) -> RegisteredModel:
+        """Register a model name (owned by the actor).
+
+        Raises:
+            InvalidInputError: a malformed name or tag.
+            AlreadyExistsError: the name is taken.
+        """
+        check_model_name(name)
+        clean = {k: validate_tag(k, v) for k, v in (tags or {}).items()}
+        return self.store.create_model(
+            name, _text(description, "description"), self.actor, clean, now_ms(), self._event("models.create", f"models:/{name}")
+        )
+
+    def get_model(self, name: str) -> RegisteredModel:
+        return self.store.get_model(check_model_name(name))
+
+    def list_models(self, *, name_prefix: str | None = None, max_results: int = 100, page_token: str | None = None) -> ModelPage:
+        return self.store.list_models(name_prefix, _max_results(max_results), page_token)
+
+    def update_model(self, name: str, *, description: str) -> RegisteredModel:
+        check_model_name(name)
+        return self.store.update_model(
+            name, _text(description, "description"), now_ms(), self._event("models.update", f"models:/{name}")
+        )
+
+    def set_model_tag(self, name: str, key: str, value: object) -> None:
+        text = validate_tag(key, value)
+        self.store.set_model_tag(check_model_name(name), key, text, self._event("models.set_tag", f"models:/{name}", {"key": key}))
+
+    def delete_model_tag(self, name: str, key: str) -> None:
+        self.store.delete_model_tag(check_model_name(name), key, self._event("models.delete_tag", f"models:/{name}", {"key": key}))
+
+    # -- versions -----------------------------------------------------------------------
+
+    def create_version(
+        self, name: str, run_id: str, *, artifact_path: str | None = None, description: str = "", create_model: bool = True
+    ) -> ModelVersion:
+        """Register the model a run logged as the next version of ``name``.
+
+        The version records the run's dataset inputs, its latest metrics and the model's
+        signature, requirements and flavor, as they are now.
+
+        Raises:
+            NotFoundError: unknown run, or no model logged at ``artifact_path``.
+            ConflictError: the run failed, was killed or is deleted.
+        """
+        check_model_name(name)
+        check_run_id(run_id)
+        run = self.runs.get_run(run_id)
+        if run.status in (RunStatus.FAILED, RunStatus.KILLED) or run.lifecycle_stage != "active":
+            state = run.status.value if run.lifecycle_stage == "active" else "deleted"
+            raise ConflictError(f"run {run_id} is {state}; only running or finished runs can be registered", field="run_id")
+        path = (artifact_path or f"models/{name}").strip("/")
+        try:
+            meta = json.loads(self.runs.read_artifact(run_id, f"{path}/{MODEL_FILE}"))
+        except NotFoundError:
+            raise NotFoundError(f"run {run_id} has no model at {path[:200]!r}; log one with run.log_model", field="artifact_path") from None
+        except ValueError as exc:
+            raise InvalidInputError(f"{path}/{MODEL_FILE} is not valid JSON", field="artifact_path") from exc
+        new = NewVersion(
+            name=name,
+            run_id=run_id,
+            artifact_path=path,
+            flavor=str(meta.get("flavor", "")),
+            signature=dict(meta.get("signature") or {}),
+            requirements=list(meta.get("requirements", [])),
+            datasets=sorted({i.dataset for i in run.inputs}),
+            metrics={k: m.value for k, m in run.metrics.items() if math.isfinite(m.value)},
+            description=_text(description, "description"),
+            created_by=self.actor,
+            created_at=now_ms(),
+        )
+        return self.store.create_version(
+            new, create_model=create_model, audit=self._event("models.create_version", f"models:/{name}", {"run_id": run_id, "path": path})
+        )
+
+    def get_version(self, name: str, version: int) -> ModelVersion:
+        return self.store.get_version(check_model_name(name), _version(version))
+
+    def resolve(self, ref: str | ModelRef) -> ModelVersion:
+        """The version a reference names: ``fraud:3``, ``fraud@champion``, ``fraud/production``,
+        ``models:/fraud/3`` or just ``fraud`` (the latest version).
+
+        Raises:
+            InvalidInputError: a malformed reference.
+            NotFoundError: no such model, version, alias, or no version in that state.
+        """
+        parsed = parse_ref(ref) if isinstance(ref, str) else ref
+        if parsed.version is not None:
+            return self.store.get_version(parsed.name, parsed.version)
+        if parsed.alias is not None:
+            return self.store.get_version_by_alias(parsed.name, parsed.alias)
+        return self.store.get_latest_version(parsed.name, parsed.state)
+
+    def resolve_for_use(self, ref: str | ModelRef, *, allow_retired: bool = False, purpose: str = "load") -> ModelVersion:
+        """Resolve ``ref`` for loading; a retired version needs ``allow_retired`` and that use
+        is written to the audit trail.
+
+        Raises:
+            ConflictError: the version is retired and ``allow_retired`` is False.
+        """
+        found = self.resolve(ref)
+        if found.state is ModelState.RETIRED:
+            if not allow_retired:
+                raise ConflictError(
+                    f"{found.name}:{found.version} is retired; pass allow_retired=True (audited) to {purpose} it anyway",
+                    field="allow_retired",
+                )
+            self.store.record(self._event(f"models.{purpose}_retired", found.uri, {"ref": str(ref)}))
+        return found
+
+    def check_deployable(self, version: ModelVersion) -> None:
+        """Refuse to deploy a retired version (the serving stage calls this).
+
+        Raises:
+            ConflictError: the version is retired.
+        """
+        if version.state is ModelState.RETIRED:
+            raise ConflictError(f"{version.name}:{version.version} is retired and cannot be deployed", field="state")
+
+    def list_versions(
+        self, name: str, *, state: str | None = None, max_results: int = 100, page_token: str | None = None
+    ) -> VersionPage:
+        """Versions of one model, newest first."""
+        self.store.get_model(check_model_name(name))
+        return self.search_versions(name=name, state=state, max_results=max_results, page_token=page_token)
+
+    def search_versions(
+        self,
+        *,
+        name: str | None = None,
+        name_prefix: str | None = None,
+        state: str | None = None,
+        run_id: str | None = None,
+        max_results: int = 100,
+        page_token: str | None = None,
+    ) -> VersionPage:
+        """Versions across models, by exact name, name prefix, state and/or run."""
+        return self.store.search_versions(
+            name=name,
+            name_prefix=name_prefix,
+            state=parse_state(state) if state else None,
+            run_id=run_id,
+            max_results=_max_results(max_results),
+            page_token=page_token,
+        )
+
+    # -- aliases, tags, states, approvals -------------------------------------------------
+
+    def set_alias(self, name: str, alias: str, version: int) -> ModelVersion:
+        """Point ``alias`` at ``version`` in one atomic step (it leaves any other version)."""
+        check_model_name(name)
+        check_alias(alias)
+        v = _version(version)
+        return self.store.set_alias(
+            name, alias, v, self.actor, now_ms(), self._event("models.set_alias", f"models:/{name}@{alias}", {"version": v})
+        )
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        check_model_name(name)
+        check_alias(alias)
+        self.store.delete_alias(name, alias, self._event("models.delete_alias", f"models:/{name}@{alias}"))
+
+    def set_version_tag(self, name: str, version: int, key: str, value: object) -> None:
+        text = validate_tag(key, value)
+        v = _version(version)
+        self.store.set_version_tag(check_model_name(name), v, key, text, self._event("models.set_version_tag", f"models:/{name}/{v}", {"key": key}))
+
+    def delete_version_tag(self, name: str, version: int, key: str) -> None:
+        v = _version(version)
+        self.store.delete_version_tag(check_model_name(name), v, key, self._event("models.delete_version_tag", f"models:/{name}/{v}", {"key": key}))
+
+    def transition(self, name: str, version: int, state: str | ModelState, *, comment: str = "") -> ModelVersion:
+        """Move a version to ``state`` along the lifecycle table.
+
+        Raises:
+            ConflictError: the table does not allow it (the message names the allowed
+                states), or production without an approval while ``require_approval``.
+        """
+        target = state if isinstance(state, ModelState) else parse_state(state)
+        v = _version(version)
+        return self.store.transition(
+            check_model_name(name),
+            v,
+            target,
+            require_approval=self.require_approval,
+            now=now_ms(),
+            audit=self._event("models.transition", f"models:/{name}/{v}", {"comment": _text(comment, "comment")}),
+        )
+
+    def retire(self, name: str, version: int, *, comment: str = "") -> ModelVersion:
+        """Move a version to ``retired`` (final: it can no longer be deployed)."""
+        return self.transition(name, version, ModelState.RETIRED, comment=comment)
+
+    def approve(self, name: str, version: int, *, comment: str) -> ModelVersion:
+        """Record the actor's approval (a candidate becomes approved).
+
+        Raises:
+            InvalidInputError: an empty comment: an approval says why.
+        """
+        text = _text(comment, "comment")
+        if not text.strip():
+            raise InvalidInputError("an approval needs a comment saying why", field="comment")
+        v = _version(version)
+        return self.store.add_approval(
+            check_model_name(name), v, self.actor, text, now_ms(), self._event("models.approve", f"models:/{name}/{v}")
+        )
+
+    # -- files ----------------------------------------------------------------------------
+
+    def download(self, version: ModelVersion, dest: Path) -> Path:
+        """Write the version's model files into the folder ``dest``."""
+        prefix = version.artifact_path.rstrip("/") + "/"
+        infos = self.runs.list_artifacts(version.run_id, version.artifact_path)
+        if not infos:
+            raise NotFoundError(f"the files of {version.name}:{version.version} are missing from run {version.run_id}", field="artifact_path")
+        for info in infos:
+            target = dest / info.path.removeprefix(prefix)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(self.runs.read_artifact(version.run_id, info.path))
+        return dest
+
+    def load(self, ref: str, *, trusted: bool = False, allow_retired: bool = False) -> Predictor:
+        """Load a registered version as a :class:`Predictor` (hashes checked first)."""
+        found = self.resolve_for_use(ref, allow_retired=allow_retired)
+        with temp_folder() as tmp:
+            folder = self.download(found, Path(tmp))
+            return load_model_dir(folder, trusted=trusted, source=found.uri)
+
+    def package(self, ref: str, out: Path, *, allow_retired: bool = False) -> Path:
+        """Write a self-contained bundle of a version to ``out`` (an empty or new folder)."""
+        found = self.resolve_for_use(ref, allow_retired=allow_retired, purpose="package")
+        with temp_folder() as tmp:
+            folder = self.download(found, Path(tmp))
+            return write_bundle(
+                folder,
+                out,
+                {"uri": found.uri, "name": found.name, "version": found.version, "run_id": found.run_id, "state": found.state.value},
+            )
+
+
+def _version(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        try:
+            number = int(str(value))
+        except ValueError:
+            raise InvalidInputError("version must be a positive integer", field="version") from None
+        if number < 1:
+            raise InvalidInputError("version must be a positive integer", field="version")
+        return number
+    return value
+
+
+def _max_results(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RESULTS_LIMIT:
+        raise InvalidInputError(f"max_results must be between 1 and {MAX_RESULTS_LIMIT}", field="max_results")
+    return value
+
+
+def _text(value: object, field: str, limit: int = 20_000) -> str:
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{field} must be a string", field=field)
+    if len(value) > limit:
+        raise InvalidInputError(f"{field} is {len(value)} characters; the maximum is {limit}", field=field)
+    return value
+
+
