@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = Field(
         default=None, description="Endpoint of an S3-compatible store (MinIO, SeaweedFS)."
     )
+    require_approval: bool = Field(
+        default=True,
+        description="A model version needs a recorded approval before it can move to production.",
+    )
 
     def resolved_home(self) -> Path:
         """The store folder: `tracking_uri` when it is a local path, else `home`."""

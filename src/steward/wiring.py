@@ -12,6 +12,8 @@ from typing import Any
 
 from steward.adapters.artifacts import ContentAddressedStore
 from steward.adapters.sql import SqlStore
+from steward.adapters.sql._registry_store import SqlRegistryStore
+from steward.registry import RegistryService
 from steward.settings import Settings
 from steward.tracking import TrackingService
 
@@ -27,6 +29,13 @@ class Services:
     def tracking(self, actor: str | None = None) -> TrackingService:
         """The tracking service acting as ``actor`` (default: the configured user)."""
         return TrackingService(self.store, self.blobs, actor or default_actor(self.settings))
+
+    def registry(self, actor: str | None = None) -> RegistryService:
+        """The registry service acting as ``actor`` (default: the configured user)."""
+        who = actor or default_actor(self.settings)
+        return RegistryService(
+            SqlRegistryStore(self.store), self.tracking(who), who, require_approval=self.settings.require_approval
+        )
 
     def close(self) -> None:
         self.store.close()
@@ -49,3 +58,11 @@ def build_services(settings: Settings) -> Services:
     store = SqlStore(settings.resolved_database_url(), busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     blobs = ContentAddressedStore(settings.resolved_artifact_root(), options or None)
     return Services(settings, store, blobs)
+
+
+def registry_for(tracking: TrackingService, *, require_approval: bool = True) -> RegistryService:
+    """A registry service over the same store as an embedded tracking service
+    (``run.log_model(..., registered_model_name=...)`` uses it)."""
+    if not isinstance(tracking.store, SqlStore):
+        raise TypeError("registry_for needs a tracking service on a SqlStore")
+    return RegistryService(SqlRegistryStore(tracking.store), tracking, tracking.actor, require_approval=require_approval)

@@ -86,10 +86,15 @@ class ContentAddressedStore:
         """Store a local file; returns (sha256 hex digest, size). Idempotent."""
         h = hashlib.sha256()
         size = 0
-        with open(local_path, "rb") as f:
-            while chunk := f.read(_CHUNK):
-                h.update(chunk)
-                size += len(chunk)
+        try:
+            with open(local_path, "rb") as f:
+                while chunk := f.read(_CHUNK):
+                    h.update(chunk)
+                    size += len(chunk)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+            raise NotFoundError(f"local file {local_path!r} not found", field="local_path") from exc
+        except PermissionError as exc:
+            raise NotFoundError(f"local file {local_path!r} cannot be read", field="local_path") from exc
         digest = h.hexdigest()
         target = self._path(digest)
         try:

@@ -25,6 +25,7 @@ from steward.errors import (
 from steward.tracking._ports import ArtifactInfo, AuditEvent, RunPage
 
 from . import _migrate
+from ._audit import append_audit
 from ._chunks import decode_history, encode_chunk
 from ._engine import WRITE, create_store_engine
 from ._search import apply_order, to_sql
@@ -45,7 +46,6 @@ __all__ = ["SqlStore"]
 
 # Statements of the hot paths, built once: building a statement per call (coercing
 # every column and value) costs more than SQLite's own work for a small write.
-_AUDIT_INSERT = insert(audit_log)
 _RUN_INSERT = insert(runs)
 _PARAMS_INSERT = insert(params)
 _TAGS_INSERT = insert(tags)
@@ -132,16 +132,7 @@ class SqlStore:
         return sqlite.insert(table)
 
     def _audit(self, conn: Connection, event: AuditEvent) -> None:
-        conn.execute(
-            _AUDIT_INSERT,
-            {
-                "timestamp": event.timestamp,
-                "actor": event.actor,
-                "action": event.action,
-                "target": event.target,
-                "details": event.details,
-            },
-        )
+        append_audit(conn, event)
 
     # -- experiments -------------------------------------------------------------------
 
