@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -226,3 +226,52 @@ def api(asgi_transport: SyncASGITransport) -> Iterator[httpx.Client]:
     """An ``httpx.Client`` calling the in-process app (fast; same code as the live server)."""
     with httpx.Client(transport=asgi_transport, base_url="http://steward.test") as client:
         yield client
+
+
+@pytest.fixture
+def asgi_client() -> Iterator[Callable[[Any], httpx.Client]]:
+    """A factory of ``httpx.Client``s onto any ASGI app in this process, closed afterwards."""
+    clients: list[httpx.Client] = []
+
+    def make(app: Any) -> httpx.Client:  # Any: any ASGI application
+        client = httpx.Client(transport=SyncASGITransport(app), base_url="http://steward.test")
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared_settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Like ``settings``, but one store per test module and backend.
+
+    For many fast tests that each leave the store as they found it (bad-input tables):
+    a fresh, migrated database per test costs about a second, most of the suite's time.
+    """
+    root = tmp_path_factory.mktemp("shared")
+    schema = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{root / 'steward.db'}"
+    else:
+        if PG_BASE is None:
+            if os.environ.get("CI") == "true":
+                pytest.fail("PostgreSQL is not reachable in CI")
+            pytest.skip("PostgreSQL not reachable")
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        admin = sa.create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        url = pg_schema_url(schema)
+    yield Settings(home=root / "home", database_url=url, artifact_root=str(root / "artifacts"), user="tester", capture_git=False)
+    if schema is not None:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sync_asgi_transport() -> type[SyncASGITransport]:
+    """The :class:`SyncASGITransport` class, for module-scoped fixtures (no conftest imports)."""
+    return SyncASGITransport

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from steward.core import Run
 from steward.sdk import ActiveRun, Client
 from steward.settings import Settings
-from steward.tracking import RunPage
 from steward.tracking import seed_everything as _seed_everything
+
+if TYPE_CHECKING:  # annotations only: the package exports exactly its __all__
+    from steward.core import Run
+    from steward.tracking import RunPage
 
 __version__ = "0.1.0"
 

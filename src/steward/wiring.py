@@ -12,7 +12,11 @@ from typing import Any
 
 from steward.adapters.artifacts import ContentAddressedStore
 from steward.adapters.sql import SqlStore
+from steward.adapters.sql._data_store import SqlDataStore
+from steward.data import DataService
 from steward.adapters.sql._registry_store import SqlRegistryStore
+from steward.adapters.sql._validation_store import SqlValidationStore
+from steward.data._validation_service import ValidationService
 from steward.registry import RegistryService
 from steward.settings import Settings
 from steward.tracking import TrackingService
@@ -36,6 +40,15 @@ class Services:
         return RegistryService(
             SqlRegistryStore(self.store), self.tracking(who), who, require_approval=self.settings.require_approval
         )
+
+    def data(self, actor: str | None = None) -> DataService:
+        """The data service (dataset versions, profiles, lineage) acting as ``actor``."""
+        return DataService(SqlDataStore(self.store), self.blobs, actor or default_actor(self.settings))
+
+    def validation(self, actor: str | None = None) -> ValidationService:
+        """The validation service (suites, validation, skew) acting as ``actor``."""
+        who = actor or default_actor(self.settings)
+        return ValidationService(SqlValidationStore(self.store), self.data(who), who)
 
     def close(self) -> None:
         self.store.close()

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from openapi_spec_validator import validate
 
 JSON = dict[str, Any]  # Any: decoded JSON
 
@@ -264,6 +265,7 @@ def test_every_mutation_is_in_the_audit_trail_with_the_calling_user(api: httpx.C
 def test_the_live_server_serves_the_tracking_api_end_to_end(live_server: Any) -> None:
     with httpx.Client(base_url=live_server.url, timeout=30) as api:
         assert _ok(api.get("/readyz"))["status"] == "ready"
+        validate(_ok(api.get("/openapi.json")))
         exp = _experiment(api)
         run = _run(api, exp["experiment_id"], params={"C": 1})
         rid = run["run_id"]

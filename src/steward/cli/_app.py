@@ -13,7 +13,8 @@ import typer
 
 from steward import __version__
 
-from . import _audit, _config, _db, _experiments, _runs
+from . import _audit, _config, _data_checks, _db, _experiments, _models, _runs
+from ._data import data_app
 from ._errors import StewardGroup
 from ._server import server
 
@@ -50,11 +51,14 @@ def root(
 
 
 app.command("server")(server)
+app.command("check")(_data_checks.check_file)
 app.add_typer(_db.app)
 app.add_typer(_config.app)
 app.add_typer(_experiments.app)
 app.add_typer(_runs.app)
 app.add_typer(_audit.app)
+app.add_typer(_models.app)
+app.add_typer(data_app, name="data")
 
 
 def main() -> None:

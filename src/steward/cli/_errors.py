@@ -56,7 +56,7 @@ class StewardGroup(TyperGroup):
             # `steward runs list | head`: the reader left; that is not an error.
             _silence_stdout()
             raise typer.Exit(0) from None
-        except Exception as exc:  # the one place every command's errors end up
+        except Exception as exc:  # noqa: BLE001 - the one place every command's errors end up
             code = report(exc, debug=bool(ctx.params.get("debug")))
             raise typer.Exit(code) from None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from steward.core import Experiment
@@ -59,12 +61,12 @@ def list_experiments(
 @app.command("create")
 def create_experiment(
     name: str = typer.Argument(..., help="Experiment name (unique)."),
-    tag: list[str] = typer.Option([], "--tag", help="KEY=VALUE tag; repeatable."),
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="KEY=VALUE tag; repeatable.")] = None,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Create an experiment; exits 5 when the name is taken."""
     tags: dict[str, object] = {}
-    for item in tag:
+    for item in tag or []:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise InvalidInputError(f"--tag must be KEY=VALUE, got {item[:100]!r}", field="tag")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -36,11 +36,16 @@ def _metrics_summary(run: Run) -> str:
 
 @app.command("list")
 def list_runs(
-    experiment: list[str] = typer.Option([], "--experiment", "-e", help="Experiment name or id; repeatable. Default: all."),
+    experiment: Annotated[
+        list[str] | None,
+        typer.Option("--experiment", "-e", help="Experiment name or id; repeatable. Default: all."),
+    ] = None,
     filter_: str | None = typer.Option(
         None, "--filter", "-f", help="Filter expression, e.g. \"metrics.auc > 0.9 and params.model = 'gbm'\"."
     ),
-    order_by: list[str] = typer.Option([], "--order-by", "-o", help="e.g. 'metrics.auc DESC'; repeatable."),
+    order_by: Annotated[
+        list[str] | None, typer.Option("--order-by", "-o", help="e.g. 'metrics.auc DESC'; repeatable.")
+    ] = None,
     max_results: int = typer.Option(100, "--max-results", "-n", min=1, max=10_000, help="At most this many runs."),
     page_token: str | None = typer.Option(None, "--page-token", help="Continue a previous listing."),
     include_deleted: bool = typer.Option(False, "--all", help="Include deleted runs."),
@@ -50,7 +55,7 @@ def list_runs(
     with open_client() as client:
         # An unknown experiment is an error, not an empty listing: a typo must not look like
         # "no runs". Names go on to the search (it resolves names before ids).
-        names_wanted = [resolve_experiment(client, ref).name for ref in experiment] or None
+        names_wanted = [resolve_experiment(client, ref).name for ref in experiment or []] or None
         page = client.backend.search_runs(
             names_wanted,
             filter=filter_,
@@ -148,7 +153,7 @@ def show_run(
 
 @app.command("compare")
 def compare_runs(
-    run_ids: list[str] = typer.Argument(..., metavar="RUN_ID", help="Two or more run ids."),
+    run_ids: Annotated[list[str], typer.Argument(metavar="RUN_ID", help="Two or more run ids.")],
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Compare runs side by side: params (differences highlighted) and latest metrics."""

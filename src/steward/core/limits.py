@@ -79,13 +79,13 @@ def validate_metric(key: str, value: object, step: object, *, field: str = "metr
         raise InvalidInputError(
             f"metric {key!r} step must be an integer", field=f"{field}.{key}.step"
         )
-    if not MIN_STEP <= int(step.__index__()) <= MAX_STEP:  # type: ignore[attr-defined]
+    if not MIN_STEP <= int(step.__index__()) <= MAX_STEP:
         # steps are stored as signed 64-bit integers by both engines
         raise InvalidInputError(
             f"metric {key!r} step is outside the 64-bit integer range", field=f"{field}.{key}.step"
         )
     try:
-        fvalue = float(value)  # type: ignore[arg-type]
+        fvalue = float(value)
     except (OverflowError, TypeError, ValueError):
         raise InvalidInputError(
             f"metric {key!r} value is not representable as a float", field=f"{field}.{key}.value"

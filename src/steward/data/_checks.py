@@ -280,7 +280,7 @@ class Range(Check):
             bad = bad | (col < lo)
         if hi is not None:
             bad = bad | (col > hi)
-        count, total = lf.select(bad.sum(), col.count()).collect().row(0)
+        count, total = lf.select(bad.sum().alias("bad"), col.count().alias("total")).collect().row(0)
         counts = {"element_count": total, "unexpected_count": count, "unexpected_share": _share(count, total)}
         examples = _value_counts(lf, col, bad, n)
         msg = f"{count:,} of {total:,} values ({_pct(_share(count, total))}) outside; {verdict.message}"
@@ -588,7 +588,7 @@ class TimeSplit(Check):
     def explain(self, spec: CheckSpec, lf: pl.LazyFrame, verdict: Verdict, n: int) -> Verdict:
         split, time = pl.col(spec.columns[0]), pl.col(spec.columns[1])
         bad = (split == spec.params["test"]) & (time < verdict.observed["train_max"])
-        count, tests = lf.select(bad.sum(), (split == spec.params["test"]).sum()).collect().row(0)
+        count, tests = lf.select(bad.sum().alias("bad"), (split == spec.params["test"]).sum().alias("tests")).collect().row(0)
         counts = {"element_count": tests, "unexpected_count": count, "unexpected_share": _share(count, tests)}
         examples = _value_counts(lf, time, bad, n)
         return replace(verdict, counts=counts, examples=examples, message=f"{count:,} test rows precede the latest training row; {verdict.message}")

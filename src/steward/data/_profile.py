@@ -113,8 +113,7 @@ def profile(
                 for v, n in vc.head(TOP_CATEGORIES).iter_rows()
             ]
         else:
-            # n_unique counts null as a value; the profile counts values only
-            col["distinct"] = int(scalars[f"{name}\x00distinct"]) - (1 if missing else 0)
+            col["distinct"] = int(scalars[f"{name}\x00distinct"])
         columns[name] = col
     return {
         "num_rows": num_rows,
@@ -131,9 +130,9 @@ def _scalar_aggs(kinds: dict[str, str], floats: dict[str, bool]) -> list[pl.Expr
         c = pl.col(name)
         aggs.append(c.null_count().alias(f"{name}\x00missing"))
         if kind == "numeric" and floats[name]:
-            aggs.append(c.approx_n_unique().alias(f"{name}\x00distinct"))
+            aggs.append(c.drop_nulls().approx_n_unique().alias(f"{name}\x00distinct"))
         elif kind in ("numeric", "temporal", "other"):
-            aggs.append(c.n_unique().alias(f"{name}\x00distinct"))
+            aggs.append(c.drop_nulls().n_unique().alias(f"{name}\x00distinct"))
         if kind in ("numeric", "temporal"):
             aggs += [c.min().alias(f"{name}\x00min"), c.max().alias(f"{name}\x00max")]
         if kind == "numeric":

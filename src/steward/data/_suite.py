@@ -40,6 +40,7 @@ __all__ = [
     "Suite",
     "parse_suite",
     "schema_errors",
+    "suite_faults",
 ]
 
 Severity = Literal["error", "warning"]
@@ -259,7 +260,7 @@ class Suite:
         Raises:
             InvalidInputError: the mapping does not follow :data:`SUITE_SCHEMA`.
         """
-        text = yaml.safe_dump(dict(document), sort_keys=False, allow_unicode=True, width=100)
+        text = yaml.safe_dump(dict(document), sort_keys=False, allow_unicode=True, width=100, default_flow_style=None)
         return parse_suite(text)
 
 
@@ -340,8 +341,31 @@ def schema_errors(text: str) -> list[tuple[int, str]]:
     return sorted(set(faults))
 
 
-def _fail(line: int, message: str, field_: str = "suite") -> InvalidInputError:
-    return InvalidInputError(f"suite line {line}: {message}", field=field_)
+class _Fault(Exception):
+    """A semantic fault at a line; :func:`parse_suite` turns it into InvalidInputError."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def _fail(line: int, message: str) -> _Fault:
+    return _Fault(line, message)
+
+
+def suite_faults(text: str) -> list[tuple[int, str]]:
+    """Every fault :func:`parse_suite` would refuse, as (line, message); empty when valid."""
+    if not text.strip():
+        return [(1, "the suite is empty; it needs at least a `name`")]
+    faults = schema_errors(text)
+    if faults:
+        return faults
+    try:
+        _build(text, None)
+    except _Fault as fault:
+        return [(fault.line, fault.message)]
+    return []
 
 
 def parse_suite(text: str, *, version: int | None = None) -> Suite:
@@ -362,13 +386,15 @@ def parse_suite(text: str, *, version: int | None = None) -> Suite:
         >>> parse_suite("name: s\\ncolumns:\\n  id: {type: integer, unique: true}\\n").checks[0].kind
         'present'
     """
-    if not text.strip():
-        raise _fail(1, "the suite is empty; it needs at least a `name`")
-    faults = schema_errors(text)
+    faults = suite_faults(text)
     if faults:
         line, message = faults[0]
         more = f" (and {len(faults) - 1} more)" if len(faults) > 1 else ""
-        raise _fail(line, message + more)
+        raise InvalidInputError(f"suite line {line}: {message}{more}", field="suite")
+    return _build(text, version)
+
+
+def _build(text: str, version: int | None) -> Suite:
     root = yaml.compose(text, Loader=yaml.SafeLoader)
     document: dict[str, Any] = yaml.safe_load(text)
     finder = _LineFinder(root)

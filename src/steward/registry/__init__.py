@@ -3,6 +3,7 @@ versions, aliases, lifecycle states and approvals."""
 
 from __future__ import annotations
 
+from ._codec import model_from_dict, model_to_dict, version_from_dict, version_to_dict
 from ._loading import Predictor, load_model_dir
 from ._logging import LoggedModel, log_model, model_artifact_path
 from ._packaging import SavedModel, save_model_dir, verify_manifest, write_bundle
@@ -33,9 +34,13 @@ __all__ = [
     "infer_signature",
     "load_model_dir",
     "log_model",
+    "model_from_dict",
+    "model_to_dict",
     "model_artifact_path",
     "parse_ref",
     "save_model_dir",
     "verify_manifest",
+    "version_from_dict",
+    "version_to_dict",
     "write_bundle",
 ]

@@ -11,6 +11,7 @@ from steward.tracking import ArtifactInfo
 
 from ._packaging import SavedModel, save_model_dir, temp_folder
 from ._refs import check_model_name
+from ._types import ModelVersion
 from .signature import Signature
 
 __all__ = ["ArtifactWriter", "LoggedModel", "log_model", "model_artifact_path"]
@@ -32,6 +33,7 @@ class LoggedModel:
     signature: Signature | None
     requirements: list[str]
     manifest: dict[str, str]
+    registered: ModelVersion | None = None  # set when log_model also registered a version
 
     @property
     def uri(self) -> str:

@@ -14,7 +14,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from steward import __version__
 from steward.errors import IntegrityError, InvalidInputError
 
 from .flavors import flavor_for, get_flavor
@@ -31,6 +30,14 @@ __all__ = [
     "write_bundle",
     "write_manifest",
 ]
+
+def _steward_version() -> str:
+    # read from the installed distribution: importing steward here would be circular
+    try:
+        return metadata.version("steward")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
 
 MODEL_FILE = "steward-model.json"
 MANIFEST_FILE = "MANIFEST.json"
@@ -152,7 +159,7 @@ def save_model_dir(
         "signature": None if signature is None else signature.to_dict(),
         "requirements": requirements,
         "python": platform.python_version(),
-        "steward": __version__,
+        "steward": _steward_version(),
     }
     (folder / MODEL_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
     (folder / REQUIREMENTS_FILE).write_text("".join(f"{r}\n" for r in requirements))
@@ -188,7 +195,7 @@ def write_bundle(source: Path, out: Path, registered: Mapping[str, Any]) -> Path
         target.write_bytes((source / rel).read_bytes())
     python = ".".join(platform.python_version_tuple()[:2])
     (out / "Dockerfile").write_text(
-        _DOCKERFILE.format(steward=__version__, python=python, ref=registered.get("uri", "a model"))
+        _DOCKERFILE.format(steward=_steward_version(), python=python, ref=registered.get("uri", "a model"))
     )
     (out / "registered.json").write_text(json.dumps(dict(registered), indent=2, sort_keys=True, default=str))
     write_manifest(out)

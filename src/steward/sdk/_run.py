@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import json
 import os
 import threading
@@ -11,12 +12,22 @@ import traceback
 import weakref
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from steward.core import Metric, Run, RunInput, RunStatus, validate_metric
-from steward.errors import StewardError
+from steward.errors import ConflictError, InvalidInputError, StewardError
+from steward.registry import LoggedModel, version_from_dict
+from steward.registry import log_model as _log_model
 
 from ._backend import TrackingBackend
+
+if TYPE_CHECKING:
+    from steward.data import DatasetVersion
+
+# Mirrors steward.data.ROLES (a test keeps them equal); not imported from there because
+# steward.data pulls in polars and scipy, which the SDK must not pay for at import.
+_INPUT_ROLES = ("train", "validation", "test")
+from ._http import HttpBackend
 
 # Runs still open at interpreter exit are flushed and ended by one atexit hook; a
 # WeakSet so that a forgotten run object does not stay alive because of it.
@@ -117,7 +128,10 @@ class ActiveRun:
 
         Raises:
             InvalidInputError: a non-numeric value, a bad key or a non-integer step.
+            ConflictError: the run has ended (the point would never be flushed).
         """
+        if self._ended:
+            raise ConflictError(f"run {self.run_id} has ended; it accepts no more metrics", field="run_id")
         if key not in self._known_keys or type(value) not in (float, int) or (step is not None and type(step) is not int):
             validate_metric(key, value, 0 if step is None else step)
             self._known_keys.add(key)
@@ -177,9 +191,25 @@ class ActiveRun:
         """Set the run's free-text note (Markdown)."""
         self._backend.update_run(self.run_id, note=text)
 
-    def log_input(self, dataset: str, role: str = "train") -> None:
-        """Record a dataset version the run used (``datasets:/name/version``)."""
-        self._backend.log_inputs(self.run_id, [RunInput(dataset, role)])
+    def log_input(self, dataset: str | DatasetVersion, role: str = "train") -> None:
+        """Record a dataset version the run used, for lineage.
+
+        Args:
+            dataset: a :class:`~steward.data.DatasetVersion` (its ``ref`` is stored) or a
+                reference string such as ``datasets:/name/version``.
+            role: ``train``, ``validation`` or ``test``.
+
+        Raises:
+            InvalidInputError: an unknown role or an empty reference.
+        """
+        ref = dataset if isinstance(dataset, str) else dataset.ref
+        if not ref.strip():
+            raise InvalidInputError("dataset reference is empty", field="dataset")
+        if role not in _INPUT_ROLES:
+            raise InvalidInputError(
+                f"role {str(role)[:40]!r} is invalid; use one of {', '.join(_INPUT_ROLES)}", field="role"
+            )
+        self._backend.log_inputs(self.run_id, [RunInput(ref, role)])
 
     # -- artifacts ----------------------------------------------------------------------
 
@@ -205,6 +235,60 @@ class ActiveRun:
 
     def log_dict(self, data: Mapping[str, Any], artifact_file: str) -> None:  # Any: JSON values
         self._backend.log_artifact_bytes(self.run_id, json.dumps(data, indent=2, sort_keys=True).encode(), artifact_file)
+
+    # -- models -------------------------------------------------------------------------
+
+    def log_model(
+        self,
+        model: object,
+        name: str,
+        *,
+        input_example: Any = None,  # Any: a pandas DataFrame or 2-D numpy array
+        trusted: bool = False,
+        flavor: str | None = None,
+        artifacts: Mapping[str, str] | None = None,
+        registered_model_name: str | None = None,
+    ) -> LoggedModel:
+        """Store ``model`` under ``models/<name>/`` in this run, with its signature (inferred
+        from ``input_example``), pinned requirements and a manifest of file hashes.
+
+        Args:
+            model: a scikit-learn, XGBoost, LightGBM or ONNX model, or a
+                :class:`steward.pyfunc.PythonModel`.
+            name: the model's name inside the run (``[a-z0-9][a-z0-9._-]*``).
+            input_example: a few input rows; the signature is inferred from them.
+            trusted: save scikit-learn models with pickle instead of skops (and need
+                ``trusted=True`` again to load them).
+            flavor: force a flavor (``"onnx"`` converts a scikit-learn model).
+            artifacts: local files a pyfunc model reads in ``load_context``, by name.
+            registered_model_name: also register the files as the next version of this model.
+
+        Returns:
+            A :class:`~steward.registry.LoggedModel` (``.registered`` holds the new version).
+
+        Raises:
+            InvalidInputError: an unknown flavor, or a model that cannot predict on the example.
+
+        Example:
+            >>> with client.start_run() as run:  # doctest: +SKIP
+            ...     run.log_model(clf, "fraud", input_example=X.head(), registered_model_name="fraud")
+        """
+        logged = _log_model(
+            self._backend, self.run_id, model, name=name, input_example=input_example, trusted=trusted, flavor=flavor, artifacts=artifacts
+        )
+        if registered_model_name is None:
+            return logged
+        body = {"run_id": self.run_id, "artifact_path": logged.artifact_path}
+        if isinstance(self._backend, HttpBackend):
+            path = f"/models/{registered_model_name}/versions"
+            version = version_from_dict(self._backend._call("POST", path, body=body))
+        else:
+            from steward.wiring import registry_for  # as in Client: the sdk imports adapters only when embedded
+
+            version = registry_for(self._backend).create_version(  # type: ignore[arg-type]
+                registered_model_name, self.run_id, artifact_path=logged.artifact_path
+            )
+        return dataclasses.replace(logged, registered=version)
 
     # -- lifecycle ----------------------------------------------------------------------
 

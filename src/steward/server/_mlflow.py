@@ -36,7 +36,12 @@ from ._mlflow_codec import (
     view_type_in,
 )
 from ._mlflow_errors import MlflowRoute, mlflow_error
-from ._mlflow_filters import filter_experiments, order_experiments, translate_order_by, translate_run_filter
+from ._mlflow_filters import (
+    filter_experiments,
+    order_experiments,
+    translate_order_by,
+    translate_run_filter,
+)
 from ._mlflow_schemas import (
     CreateExperimentBody,
     CreateRunBody,
@@ -146,7 +151,7 @@ def search_experiments_get(
     svc: Tracking,
     max_results: int | None = None,
     page_token: Annotated[str | None, Query(max_length=64)] = None,
-    filter: Annotated[str | None, Query(max_length=10_000)] = None,  # noqa: A002 - MLflow's name
+    filter: Annotated[str | None, Query(max_length=10_000)] = None,
     order_by: Annotated[list[str] | None, Query()] = None,
     view_type: Annotated[str | None, Query(max_length=20)] = None,
 ) -> JSON:

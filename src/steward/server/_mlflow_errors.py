@@ -13,7 +13,8 @@ heals by retrying.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -52,7 +53,7 @@ def mlflow_code(exc: StewardError) -> tuple[str, int]:
     """The MLflow error code and status of ``exc``: the nearest class along its MRO."""
     for cls in type(exc).__mro__:
         if cls in MLFLOW_CODES:
-            return MLFLOW_CODES[cls]  # type: ignore[index]
+            return MLFLOW_CODES[cls]
     return MLFLOW_CODES[StewardError]
 
 
@@ -74,7 +75,7 @@ def _from_validation(exc: RequestValidationError) -> JSONResponse:
 class MlflowRoute(APIRoute):
     """A route that answers errors in MLflow's shape instead of Steward's."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:  # Any: starlette's signature
         handler = super().get_route_handler()
 
         async def mlflow_handler(request: Request) -> Response:

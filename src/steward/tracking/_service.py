@@ -30,6 +30,7 @@ _RUN_ID_CHARS = frozenset("0123456789abcdef")
 
 
 def now_ms() -> int:
+    """Milliseconds since the epoch, UTC: the unit of every stored time."""
     return int(time.time() * 1000)
 
 

@@ -7,6 +7,8 @@ Every test goes through the real :class:`TrackingService` on the real store (the
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
@@ -456,3 +458,67 @@ def test_a_failed_mutation_leaves_no_audit_row(tracking: TrackingService) -> Non
         with pytest.raises((ConflictError, NotFoundError)):
             attempt()
     assert len(store.list_audit()) == n
+
+
+# -- races between writers ----------------------------------------------------------------
+
+
+def _race(workers: int, action: Callable[[int], None]) -> list[BaseException | None]:
+    """Run ``action(i)`` in ``workers`` threads released at once; return each outcome."""
+    barrier = threading.Barrier(workers)
+    outcomes: list[BaseException | None] = [None] * workers
+
+    def work(i: int) -> None:
+        barrier.wait()
+        try:
+            action(i)
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted on below
+            outcomes[i] = exc
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return outcomes
+
+
+def test_racing_writers_of_the_same_new_param_all_succeed_when_they_agree(tracking: TrackingService) -> None:
+    exp = tracking.create_experiment("race")
+    run = tracking.create_run(exp.experiment_id)
+    outcomes = _race(6, lambda i: tracking.log_batch(run.run_id, params={"lr": "0.1"}, metrics=[Metric("m", 1.0, i, 0)]))
+    assert outcomes == [None] * 6
+    assert tracking.get_run(run.run_id).params == {"lr": "0.1"}
+    assert tracking.store.count_metrics(run.run_id) == 6  # type: ignore[attr-defined]
+
+
+def test_racing_writers_of_the_same_new_param_with_different_values_get_one_winner(tracking: TrackingService) -> None:
+    exp = tracking.create_experiment("race")
+    run = tracking.create_run(exp.experiment_id)
+    outcomes = _race(6, lambda i: tracking.log_batch(run.run_id, params={"lr": str(i)}, metrics=[Metric("m", 1.0, i, 0)]))
+    winners = [i for i, o in enumerate(outcomes) if o is None]
+    assert len(winners) == 1
+    assert all(isinstance(o, ConflictError) for o in outcomes if o is not None)
+    assert tracking.get_run(run.run_id).params == {"lr": str(winners[0])}
+    assert tracking.store.count_metrics(run.run_id) == 1  # type: ignore[attr-defined]
+
+
+def test_a_run_ended_while_batches_arrive_keeps_exactly_the_batches_that_succeeded(tracking: TrackingService) -> None:
+    exp = tracking.create_experiment("race")
+    run = tracking.create_run(exp.experiment_id)
+    accepted = []
+    lock = threading.Lock()
+
+    def action(i: int) -> None:
+        if i == 0:
+            tracking.end_run(run.run_id)
+            return
+        for b in range(5):
+            tracking.log_batch(run.run_id, metrics=[Metric(f"w{i}", 1.0, b * 10 + s, 0) for s in range(10)])
+            with lock:
+                accepted.append((i, b))
+
+    outcomes = _race(5, action)
+    assert all(o is None or isinstance(o, ConflictError) for o in outcomes)
+    assert tracking.get_run(run.run_id).status is RunStatus.FINISHED
+    assert tracking.store.count_metrics(run.run_id) == 10 * len(accepted)  # type: ignore[attr-defined]

@@ -21,6 +21,25 @@ from steward.errors import IntegrityError, NotFoundError, StorageError
 _CHUNK = 1 << 20
 
 
+def _backend_errors() -> tuple[type[Exception], ...]:
+    """Errors fsspec backends raise when the store cannot be reached.
+
+    Most raise OSError; s3fs lets botocore's connection errors through unchanged, so
+    those count too when botocore is installed (it is only with the s3 extra).
+    """
+    errors: list[type[Exception]] = [OSError]
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:
+        pass
+    else:
+        errors += [BotoCoreError, ClientError]
+    return tuple(errors)
+
+
+_BACKEND_ERRORS = _backend_errors()
+
+
 class VerifyingReader(io.RawIOBase):
     """A file-like reader that raises :class:`IntegrityError` at EOF on a hash mismatch."""
 
@@ -79,7 +98,7 @@ class ContentAddressedStore:
     def exists(self, digest: str) -> bool:
         try:
             return bool(self.fs.exists(self._path(digest)))
-        except OSError as exc:
+        except _BACKEND_ERRORS as exc:
             raise StorageError("artifact store unreachable") from exc
 
     def put_file(self, local_path: str) -> tuple[str, int]:
@@ -105,7 +124,7 @@ class ContentAddressedStore:
             else:
                 # an object store PUT (or multipart complete) makes the object appear whole
                 self.fs.put_file(local_path, target)
-        except OSError as exc:
+        except _BACKEND_ERRORS as exc:
             raise StorageError("artifact store write failed") from exc
         return digest, size
 
@@ -120,7 +139,7 @@ class ContentAddressedStore:
                 self._local_atomic_write(data, target)
             else:
                 self.fs.pipe_file(target, data)
-        except OSError as exc:
+        except _BACKEND_ERRORS as exc:
             raise StorageError("artifact store write failed") from exc
         return digest, len(data)
 
@@ -157,7 +176,7 @@ class ContentAddressedStore:
             raw = self.fs.open(self._path(digest), "rb")
         except FileNotFoundError as exc:
             raise NotFoundError(f"blob {digest[:12]} not found in the artifact store") from exc
-        except OSError as exc:
+        except _BACKEND_ERRORS as exc:
             raise StorageError("artifact store unreachable") from exc
         return io.BufferedReader(VerifyingReader(raw, digest), _CHUNK)  # type: ignore[return-value]
 
@@ -167,7 +186,7 @@ class ContentAddressedStore:
             data: bytes = self.fs.cat_file(self._path(digest))
         except FileNotFoundError as exc:
             raise NotFoundError(f"blob {digest[:12]} not found in the artifact store") from exc
-        except OSError as exc:
+        except _BACKEND_ERRORS as exc:
             raise StorageError("artifact store unreachable") from exc
         if hashlib.sha256(data).hexdigest() != digest:
             raise IntegrityError(f"blob {digest[:12]} does not match its hash; the store is damaged")

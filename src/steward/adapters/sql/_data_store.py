@@ -13,6 +13,7 @@ from steward.data._versions import ColumnSchema, DatasetVersion
 from steward.errors import NotFoundError, StorageError
 from steward.tracking._ports import AuditEvent
 
+from ._audit import append_audit
 from ._store import SqlStore
 from ._tables import run_inputs, runs
 from ._tables_data import dataset_versions, datasets
@@ -64,7 +65,7 @@ class SqlDataStore:
             ).scalar()
             stored = dataclasses.replace(version, version=int(latest or 0) + 1)
             conn.execute(insert(dataset_versions).values(**_row_from_version(stored)))
-            self._store._audit(
+            append_audit(
                 conn,
                 AuditEvent(
                     audit.actor,

@@ -18,7 +18,8 @@ from steward.registry._types import Approval, ModelPage, ModelVersion, Registere
 from steward.tracking import AuditEvent
 
 from ._store import SqlStore
-from ._tables import audit_log, runs
+from ._audit import append_audit
+from ._tables import runs
 from ._tables_registry import (
     model_aliases,
     model_approvals,
@@ -41,12 +42,9 @@ class SqlRegistryStore:
     def __init__(self, store: SqlStore) -> None:
         self._store = store
 
-    def _audit(self, conn: Connection, event: AuditEvent) -> None:
-        conn.execute(
-            insert(audit_log).values(
-                timestamp=event.timestamp, actor=event.actor, action=event.action, target=event.target, details=event.details
-            )
-        )
+    @staticmethod
+    def _audit(conn: Connection, event: AuditEvent) -> None:
+        append_audit(conn, event)
 
     def record(self, audit: AuditEvent) -> None:
         with self._store.write() as conn:

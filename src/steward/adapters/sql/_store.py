@@ -49,7 +49,11 @@ __all__ = ["SqlStore"]
 _RUN_INSERT = insert(runs)
 _PARAMS_INSERT = insert(params)
 _TAGS_INSERT = insert(tags)
-_RUN_STATE = select(runs.c.status, runs.c.lifecycle_stage).where(runs.c.run_id == bindparam("run_id"))
+# FOR UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers): a run's
+# state check and the write that depends on it happen under the row lock, so an end_run
+# committing meanwhile cannot let data slip into a finished run.
+_RUN_STATE_READ = select(runs.c.status, runs.c.lifecycle_stage).where(runs.c.run_id == bindparam("run_id"))
+_RUN_STATE = _RUN_STATE_READ.with_for_update()
 _RUN_ROW = select(runs).where(runs.c.run_id == bindparam("run_id"))
 _EXPERIMENT_STAGE = select(experiments.c.lifecycle_stage).where(experiments.c.experiment_id == bindparam("eid"))
 _CHUNK_INSERT = insert(metric_chunks)
@@ -399,7 +403,23 @@ class SqlStore:
                         )
                 new = [{"run_id": run_id, "key": k, "value": v} for k, v in params_.items() if k not in existing]
                 if new:
-                    conn.execute(insert(params), new)
+                    # On PostgreSQL another writer may add the same key between our read and
+                    # this insert: skip the duplicate instead of failing with a driver error,
+                    # then check that what is stored now is what we meant to store.
+                    conn.execute(self._upsert(params).on_conflict_do_nothing(), new)
+                    stored = dict(
+                        conn.execute(
+                            select(params.c.key, params.c.value).where(
+                                params.c.run_id == run_id, params.c.key.in_([r["key"] for r in new])
+                            )
+                        ).all()
+                    )
+                    for row in new:
+                        if stored.get(row["key"]) != row["value"]:
+                            raise ConflictError(
+                                f"param {row['key']!r} is already logged with a different value; params are immutable",
+                                field=f"params.{row['key']}",
+                            )
             if tags_:
                 stmt = self._upsert(tags)
                 stmt = stmt.on_conflict_do_update(index_elements=["run_id", "key"], set_={"value": stmt.excluded.value})
@@ -448,7 +468,7 @@ class SqlStore:
             self._audit(conn, audit)
 
     def _require_running_or_any(self, conn: Connection, run_id: str) -> None:
-        if conn.execute(_RUN_STATE, {"run_id": run_id}).first() is None:
+        if conn.execute(_RUN_STATE_READ, {"run_id": run_id}).first() is None:
             raise NotFoundError(f"run {str(run_id)[:40]!r} not found", field="run_id")
 
     def log_inputs(self, run_id: str, inputs: Sequence[RunInput], audit: AuditEvent) -> None:

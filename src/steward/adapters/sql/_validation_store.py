@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy import exc as sa_exc
 
 from steward.data._validation_ports import ResultRecord, SuiteRecord
@@ -82,6 +82,15 @@ class SqlValidationStore:
             query = query.where(validation_suites.c.name == name)
         with self._store.read() as conn:
             return [_suite(r) for r in conn.execute(query)]
+
+    def delete_suite(self, name: str, audit: AuditEvent) -> int:
+        """Delete every version of ``name`` with one audit row. Raises NotFoundError."""
+        with self._store.write() as conn:
+            deleted = conn.execute(delete(validation_suites).where(validation_suites.c.name == name)).rowcount
+            if not deleted:
+                raise NotFoundError(f"validation suite {name!r} not found", field="suite")
+            self._store._audit(conn, AuditEvent(audit.actor, audit.action, audit.target, audit.timestamp, {**audit.details, "versions": deleted}))
+        return int(deleted)
 
     def add_result(self, record: ResultRecord, audit: AuditEvent) -> ResultRecord:
         """Store one validation result with its audit row, in one transaction."""
