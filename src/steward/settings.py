@@ -6,7 +6,9 @@ passed down; nothing else in Steward reads ``os.environ``.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -74,6 +76,20 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = Field(
         default=None, description="Endpoint of an S3-compatible store (MinIO, SeaweedFS)."
     )
+    auth: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Server authentication: on, off, or auto (on when the server binds a "
+        "non-loopback address or uses PostgreSQL). Embedded use never needs a login.",
+    )
+    separation_of_duties: bool = Field(
+        default=True,
+        description="In team mode (authentication on) the author of a model version cannot approve it.",
+    )
+    credentials_file: Path | None = Field(
+        default=None,
+        description="File of API tokens written by `steward login` (0600); default "
+        "`home`/credentials when STEWARD_HOME is set, else ~/.config/steward/credentials.",
+    )
     require_approval: bool = Field(
         default=True,
         description="A model version needs a recorded approval before it can move to production.",
@@ -101,3 +117,36 @@ class Settings(BaseSettings):
     def is_remote(self) -> bool:
         """True when the SDK must talk to a Steward server over HTTP."""
         return bool(self.tracking_uri and self.tracking_uri.startswith(("http://", "https://")))
+
+    def auth_required(self) -> bool:
+        """Whether a server built from these settings authenticates callers.
+
+        ``auto`` turns it on for PostgreSQL; ``steward server`` also turns it on for a
+        non-loopback address by passing ``auth="on"`` down.
+        """
+        if self.auth != "auto":
+            return self.auth == "on"
+        return self.resolved_database_url().startswith("postgresql")
+
+    def resolved_credentials_file(self) -> Path:
+        """Where ``steward login`` keeps tokens."""
+        if self.credentials_file is not None:
+            return self.credentials_file
+        if "home" in self.model_fields_set:
+            return self.home / "credentials"
+        return Path.home() / ".config" / "steward" / "credentials"
+
+    def resolved_token(self) -> str | None:
+        """The API token to send: ``token``, else the one `steward login` saved for ``tracking_uri``."""
+        if self.token is not None:
+            return self.token.get_secret_value()
+        path = self.resolved_credentials_file()
+        if not self.tracking_uri or not path.is_file():
+            return None
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        entry = saved.get("servers", {}).get(self.tracking_uri.rstrip("/")) if isinstance(saved, dict) else None
+        token = entry.get("token") if isinstance(entry, dict) else None
+        return token if isinstance(token, str) else None

@@ -17,6 +17,8 @@ from steward.data import DataService
 from steward.adapters.sql._registry_store import SqlRegistryStore
 from steward.adapters.sql._validation_store import SqlValidationStore
 from steward.data._validation_service import ValidationService
+from steward.adapters.sql._governance_store import SqlGovernanceStore
+from steward.governance import GovernanceService
 from steward.registry import RegistryService
 from steward.settings import Settings
 from steward.tracking import TrackingService
@@ -38,7 +40,9 @@ class Services:
         """The registry service acting as ``actor`` (default: the configured user)."""
         who = actor or default_actor(self.settings)
         return RegistryService(
-            SqlRegistryStore(self.store), self.tracking(who), who, require_approval=self.settings.require_approval
+            SqlRegistryStore(self.store), self.tracking(who), who, require_approval=self.settings.require_approval,
+            # team mode: authenticated callers are distinct people, so authors never approve
+            separation_of_duties=self.settings.separation_of_duties and self.settings.auth == "on",
         )
 
     def data(self, actor: str | None = None) -> DataService:
@@ -49,6 +53,10 @@ class Services:
         """The validation service (suites, validation, skew) acting as ``actor``."""
         who = actor or default_actor(self.settings)
         return ValidationService(SqlValidationStore(self.store), self.data(who), who)
+
+    def governance(self, actor: str | None = None) -> GovernanceService:
+        """The governance service (users, tokens, roles) acting as ``actor``."""
+        return GovernanceService(SqlGovernanceStore(self.store), actor or default_actor(self.settings))
 
     def close(self) -> None:
         self.store.close()

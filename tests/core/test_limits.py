@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 
 from steward.core import validate_metric, validate_name, validate_param, validate_tag
-from steward.core.limits import MAX_KEY_LENGTH, MAX_PARAM_VALUE_LENGTH, MAX_TAG_VALUE_LENGTH, validate_key
+from steward.core.limits import (
+    MAX_KEY_LENGTH,
+    MAX_PARAM_VALUE_LENGTH,
+    MAX_TAG_VALUE_LENGTH,
+    validate_key,
+)
 from steward.errors import InvalidInputError
 
 

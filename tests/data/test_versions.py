@@ -174,6 +174,7 @@ def test_an_all_missing_column_is_registered_and_profiled_as_missing(data: DataS
     assert any("entirely missing" in w for w in v.profile["warnings"])
 
 
+@pytest.mark.slow
 def test_a_csv_column_that_turns_to_text_late_is_loaded_as_text_with_a_warning(data: DataService, tmp_path: Path) -> None:
     # beyond pyarrow's first 16 MB block, so the column was first inferred as integers
     path = tmp_path / "late.csv"
@@ -222,6 +223,7 @@ def test_the_sdk_knows_the_same_input_roles_as_the_data_stage() -> None:
     assert _run._INPUT_ROLES == ROLES
 
 
+@pytest.mark.slow
 def test_two_processes_registering_the_same_content_at_once_end_with_one_version(
     settings: Settings, tmp_path: Path, data: DataService
 ) -> None:
@@ -235,7 +237,7 @@ def test_two_processes_registering_the_same_content_at_once_end_with_one_version
         print(s.data().register("race", {str(tmp_path / "same.parquet")!r}).version)
         """
     )
-    procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
+    procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
     outs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), [o[1][-500:] for o in outs]
     assert {o[0].strip() for o in outs} == {b"1"}

@@ -79,11 +79,10 @@ print(json.dumps({{"registry": pd.Series(a.ravel() if hasattr(a, "ravel") else a
 
 
 def _expected(model: Any, frame: Any, kwargs: dict[str, Any]) -> list[Any]:
-    if kwargs.get("flavor") == "onnx":
-        return [int(x) for x in model.predict(frame.to_numpy(dtype=np.float32))]
     return np.asarray(model.predict(frame)).ravel().tolist()
 
 
+@pytest.mark.slow  # two fresh interpreters importing the model library: 5-30 s on a busy machine
 @pytest.mark.parametrize("flavor", list(FLAVORS))
 def test_a_model_round_trips_through_registry_and_bundle_in_a_fresh_process(
     client: Client, registry: RegistryService, tmp_path: Path, flavor: str
@@ -115,6 +114,7 @@ def test_a_pickled_model_does_not_load_unless_trusted(client: Client, registry: 
         registry.load("fraud:1")
 
 
+@pytest.mark.slow
 def test_a_pyfunc_model_with_artifacts_round_trips_in_a_fresh_process(
     client: Client, registry: RegistryService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -156,3 +156,16 @@ def test_a_pyfunc_model_with_artifacts_round_trips_in_a_fresh_process(
     expected = (frame["amount"] * 0.5 + frame["count"]).tolist()
     assert got["registry"] == pytest.approx(expected)
     assert got["bundle"] == pytest.approx(expected)
+
+
+def test_a_skops_file_with_types_not_recorded_at_logging_is_refused_unless_trusted(tmp_path: Path) -> None:
+    from steward.registry.flavors import get_flavor
+
+    model, _ = _sklearn_model()  # a forest holds sklearn.tree._tree.Tree, not on skops' default list
+    flavor = get_flavor("sklearn")
+    options = flavor.save(model, tmp_path, trusted=False, example=None)
+    assert "sklearn.tree._tree.Tree" in options["untrusted_types"]
+    assert flavor.load(tmp_path, options, trusted=False) is not None
+    with pytest.raises(PermissionDeniedError, match=r"sklearn\.tree\._tree\.Tree"):
+        flavor.load(tmp_path, {**options, "untrusted_types": []}, trusted=False)
+    assert flavor.load(tmp_path, {**options, "untrusted_types": []}, trusted=True) is not None

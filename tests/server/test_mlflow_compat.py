@@ -126,6 +126,9 @@ def test_runs_logged_with_the_mlflow_client_are_stored_and_shown_by_steward(
     assert deleted["lifecycle_stage"] == "deleted"
 
 
+@pytest.mark.slow
+# The error mapping does not depend on the store; the test above covers PostgreSQL.
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 def test_mlflow_client_errors_carry_mlflow_error_codes(mlflow_python: Path, live_server: Any, tmp_path: Path) -> None:
     out = run_mlflow_script(mlflow_python, "bad_input.py", live_server.url, cwd=tmp_path)
     assert out["get_unknown_run"] == "RESOURCE_DOES_NOT_EXIST"

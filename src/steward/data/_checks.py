@@ -513,7 +513,7 @@ class Leakage(Check):
     def judge(self, spec: CheckSpec, schema: pl.Schema, v: Values, rows: int) -> Verdict:
         max_corr, max_nmi = float(spec.params["max_correlation"]), float(spec.params["max_mutual_information"])
         scores: dict[str, dict[str, float]] = {}
-        suspects = []
+        suspects: list[dict[str, Any]] = []
         for i, (f, kind) in enumerate(self._pairs(spec, schema)):
             if kind == "corr":
                 value = v[f"corr{i}"]

@@ -12,6 +12,7 @@ from steward.core import Run, RunStatus
 from steward.core.lifecycle import ModelState, parse_state
 from steward.core.limits import validate_tag
 from steward.errors import ConflictError, InvalidInputError, NotFoundError
+from steward.governance import check_separation_of_duties
 from steward.tracking import ArtifactInfo, AuditEvent, check_run_id, now_ms
 
 from ._loading import Predictor, load_model_dir
@@ -41,13 +42,18 @@ class RegistryService:
         runs: tracking, to read the run a version comes from and its model files.
         actor: who is acting (recorded in the audit trail).
         require_approval: refuse production without a recorded approval.
+        separation_of_duties: refuse approvals by a version's author (team mode).
     """
 
-    def __init__(self, store: RegistryStore, runs: RunReader, actor: str, *, require_approval: bool = True) -> None:
+    def __init__(
+        self, store: RegistryStore, runs: RunReader, actor: str, *, require_approval: bool = True,
+        separation_of_duties: bool = False,
+    ) -> None:
         self.store = store
         self.runs = runs
         self.actor = actor
         self.require_approval = require_approval
+        self.separation_of_duties = separation_of_duties
 
     def _event(self, action: str, target: str, details: dict[str, object] | None = None) -> AuditEvent:
         return AuditEvent(self.actor, action, target, now_ms(), details or {})
@@ -253,11 +259,14 @@ class RegistryService:
 
         Raises:
             InvalidInputError: an empty comment: an approval says why.
+            PermissionDeniedError: the actor wrote the version (separation of duties).
         """
         text = _text(comment, "comment")
         if not text.strip():
             raise InvalidInputError("an approval needs a comment saying why", field="comment")
         v = _version(version)
+        if self.separation_of_duties:
+            check_separation_of_duties(self.actor, self.store.get_version(check_model_name(name), v).created_by)
         return self.store.add_approval(
             check_model_name(name), v, self.actor, text, now_ms(), self._event("models.approve", f"models:/{name}/{v}")
         )

@@ -41,7 +41,7 @@ class Client:
         if backend is not None:
             self.backend = backend
         elif self.settings.is_remote():
-            token = self.settings.token.get_secret_value() if self.settings.token else None
+            token = self.settings.resolved_token()
             self.backend = HttpBackend(str(self.settings.tracking_uri), token=token, user=self.settings.user)
         else:
             from steward.wiring import build_services  # wiring imports adapters; sdk stays light

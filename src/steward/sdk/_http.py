@@ -242,7 +242,9 @@ class HttpBackend:
             return self.log_artifact_bytes(run_id, f.read(), path)
 
     def log_artifact_bytes(self, run_id: str, data: bytes, path: str) -> ArtifactInfo:
-        d = self._call("PUT", f"/runs/{quote(run_id, safe='')}/artifacts/{quote(path)}", content=data)
+        # "/" is escaped too: httpx would otherwise resolve ".." segments before the server
+        # could refuse them, and "a/../../failure" would reach another route
+        d = self._call("PUT", f"/runs/{quote(run_id, safe='')}/artifacts/{quote(path, safe='')}", content=data)
         return ArtifactInfo(d["path"], d["digest"], d["size"], d["created_at"])
 
     def list_artifacts(self, run_id: str, prefix: str = "") -> list[ArtifactInfo]:
@@ -250,7 +252,7 @@ class HttpBackend:
         return [ArtifactInfo(a["path"], a["digest"], a["size"], a["created_at"]) for a in data["artifacts"]]
 
     def read_artifact(self, run_id: str, path: str) -> bytes:
-        data = self._call("GET", f"/runs/{quote(run_id, safe='')}/artifacts/{quote(path)}")
+        data = self._call("GET", f"/runs/{quote(run_id, safe='')}/artifacts/{quote(path, safe='')}")
         return data if isinstance(data, bytes) else json.dumps(data).encode()
 
     # -- audit ---------------------------------------------------------------------------

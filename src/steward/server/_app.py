@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from dataclasses import replace
+
+from fastapi import Depends, FastAPI, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -14,9 +16,11 @@ from steward.adapters.sql import current_revision, head_revision
 from steward.settings import Settings
 from steward.wiring import Services, build_services, default_actor
 
+from ._auth import AuthMiddleware, authorize
 from ._errors import error_response, install_error_handlers
 from ._mlflow import router as mlflow_router
 from ._routes_data import router as data_router
+from ._routes_governance import router as governance_router
 from ._routes_evaluation import router as evaluation_router
 from ._routes_registry import router as registry_router
 from ._routes_validation import router as validation_router
@@ -80,6 +84,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     """
     settings = settings or Settings()
     built = services or build_services(settings)
+    auth_enabled = settings.auth_required()
+    if auth_enabled and settings.auth != "on":
+        # "auto" resolved to on (PostgreSQL): services see team mode (separation of duties)
+        settings = settings.model_copy(update={"auth": "on"})
+        built = replace(built, settings=settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -92,10 +101,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         version=__version__,
         description="Tracking, data, registry and governance API of Steward.",
         lifespan=lifespan,
+        # the one authorisation check of every route (see _auth.py and core/permissions.py)
+        dependencies=[Depends(authorize)],
     )
     app.state.services = built
     app.state.settings = settings
     app.state.default_actor = default_actor(settings)
+    app.state.auth_enabled = auth_enabled
     install_error_handlers(app)
     app.include_router(tracking_router)
     app.include_router(mlflow_router)
@@ -103,6 +115,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(validation_router)
     app.include_router(registry_router)
     app.include_router(evaluation_router)
+    app.include_router(governance_router)
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")
     def healthz() -> dict[str, str]:
@@ -120,5 +133,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             return JSONResponse({"status": "unavailable", "migration": current, "expected": head}, status_code=503)
         return JSONResponse({"status": "ready", "migration": current})
 
+    app.add_middleware(AuthMiddleware, enabled=auth_enabled)
     app.add_middleware(BodyLimitAndHeaders, max_bytes=settings.max_request_bytes)
     return app

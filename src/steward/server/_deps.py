@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from steward.errors import AuthenticationError
+from steward.governance import Principal
 from steward.tracking import TrackingService
 from steward.wiring import Services
+
+from ._auth import PRINCIPAL_KEY
 
 
 def services(request: Request) -> Services:
@@ -14,7 +18,14 @@ def services(request: Request) -> Services:
 
 
 def current_actor(request: Request) -> str:
-    """Who is calling. Until authentication lands, the X-Steward-User header or the server user."""
+    """Who is calling: the authenticated user when authentication is on; otherwise (a
+    trusted, local server) the X-Steward-User header or the server's own user."""
+    principal = request.scope.get(PRINCIPAL_KEY)
+    if isinstance(principal, Principal):
+        return principal.name
+    if request.app.state.auth_enabled:
+        # never trust a client-chosen name on an authenticating server
+        raise AuthenticationError("authentication required")
     header = request.headers.get("x-steward-user")
     if header and len(header) <= 250:
         return header

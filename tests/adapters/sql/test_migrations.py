@@ -9,7 +9,13 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from steward.adapters.sql import SqlStore, create_store_engine, current_revision, head_revision, upgrade
+from steward.adapters.sql import (
+    SqlStore,
+    create_store_engine,
+    current_revision,
+    head_revision,
+    upgrade,
+)
 from steward.adapters.sql._all_tables import metadata
 
 

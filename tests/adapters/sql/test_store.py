@@ -16,7 +16,13 @@ import sqlalchemy as sa
 from steward.adapters.sql import SqlStore
 from steward.adapters.sql._tables import audit_log, latest_metrics, params, runs, tags
 from steward.core import Metric, RunStatus
-from steward.errors import AlreadyExistsError, ConflictError, FilterSyntaxError, InvalidInputError, NotFoundError
+from steward.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    FilterSyntaxError,
+    InvalidInputError,
+    NotFoundError,
+)
 from steward.tracking import TrackingService
 
 
@@ -271,7 +277,7 @@ def populated(tracking: TrackingService) -> dict[str, str]:
     return ids
 
 
-def names(tracking: TrackingService, filter: str | None = None, order_by: list[str] | None = None) -> list[str]:  # noqa: A002
+def names(tracking: TrackingService, filter: str | None = None, order_by: list[str] | None = None) -> list[str]:
     return [r.name for r in tracking.search_runs("search", filter=filter, order_by=order_by).runs]
 
 

@@ -64,9 +64,13 @@ class SklearnFlavor:
         import skops.io as sio
 
         untrusted = sio.get_untrusted_types(file=file)
-        if untrusted and not trusted:
+        # Types recorded when the model was logged were vetted by whoever held the live
+        # object; the manifest check before this proves the file is the one logged then.
+        recorded = set(options.get("untrusted_types") or [])
+        unexpected = sorted(set(untrusted) - recorded)
+        if unexpected and not trusted:
             raise PermissionDeniedError(
-                f"{file.name} holds types skops does not trust: {', '.join(untrusted)}; "
+                f"{file.name} holds types skops does not trust: {', '.join(unexpected)}; "
                 "pass trusted=True only if you trust where it came from",
                 field="trusted",
             )

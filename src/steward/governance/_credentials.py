@@ -1,0 +1,51 @@
+"""Hashing of the two kinds of credential: passwords (argon2id) and API tokens (sha256).
+
+Passwords are low-entropy and guessable, so they get a slow, salted, memory-hard hash
+(argon2id via argon2-cffi). Tokens are 256 random bits: nobody can guess one from its
+hash, so a fast unsalted sha256 is enough, and it lets a presented token find its row
+with one indexed lookup instead of verifying every stored hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+__all__ = ["TOKEN_PREFIX", "hash_password", "hash_token", "new_token_secret", "verify_password"]
+
+TOKEN_PREFIX = "stw_"
+_HASHER = PasswordHasher()
+# verified against when a user has no password, so that "no such user" costs the same time
+_DUMMY_HASH = _HASHER.hash(secrets.token_hex(16))
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password`` (salt and parameters encoded in the string)."""
+    return _HASHER.hash(password)
+
+
+def verify_password(password: str, encoded: str | None) -> bool:
+    """True when ``password`` matches ``encoded``; False for no hash (after the same work)."""
+    try:
+        return _HASHER.verify(encoded or _DUMMY_HASH, password) and encoded is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def new_token_secret() -> str:
+    """A new token: ``stw_`` and 43 url-safe characters (256 random bits)."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token: sha256 hex."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def same_hash(a: str, b: str) -> bool:
+    """Constant-time comparison of two hashes."""
+    return hmac.compare_digest(a, b)
