@@ -89,6 +89,8 @@ def settings(store_url: str, tmp_path: Path) -> Settings:
         artifact_root=str(tmp_path / "artifacts"),
         user="tester",
         capture_git=False,
+        # "auto" would turn authentication on for PostgreSQL; auth tests opt in explicitly
+        auth="off",
     )
 
 
@@ -166,6 +168,7 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
         "STEWARD_ARTIFACT_ROOT": settings.resolved_artifact_root(),
         "STEWARD_HOME": str(settings.home),
         "STEWARD_USER": "server",
+        "STEWARD_AUTH": "off",
     }
     server = LiveServer(env)
     yield server
@@ -264,7 +267,7 @@ def shared_settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
         url = pg_schema_url(schema)
-    yield Settings(home=root / "home", database_url=url, artifact_root=str(root / "artifacts"), user="tester", capture_git=False)
+    yield Settings(home=root / "home", database_url=url, artifact_root=str(root / "artifacts"), user="tester", capture_git=False, auth="off")
     if schema is not None:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
