@@ -8,12 +8,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from registry_testing import fitted_logistic, log_and_register
+from registry_testing import fitted_logistic
 
 from steward import Client
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
-from cli_testing import Cli, cli_env_for, client_settings  # noqa: E402
+from cli_testing import Cli, cli_env_for, client_settings
 
 
 def test_the_rest_api_registers_moves_aliases_and_enforces_the_lifecycle(client: Client, api: httpx.Client) -> None:

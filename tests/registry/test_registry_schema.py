@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from steward.adapters.sql import SqlStore
+from steward.adapters.sql import SqlStore, _tables_registry
 from steward.adapters.sql._all_tables import metadata
-from steward.adapters.sql import _tables_registry
 
 REGISTRY_TABLES = [t.name for t in metadata.sorted_tables if t.name in vars(_tables_registry) or t.name.startswith(("model", "registered"))]
 

@@ -136,7 +136,7 @@ def test_concurrent_alias_moves_leave_exactly_one_target(client: Client, registr
         try:
             for _ in range(10):
                 mine.set_alias("fraud", "champion", version)
-        except BaseException as exc:  # collected and asserted below
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
 
     threads = [threading.Thread(target=mover, args=(v,)) for v in range(1, 7)]

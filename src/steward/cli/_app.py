@@ -13,7 +13,7 @@ import typer
 
 from steward import __version__
 
-from . import _audit, _config, _data_checks, _db, _experiments, _models, _runs
+from . import _audit, _config, _data_checks, _db, _experiments, _governance, _models, _runs
 from ._data import data_app
 from ._errors import StewardGroup
 from ._server import server
@@ -59,6 +59,11 @@ app.add_typer(_runs.app)
 app.add_typer(_audit.app)
 app.add_typer(_models.app)
 app.add_typer(data_app, name="data")
+app.command("login")(_governance.login)
+app.add_typer(_governance.admin_app)
+app.add_typer(_governance.users_app)
+app.add_typer(_governance.roles_app)
+app.add_typer(_governance.tokens_app)
 
 
 def main() -> None:

@@ -13,7 +13,13 @@ from pathlib import Path
 import typer
 
 from steward.errors import InvalidInputError
-from steward.registry import ModelVersion, RegistryService, model_to_dict, parse_ref, version_to_dict
+from steward.registry import (
+    ModelVersion,
+    RegistryService,
+    model_to_dict,
+    parse_ref,
+    version_to_dict,
+)
 from steward.wiring import build_services
 
 from ._output import print_json, print_table
@@ -160,7 +166,7 @@ def retire(
 @app.command("package")
 def package(
     ref: str = typer.Argument(..., help="fraud:3, fraud@champion or fraud/production."),
-    out: Path = typer.Option(..., "--out", help="Folder to write (new or empty)."),
+    out: Path = typer.Option(..., "--out", help="Folder to write (new or empty)."),  # noqa: B008 - typer idiom
     allow_retired: bool = typer.Option(False, "--allow-retired", help="Package a retired version (audited)."),
 ) -> None:
     """Write a bundle: model files, signature, requirements.txt, MANIFEST.json and a Dockerfile."""

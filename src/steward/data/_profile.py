@@ -51,7 +51,8 @@ def profile(
         frame: the data; a LazyFrame (e.g. ``pl.scan_parquet``) is scanned, not loaded.
         num_rows: the row count when known (saves a pass over a LazyFrame).
         streaming: run the whole-data aggregations on polars' streaming engine (bounded
-            memory for data larger than RAM).
+            memory for data larger than RAM); numeric distinct counts are then all
+            approximate, since an exact count keeps every distinct value in memory.
 
     Returns:
         ``{"num_rows", "sampled", "sample_rows", "columns": {name: {...}}, "warnings"}``;
@@ -67,7 +68,7 @@ def profile(
         num_rows = int(lazy.select(pl.len()).collect(engine=engine).item())
     kinds = {name: _kind(dtype) for name, dtype in schema.items()}
 
-    scalars = lazy.select(_scalar_aggs(kinds, {n: d.is_float() for n, d in schema.items()})).collect(engine=engine).row(0, named=True) if kinds else {}
+    scalars = lazy.select(_scalar_aggs(kinds, {n: d.is_float() or streaming for n, d in schema.items()})).collect(engine=engine).row(0, named=True) if kinds else {}
     categorical = [c for c, k in kinds.items() if k in ("categorical", "boolean")]
     counts = pl.collect_all(
         [lazy.select(pl.col(c).value_counts(sort=True, name="count")).unnest(c) for c in categorical],
@@ -101,7 +102,7 @@ def profile(
             col["max"] = _json(scalars[f"{name}\x00max"])
         if kind == "numeric":
             col["distinct"] = int(scalars[f"{name}\x00distinct"])
-            col["distinct_approx"] = dtype.is_float()
+            col["distinct_approx"] = dtype.is_float() or streaming
             col["mean"] = _json(scalars[f"{name}\x00mean"])
             col["std"] = _json(scalars[f"{name}\x00std"])
             col.update(_distribution(sample[name], col["min"], col["max"]))
@@ -124,12 +125,12 @@ def profile(
     }
 
 
-def _scalar_aggs(kinds: dict[str, str], floats: dict[str, bool]) -> list[pl.Expr]:
+def _scalar_aggs(kinds: dict[str, str], approx: dict[str, bool]) -> list[pl.Expr]:
     aggs: list[pl.Expr] = []
     for name, kind in kinds.items():
         c = pl.col(name)
         aggs.append(c.null_count().alias(f"{name}\x00missing"))
-        if kind == "numeric" and floats[name]:
+        if kind == "numeric" and approx[name]:
             aggs.append(c.drop_nulls().approx_n_unique().alias(f"{name}\x00distinct"))
         elif kind in ("numeric", "temporal", "other"):
             aggs.append(c.drop_nulls().n_unique().alias(f"{name}\x00distinct"))

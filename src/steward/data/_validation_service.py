@@ -128,7 +128,8 @@ class ValidationService:
         if isinstance(data, str | Path):
             text = str(data)
             if Path(text).exists() or not _looks_like_dataset_ref(text):
-                return as_lazy(self._data.load_source(text)), text, False
+                scanned = _scan_parquet(text)
+                return (scanned if scanned is not None else as_lazy(self._data.load_source(text))), text, False
             return self._data.scan(text), text, True
         return as_lazy(data), f"<{type(data).__name__}>", False
 
@@ -222,6 +223,24 @@ class ValidationService:
         ref, ref_name, _ = self.resolve_data(reference)
         cur, cur_name, _ = self.resolve_data(current)
         return skew(ref, cur, resolved, reference_name=ref_name, current_name=cur_name)
+
+
+def _scan_parquet(path: str) -> pl.LazyFrame | None:
+    """A single Parquet file as a lazy polars scan (reads only what the checks need).
+
+    None for anything else, or when polars cannot read it: the data stage's loader then
+    reads it or explains what is wrong (truncated, unknown format) in one clear message.
+    """
+    if not path.lower().endswith((".parquet", ".pq", ".parq")) or not Path(path).is_file():
+        return None
+    import polars as pl
+
+    try:
+        frame = pl.scan_parquet(path)
+        frame.collect_schema()
+        return frame
+    except (pl.exceptions.PolarsError, OSError):
+        return None
 
 
 def _summary(result: ValidationResult) -> dict[str, Any]:  # Any: JSON document

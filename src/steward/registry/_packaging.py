@@ -139,7 +139,7 @@ def save_model_dir(
     example = None if input_example is None else as_frame(input_example, field="input_example")
     options = chosen.save(model, data, trusted=trusted, example=example, artifacts=artifacts)
     signature: Signature | None = None
-    if input_example is not None:
+    if example is not None:
         loaded = chosen.load(data, options, trusted=True)  # we wrote these files a moment ago
         model_input = example.to_numpy() if not hasattr(input_example, "columns") else example
         try:

@@ -85,10 +85,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     settings = settings or Settings()
     built = services or build_services(settings)
     auth_enabled = settings.auth_required()
-    if auth_enabled and settings.auth != "on":
+    if auth_enabled and built.settings.auth != "on":
         # "auto" resolved to on (PostgreSQL): services see team mode (separation of duties)
         settings = settings.model_copy(update={"auth": "on"})
-        built = replace(built, settings=settings)
+        built = replace(built, settings=built.settings.model_copy(update={"auth": "on"}))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

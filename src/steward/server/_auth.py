@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
+from typing import Any
 
-from fastapi import Request
+from fastapi import FastAPI, Request, routing
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from steward.core.permissions import OPERATIONS, PUBLIC_PATHS, Permission
@@ -97,9 +100,8 @@ def authorize(request: Request) -> None:
     """
     if not request.app.state.auth_enabled:
         return
-    route = request.scope.get("route")
     method = "GET" if request.method == "HEAD" else request.method
-    operation = OPERATIONS.get((method, str(getattr(route, "path_format", ""))))
+    operation = OPERATIONS.get((method, _template_of(request.app, method, request.scope["path"])))
     if operation is None:
         raise PermissionDeniedError("this operation is not in the permission table")
     if operation.permission is Permission.PUBLIC:
@@ -109,3 +111,32 @@ def authorize(request: Request) -> None:
         raise AuthenticationError("authentication required")
     services: Services = request.app.state.services
     services.governance(principal.name).authorize(principal, operation, dict(request.path_params))
+
+
+def _route_templates(app: FastAPI) -> list[tuple[re.Pattern[str], frozenset[str], str]]:
+    """(regex of the full path, methods, path template) of every route, in routing order.
+
+    Built once, at the first request, when every router is included. A route included
+    twice under different prefixes (the MLflow API) appears once per prefix: matching the
+    request path here, rather than trusting ``scope["route"]``, tells them apart.
+    """
+    cached: list[tuple[re.Pattern[str], frozenset[str], str]] | None = getattr(app.state, "auth_routes", None)
+    if cached is None:
+        # FastAPI >= 0.16x nests included routers; older versions list flat routes
+        iterate = getattr(routing, "iter_route_contexts", None)
+        routes: Any = iterate(app.routes) if iterate is not None else app.routes  # Any: route-likes
+        cached = []
+        for route in routes:
+            path, methods = getattr(route, "path", None), getattr(route, "methods", None)
+            if path and methods:
+                regex, template, _convertors = compile_path(path)
+                cached.append((regex, frozenset(methods), template))
+        app.state.auth_routes = cached
+    return cached
+
+
+def _template_of(app: FastAPI, method: str, path: str) -> str:
+    for regex, methods, template in _route_templates(app):
+        if method in methods and regex.match(path):
+            return template
+    return ""

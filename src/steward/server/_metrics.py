@@ -28,14 +28,15 @@ def _value(raw: Any, field: str) -> float:  # Any: decoded JSON
 
 
 def _int(raw: Any, field: str) -> int:  # Any: decoded JSON
-    if isinstance(raw, bool) or not isinstance(raw, int):
-        if isinstance(raw, str) and raw.lstrip("-").isdigit() and len(raw) < 25:
-            raw = int(raw)  # MLflow's JSON sends int64 as strings
-        else:
-            raise InvalidInputError(f"{field} must be an integer", field=field)
-    if not INT64_MIN <= raw <= INT64_MAX:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        number = raw
+    elif isinstance(raw, str) and raw.lstrip("-").isdigit() and len(raw) < 25:
+        number = int(raw)  # MLflow's JSON sends int64 as strings
+    else:
+        raise InvalidInputError(f"{field} must be an integer", field=field)
+    if not INT64_MIN <= number <= INT64_MAX:
         raise InvalidInputError(f"{field} must fit in 64 bits", field=field)
-    return raw
+    return number
 
 
 def _key(raw: Any, field: str) -> str:  # Any: decoded JSON

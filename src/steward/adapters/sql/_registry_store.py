@@ -17,8 +17,8 @@ from steward.registry._ports import NewVersion
 from steward.registry._types import Approval, ModelPage, ModelVersion, RegisteredModel, VersionPage
 from steward.tracking import AuditEvent
 
-from ._store import SqlStore
 from ._audit import append_audit
+from ._store import SqlStore
 from ._tables import runs
 from ._tables_registry import (
     model_aliases,

@@ -35,7 +35,8 @@ class _OnnxModel:
     def predict(self, model_input: Any) -> Any:  # Any: frame/array in, array out
         if len(self.inputs) == 1:
             spec = self.inputs[0]
-            arr = np.asarray(model_input).astype(_TENSOR_TYPES.get(spec.type, np.float32))
+            dtype: Any = _TENSOR_TYPES.get(spec.type, np.float32)  # Any: a numpy scalar type
+            arr = np.asarray(model_input).astype(dtype)
             feeds = {spec.name: arr}
         else:
             feeds = {
@@ -65,9 +66,10 @@ class OnnxFlavor:
         import onnx
 
         converted_from = None
-        if not isinstance(model, onnx.ModelProto):
-            model, converted_from = _convert(model, example), f"{type(model).__module__}.{type(model).__name__}"
-        onnx.save_model(model, str(path / _FILE))
+        proto = model
+        if not isinstance(proto, onnx.ModelProto):
+            proto, converted_from = _convert(model, example), f"{type(model).__module__}.{type(model).__name__}"
+        onnx.save_model(proto, str(path / _FILE))
         return {"file": _FILE, "converted_from": converted_from}
 
     def load(self, path: Path, options: Mapping[str, Any], *, trusted: bool) -> Any:  # Any: model

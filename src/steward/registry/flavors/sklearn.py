@@ -58,7 +58,7 @@ class SklearnFlavor:
                     field="trusted",
                 )
             with open(file, "rb") as f:
-                return pickle.load(f)  # noqa: S301 - the caller marked the source trusted
+                return pickle.load(f)
         if options.get("format") != "skops":
             raise InvalidInputError(f"unknown sklearn format {options.get('format')!r}", field="format")
         import skops.io as sio

@@ -1,0 +1,95 @@
+"""The pure permission table: roles, scopes and decisions."""
+
+from __future__ import annotations
+
+import pytest
+
+from steward.core.permissions import (
+    OPERATIONS,
+    PUBLIC_PATHS,
+    ROLE_PERMISSIONS,
+    Permission,
+    ProjectSource,
+    Role,
+    is_allowed,
+    parse_role,
+    parse_scopes,
+    scope_of,
+)
+from steward.errors import InvalidInputError
+
+ALL = ("read", "write", "admin")
+
+
+def test_only_health_readiness_and_the_api_description_are_public() -> None:
+    assert PUBLIC_PATHS == {"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+
+
+def test_every_mlflow_operation_is_in_the_table_under_both_prefixes() -> None:
+    api = {p.removeprefix("/api/2.0/mlflow") for _m, p in OPERATIONS if p.startswith("/api/2.0/mlflow/")}
+    ajax = {p.removeprefix("/ajax-api/2.0/mlflow") for _m, p in OPERATIONS if p.startswith("/ajax-api/2.0/mlflow/")}
+    assert api == ajax and "/runs/log-batch" in api
+
+
+def test_roles_grant_what_the_issue_describes() -> None:
+    assert Permission.RUNS_WRITE in ROLE_PERMISSIONS[Role.CONTRIBUTOR]
+    assert Permission.MODELS_APPROVE not in ROLE_PERMISSIONS[Role.CONTRIBUTOR]
+    assert Permission.MODELS_APPROVE in ROLE_PERMISSIONS[Role.REVIEWER]
+    assert Permission.DEPLOYMENTS_WRITE in ROLE_PERMISSIONS[Role.DEPLOYER]
+    assert Permission.RUNS_WRITE not in ROLE_PERMISSIONS[Role.VIEWER]
+    assert Permission.GOVERNANCE_ADMIN in ROLE_PERMISSIONS[Role.ADMIN]
+    assert all(ROLE_PERMISSIONS[Role.VIEWER] <= perms for perms in ROLE_PERMISSIONS.values())
+
+
+def test_a_binding_on_one_project_does_not_reach_another() -> None:
+    bindings = [("fraud", Role.CONTRIBUTOR)]
+    assert is_allowed(is_admin=False, scopes=ALL, bindings=bindings, permission=Permission.MODELS_WRITE, project="fraud")
+    assert not is_allowed(is_admin=False, scopes=ALL, bindings=bindings, permission=Permission.MODELS_WRITE, project="churn")
+    # unknown project: the global check (any binding) decides
+    assert is_allowed(is_admin=False, scopes=ALL, bindings=bindings, permission=Permission.RUNS_WRITE, project=None)
+
+
+def test_administration_needs_a_binding_on_every_project_not_just_one() -> None:
+    one = [("fraud", Role.ADMIN)]
+    every = [("*", Role.ADMIN)]
+    kwargs = {"is_admin": False, "scopes": ALL, "permission": Permission.GOVERNANCE_ADMIN, "project": "*", "global_only": True}
+    assert not is_allowed(bindings=one, **kwargs)  # type: ignore[arg-type]
+    assert is_allowed(bindings=every, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("scopes", "permission", "allowed"),
+    [
+        (("read",), Permission.RUNS_READ, True),
+        (("read",), Permission.RUNS_WRITE, False),
+        (("read",), Permission.ACCOUNT_WRITE, False),
+        (("write",), Permission.RUNS_READ, True),
+        (("write",), Permission.GOVERNANCE_ADMIN, False),
+        (("admin",), Permission.GOVERNANCE_ADMIN, True),
+    ],
+)
+def test_token_scopes_cap_even_a_global_administrator(scopes: tuple[str, ...], permission: Permission, allowed: bool) -> None:
+    assert is_allowed(is_admin=True, scopes=scopes, bindings=[], permission=permission, project=None) is allowed
+
+
+def test_every_permission_has_a_scope() -> None:
+    assert {scope_of(p) for p in Permission} == {"read", "write", "admin"}
+
+
+def test_roles_and_scopes_are_parsed_with_errors_naming_the_field() -> None:
+    assert parse_role(" Reviewer ") is Role.REVIEWER
+    assert parse_scopes(["write", "read", "read"]) == ("read", "write")
+    with pytest.raises(InvalidInputError) as info:
+        parse_role("owner")
+    assert info.value.field == "role" and "viewer" in info.value.message
+    with pytest.raises(InvalidInputError):
+        parse_scopes(["root"])
+    with pytest.raises(InvalidInputError):
+        parse_scopes([])
+
+
+def test_project_sources_name_path_parameters_the_routes_have() -> None:
+    params = {ProjectSource.MODEL: "{name}", ProjectSource.RUN: "{run_id}", ProjectSource.EXPERIMENT: "{experiment_id}"}
+    for (_method, path), op in OPERATIONS.items():
+        if op.project in params:
+            assert params[op.project] in path, path
