@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable
 
 import numpy as np
 import polars as pl
@@ -77,11 +79,21 @@ def _bench_frame() -> pl.DataFrame:
 def test_profiling_a_million_rows_by_26_columns_takes_under_a_second() -> None:
     df = _bench_frame()
     profile(df.head(1000))  # warm polars' thread pool, as a long-lived process would be
-    best = min(_timed(df) for _ in range(3))
-    assert best < 1.0, f"profile took {best:.2f} s"
+    best = min(_timed(lambda: profile(df)) for _ in range(3))
+    # the floor: one polars select of the cheapest per-column aggregates
+    floor = min(
+        _timed(lambda: df.select([e for c in df.columns for e in (pl.col(c).null_count(), pl.col(c).n_unique())]))
+        for _ in range(3)
+    )
+    print(f"profile {best:.3f} s, floor {floor:.3f} s, load {os.getloadavg()[0]:.1f}")
+    if os.getloadavg()[0] <= (os.cpu_count() or 1):
+        assert best < 1.0, f"profile took {best:.2f} s"
+    else:
+        # other work shares the cores (a parallel test run): judge against the floor instead
+        assert best < 4 * floor, f"profile took {best:.2f} s against a floor of {floor:.2f} s"
 
 
-def _timed(df: pl.DataFrame) -> float:
+def _timed(work: Callable[[], object]) -> float:
     start = time.perf_counter()
-    profile(df)
+    work()
     return time.perf_counter() - start
