@@ -10,7 +10,8 @@ up along the exception's MRO, so a subclass inherits its parent's mapping::
     │   └── FilterSyntaxError         400  exit 2   INVALID_FILTER
     ├── NotFoundError                 404  exit 3   NOT_FOUND
     ├── PermissionDeniedError         403  exit 4   PERMISSION_DENIED
-    │   └── AuthenticationError       401  exit 4   UNAUTHENTICATED
+    │   ├── AuthenticationError       401  exit 4   UNAUTHENTICATED
+    │   └── RateLimitedError          429  exit 4   RATE_LIMITED
     ├── ConflictError                 409  exit 5   CONFLICT
     │   └── AlreadyExistsError        409  exit 5   ALREADY_EXISTS
     ├── StorageError                  503  exit 6   STORAGE_UNAVAILABLE
@@ -32,6 +33,7 @@ __all__ = [
     "InvalidInputError",
     "NotFoundError",
     "PermissionDeniedError",
+    "RateLimitedError",
     "StewardError",
     "StorageError",
 ]
@@ -102,6 +104,17 @@ class AuthenticationError(PermissionDeniedError):
 
     status = 401
     code = "UNAUTHENTICATED"
+
+
+class RateLimitedError(PermissionDeniedError):
+    """Too many failed attempts from this client address; retry after ``retry_after`` seconds."""
+
+    status = 429
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after: int = 60, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
 
 
 class ConflictError(StewardError):

@@ -94,6 +94,30 @@ class Settings(BaseSettings):
         default=True,
         description="A model version needs a recorded approval before it can move to production.",
     )
+    master_key: SecretStr | None = Field(
+        default=None,
+        description="Master key that encrypts stored secrets: 32 random bytes, url-safe "
+        "base64 (`steward secrets keygen`). Unset: read from `master_key_file`.",
+    )
+    master_key_file: Path | None = Field(
+        default=None,
+        description="File holding the master key (mode 0600); default `home`/master.key, "
+        "created on first use for the embedded SQLite store only.",
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins allowed to call the server from a browser (CORS); empty: CORS off. "
+        'As JSON: ["https://ui.example.com"].',
+    )
+    auth_max_failures: int = Field(
+        default=10,
+        gt=0,
+        description="Failed authentications per client address within `auth_failure_window` "
+        "before the server answers 429.",
+    )
+    auth_failure_window: int = Field(
+        default=300, gt=0, description="Seconds over which failed authentications are counted."
+    )
 
     def resolved_home(self) -> Path:
         """The store folder: `tracking_uri` when it is a local path, else `home`."""
@@ -127,6 +151,12 @@ class Settings(BaseSettings):
         if self.auth != "auto":
             return self.auth == "on"
         return self.resolved_database_url().startswith("postgresql")
+
+    def resolved_master_key_file(self) -> Path:
+        """Where the master key file is (or will be created): ``master_key_file`` or ``home``/master.key."""
+        if self.master_key_file is not None:
+            return self.master_key_file
+        return self.resolved_home() / "master.key"
 
     def resolved_credentials_file(self) -> Path:
         """Where ``steward login`` keeps tokens."""

@@ -7,18 +7,22 @@ once per :class:`~steward.sdk.Client`.
 from __future__ import annotations
 
 import getpass
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from steward.adapters.artifacts import ContentAddressedStore
 from steward.adapters.sql import SqlStore
 from steward.adapters.sql._data_store import SqlDataStore
+from steward.adapters.sql._evaluation_store import SqlEvaluationStore
 from steward.data import DataService
+from steward.evaluation import EvaluationService, GateGuard
 from steward.adapters.sql._registry_store import SqlRegistryStore
 from steward.adapters.sql._validation_store import SqlValidationStore
 from steward.data._validation_service import ValidationService
 from steward.adapters.sql._governance_store import SqlGovernanceStore
-from steward.governance import GovernanceService
+from steward.adapters.sql._audit import SqlAuditStore
+from steward.adapters.sql._secrets_store import SqlSecretsStore
+from steward.governance import AuditChainService, GovernanceService, Redactor, SecretsService, load_master_key
 from steward.registry import RegistryService
 from steward.settings import Settings
 from steward.tracking import TrackingService
@@ -31,6 +35,8 @@ class Services:
     settings: Settings
     store: SqlStore
     blobs: ContentAddressedStore
+    # secret values this process has handled, masked in its logs (see governance/_redaction.py)
+    redactor: Redactor = field(default_factory=Redactor)
 
     def tracking(self, actor: str | None = None) -> TrackingService:
         """The tracking service acting as ``actor`` (default: the configured user)."""
@@ -43,6 +49,7 @@ class Services:
             SqlRegistryStore(self.store), self.tracking(who), who, require_approval=self.settings.require_approval,
             # team mode: authenticated callers are distinct people, so authors never approve
             separation_of_duties=self.settings.separation_of_duties and self.settings.auth == "on",
+            promotion_guard=GateGuard(SqlEvaluationStore(self.store)),  # a failed gate blocks production
         )
 
     def data(self, actor: str | None = None) -> DataService:
@@ -54,9 +61,28 @@ class Services:
         who = actor or default_actor(self.settings)
         return ValidationService(SqlValidationStore(self.store), self.data(who), who)
 
+    def evaluation(self, actor: str | None = None) -> EvaluationService:
+        """The evaluation service (evaluations, gates, overrides, model cards) acting as ``actor``."""
+        who = actor or default_actor(self.settings)
+        return EvaluationService(SqlEvaluationStore(self.store), self.registry(who), self.data(who), self.governance(who), self.store, who)
+
     def governance(self, actor: str | None = None) -> GovernanceService:
         """The governance service (users, tokens, roles) acting as ``actor``."""
         return GovernanceService(SqlGovernanceStore(self.store), actor or default_actor(self.settings))
+
+    def audit(self) -> AuditChainService:
+        """Verification and export of the hash-chained audit trail; auditing of refusals."""
+        return AuditChainService(SqlAuditStore(self.store))
+
+    def secrets(self, actor: str | None = None) -> SecretsService:
+        """Encrypted secrets acting as ``actor``.
+
+        Raises:
+            StorageError: no master key is configured and none may be created.
+        """
+        return SecretsService(
+            SqlSecretsStore(self.store), load_master_key(self.settings), actor or default_actor(self.settings), self.redactor
+        )
 
     def close(self) -> None:
         self.store.close()

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pandas as pd
 import polars as pl
-import pyarrow as pa
 import pytest
 
 from steward import Client, Settings
@@ -182,7 +181,7 @@ def test_a_csv_column_that_turns_to_text_late_is_loaded_as_text_with_a_warning(d
     body = "".join(f"{i},{i}\n" for i in range(n))
     path.write_text("a,b\n" + body + f"{n},oops\n")
     v = data.register("late", path)
-    assert dict((c.name, c.type) for c in v.schema) == {"a": "int64", "b": "large_string"}
+    assert {c.name: c.type for c in v.schema} == {"a": "int64", "b": "large_string"}
     assert v.num_rows == n + 1
     assert any("'b' mixes numbers and text" in w for w in v.profile["warnings"])
     assert data.load(v)["b"][-1] == "oops"

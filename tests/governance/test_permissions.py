@@ -93,3 +93,15 @@ def test_project_sources_name_path_parameters_the_routes_have() -> None:
     for (_method, path), op in OPERATIONS.items():
         if op.project in params:
             assert params[op.project] in path, path
+
+
+def test_the_governance_package_exports_exactly_its_public_names() -> None:
+    import steward.governance as governance
+
+    public = {
+        name
+        for name, value in vars(governance).items()
+        if not name.startswith("_") and str(getattr(value, "__module__", "")).startswith("steward.governance")
+    }
+    assert public <= set(governance.__all__)
+    assert all(hasattr(governance, name) for name in governance.__all__)

@@ -96,10 +96,9 @@ def test_a_training_loop_over_http_reads_back_identically_through_the_embedded_c
 def test_a_run_that_raises_over_http_is_marked_failed_with_its_traceback(live_server: Any, settings: Settings) -> None:
     remote = _remote(settings, live_server.url)
     try:
-        with pytest.raises(ZeroDivisionError):
-            with remote.start_run("churn", capture=False) as run:
-                run.log_metric("loss", 0.5, step=0)
-                _ = 1 / 0
+        with pytest.raises(ZeroDivisionError), remote.start_run("churn", capture=False) as run:
+            run.log_metric("loss", 0.5, step=0)
+            _ = 1 / 0
         got = remote.get_run(run.run_id)
         assert got.status is RunStatus.FAILED and got.metrics["loss"].value == 0.5
         failure = remote.backend.get_run_failure(run.run_id)

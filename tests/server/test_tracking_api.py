@@ -285,4 +285,4 @@ def test_the_live_server_serves_the_tracking_api_end_to_end(live_server: Any) ->
 @pytest.mark.parametrize("path", ["/api/v1/experiments", "/api/v1/runs", "/api/v1/audit"])
 def test_listings_answer_json_on_an_empty_store(api: httpx.Client, path: str) -> None:
     body = _ok(api.get(path))
-    assert list(body.values())[0] == []
+    assert next(iter(body.values())) == []

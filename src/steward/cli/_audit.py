@@ -1,14 +1,17 @@
-"""``steward audit list``: the append-only audit trail."""
+"""``steward audit list|verify|export``: the append-only, hash-chained audit trail."""
 
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import typer
 
 from steward.core import AuditEntry
+from steward.errors import CheckFailedError, InvalidInputError
 from steward.sdk import HttpBackend
-from steward.wiring import build_services
+from steward.wiring import Services, build_services
 
 from ._output import note, print_json, print_table
 from ._session import load_settings, open_client
@@ -67,3 +70,75 @@ def list_audit(
         for e in entries
     ]
     print_table(["TIME", "ACTOR", "ACTION", "TARGET", "DETAILS"], rows)
+
+
+def _embedded_services() -> Services:
+    settings = load_settings()
+    if settings.is_remote():
+        # verification needs every stored row and its hashes, not an API's view of them
+        raise InvalidInputError(
+            "audit verify and export read the metadata database directly: unset STEWARD_TRACKING_URI "
+            "and set STEWARD_DATABASE_URL (or STEWARD_HOME)",
+            field="STEWARD_TRACKING_URI",
+        )
+    return build_services(settings)
+
+
+def _parse_head(text: str) -> tuple[int, str]:
+    entry, sep, digest = text.partition(":")
+    if not sep or not entry.isdigit() or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise InvalidInputError("--expect-head is ENTRY_ID:HASH (64 lowercase hex), as `audit verify` prints", field="--expect-head")
+    return int(entry), digest
+
+
+@app.command("verify")
+def verify_audit(
+    expect_head: str | None = typer.Option(
+        None, "--expect-head", help="ENTRY_ID:HASH recorded from an earlier verify: also detects a truncated tail."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document instead of text."),
+) -> None:
+    """Check the audit trail's hash chain: exit 0 when intact, 1 naming the first bad entry."""
+    head = _parse_head(expect_head) if expect_head is not None else None
+    services = _embedded_services()
+    try:
+        report = services.audit().verify(expect_head=head)
+    finally:
+        services.close()
+    bad = report.first_break
+    if as_json:
+        print_json(
+            {
+                "intact": report.intact,
+                "checked": report.checked,
+                "head": None if report.head_id is None else {"entry_id": report.head_id, "hash": report.head_hash},
+                "first_bad": None if bad is None else {"entry_id": bad.entry_id, "reason": bad.reason},
+            }
+        )
+        if bad is not None:
+            raise typer.Exit(CheckFailedError.exit_code)
+        return
+    if bad is not None:
+        raise CheckFailedError(f"audit chain broken at entry {bad.entry_id}: {bad.reason}")
+    head_text = "empty chain" if report.head_id is None else f"head {report.head_id}:{report.head_hash}"
+    typer.echo(f"audit chain intact: {report.checked} entries; {head_text}")
+
+
+@app.command("export")
+def export_audit(
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+) -> None:
+    """Export every audit entry with its chain hashes as JSON lines, oldest first."""
+    services = _embedded_services()
+    try:
+        lines = (json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n" for entry in services.audit().export())
+        if output is None:
+            for line in lines:
+                sys.stdout.write(line)
+            sys.stdout.flush()
+            return
+        with output.open("w", encoding="utf-8") as handle:
+            count = sum(1 for line in lines if handle.write(line))
+        note(f"{count} entries written to {output}")
+    finally:
+        services.close()

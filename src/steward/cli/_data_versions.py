@@ -82,7 +82,7 @@ def register(data_app: typer.Typer) -> None:
             return
         seen = "already registered as" if version.created_at < started else "registered"
         typer.echo(f"{seen} {version.ref} ({version.short_hash}): {version.num_rows:,} rows x {version.num_columns} columns")
-        for warning in version.profile.get("warnings", []) or []:
+        for warning in _warnings(version):
             note(f"warning: {warning}")
 
     @data_app.command("list")
@@ -172,7 +172,7 @@ def register(data_app: typer.Typer) -> None:
                 ]
             )
         print_table(["COLUMN", "TYPE", "MISSING", "DISTINCT", "MIN", "MEDIAN", "MAX", "MEAN", "TOP"], rows)
-        for warning in v.profile.get("warnings", []) or []:
+        for warning in _warnings(v):
             note(f"warning: {warning}")
 
     @data_app.command("diff")
@@ -234,6 +234,11 @@ def register(data_app: typer.Typer) -> None:
             ["RUN", "NAME", "ROLE", "STATUS", "STARTED"],
             [[u.run_id, u.run_name, u.role, u.status, format_time(u.start_time)] for u in found.runs],
         )
+
+
+def _warnings(v: DatasetVersion) -> list[str]:
+    found = v.profile.get("warnings")
+    return [str(w) for w in found] if isinstance(found, list) else []
 
 
 def _summary(v: DatasetVersion) -> dict[str, object]:

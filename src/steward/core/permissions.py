@@ -227,6 +227,11 @@ _TABLE: list[tuple[str, str, Operation]] = [
     ("POST", "/api/v1/roles", _op(P.GOVERNANCE_ADMIN, _G)),
     ("GET", "/api/v1/roles", _op(P.GOVERNANCE_ADMIN, _G)),
     ("DELETE", "/api/v1/roles", _op(P.GOVERNANCE_ADMIN, _G)),
+    # secrets: only names and history ever leave the server; administrators manage them
+    ("GET", "/api/v1/secrets", _op(P.GOVERNANCE_ADMIN, _G)),
+    ("GET", "/api/v1/secrets/{name}", _op(P.GOVERNANCE_ADMIN, _G)),
+    ("PUT", "/api/v1/secrets/{name}", _op(P.GOVERNANCE_ADMIN, _G)),
+    ("DELETE", "/api/v1/secrets/{name}", _op(P.GOVERNANCE_ADMIN, _G)),
 ]
 
 

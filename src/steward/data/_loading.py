@@ -32,7 +32,7 @@ BATCH_ROWS = 65_536
 _CSV_BLOCK = 16 << 20
 _PARQUET_EXT = (".parquet", ".pq", ".parq")
 _CSV_EXT = (".csv", ".tsv", ".csv.gz", ".tsv.gz", ".csv.bz2", ".csv.zst")
-_CSV_ERROR = re.compile(r"column #(\d+).*?conversion error to (\w+).*?invalid value '(.*)'", re.S)
+_CSV_ERROR = re.compile(r"column #(\d+).*?conversion error to (\w+).*?invalid value '(.*)'", re.DOTALL)
 
 Format = Literal["parquet", "csv"]
 

@@ -5,15 +5,37 @@ The permission table itself is pure and lives in :mod:`steward.core.permissions`
 
 from __future__ import annotations
 
+from ._audit_chain import AuditChainService, AuditChainStore, ChainBreak, ChainEntry, ChainReport, verify_chain
 from ._codec import binding_to_dict, principal_to_dict, token_to_dict, user_to_dict
 from ._credentials import TOKEN_PREFIX, hash_password, hash_token, verify_password
 from ._policy import check_separation_of_duties
+from ._master_key import MasterKey, generate_master_key, load_master_key
 from ._ports import GovernanceStore
+from ._redaction import MASK, Redactor, SecretRedactionFilter, install_redaction
+from ._secrets import SecretInfo, SecretRecord, SecretsService, SecretsStore, check_secret_name
 from ._service import GovernanceService, check_project, check_user_name
 from ._types import NewToken, Principal, RoleBinding, Token, User
 
 __all__ = [
+    "MASK",
     "TOKEN_PREFIX",
+    "AuditChainService",
+    "AuditChainStore",
+    "ChainBreak",
+    "ChainEntry",
+    "ChainReport",
+    "MasterKey",
+    "Redactor",
+    "SecretInfo",
+    "SecretRecord",
+    "SecretRedactionFilter",
+    "SecretsService",
+    "SecretsStore",
+    "check_secret_name",
+    "generate_master_key",
+    "install_redaction",
+    "load_master_key",
+    "verify_chain",
     "GovernanceService",
     "GovernanceStore",
     "NewToken",

@@ -9,7 +9,7 @@ from ._logging import LoggedModel, log_model, model_artifact_path
 from ._packaging import SavedModel, save_model_dir, verify_manifest, write_bundle
 from ._ports import NewVersion, RegistryStore
 from ._refs import ModelRef, check_alias, check_model_name, parse_ref
-from ._service import RegistryService, RunReader
+from ._service import PromotionGuard, RegistryService, RunReader
 from ._types import Approval, ModelPage, ModelVersion, RegisteredModel, VersionPage
 from .signature import ColumnSpec, Signature, infer_signature
 
@@ -22,6 +22,7 @@ __all__ = [
     "ModelVersion",
     "NewVersion",
     "Predictor",
+    "PromotionGuard",
     "RegisteredModel",
     "RegistryService",
     "RegistryStore",

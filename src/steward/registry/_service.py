@@ -21,7 +21,7 @@ from ._ports import NewVersion, RegistryStore
 from ._refs import ModelRef, check_alias, check_model_name, parse_ref
 from ._types import ModelPage, ModelVersion, RegisteredModel, VersionPage
 
-__all__ = ["RegistryService", "RunReader"]
+__all__ = ["PromotionGuard", "RegistryService", "RunReader"]
 
 MAX_RESULTS_LIMIT = 10_000
 
@@ -34,6 +34,14 @@ class RunReader(Protocol):
     def read_artifact(self, run_id: str, path: str) -> bytes: ...
 
 
+class PromotionGuard(Protocol):
+    """Consulted before a version enters production (the evaluation stage's gates)."""
+
+    def check_promotion(self, name: str, version: int) -> None:
+        """Raise :class:`~steward.errors.ConflictError` when ``name:version`` may not be promoted."""
+        ...
+
+
 class RegistryService:
     """Registered models, versions, aliases, lifecycle states and approvals.
 
@@ -43,17 +51,19 @@ class RegistryService:
         actor: who is acting (recorded in the audit trail).
         require_approval: refuse production without a recorded approval.
         separation_of_duties: refuse approvals by a version's author (team mode).
+        promotion_guard: asked before any move to production (a failed gate blocks it).
     """
 
     def __init__(
         self, store: RegistryStore, runs: RunReader, actor: str, *, require_approval: bool = True,
-        separation_of_duties: bool = False,
+        separation_of_duties: bool = False, promotion_guard: PromotionGuard | None = None,
     ) -> None:
         self.store = store
         self.runs = runs
         self.actor = actor
         self.require_approval = require_approval
         self.separation_of_duties = separation_of_duties
+        self.promotion_guard = promotion_guard
 
     def _event(self, action: str, target: str, details: dict[str, object] | None = None) -> AuditEvent:
         return AuditEvent(self.actor, action, target, now_ms(), details or {})
@@ -241,6 +251,8 @@ class RegistryService:
         """
         target = state if isinstance(state, ModelState) else parse_state(state)
         v = _version(version)
+        if target is ModelState.PRODUCTION and self.promotion_guard is not None:
+            self.promotion_guard.check_promotion(check_model_name(name), v)
         return self.store.transition(
             check_model_name(name),
             v,

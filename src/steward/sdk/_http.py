@@ -23,6 +23,7 @@ _BY_CODE: dict[str, type[errors.StewardError]] = {
         errors.NotFoundError,
         errors.PermissionDeniedError,
         errors.AuthenticationError,
+        errors.RateLimitedError,
         errors.ConflictError,
         errors.AlreadyExistsError,
         errors.StorageError,

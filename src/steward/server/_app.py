@@ -8,16 +8,19 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from fastapi import Depends, FastAPI, Request
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from steward import __version__
 from steward.adapters.sql import current_revision, head_revision
+from steward.errors import StewardError
+from steward.governance import install_redaction
 from steward.settings import Settings
 from steward.wiring import Services, build_services, default_actor
 
 from ._auth import AuthMiddleware, authorize
-from ._errors import error_response, install_error_handlers
+from ._errors import error_response, install_error_handlers, log
 from ._mlflow import router as mlflow_router
 from ._routes_data import router as data_router
 from ._routes_governance import router as governance_router
@@ -25,6 +28,8 @@ from ._routes_evaluation import router as evaluation_router
 from ._routes_registry import router as registry_router
 from ._routes_validation import router as validation_router
 from ._routes_tracking import router as tracking_router
+from ._routes_secrets import router as secrets_router
+from ._ratelimit import RateLimiter
 
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -45,9 +50,14 @@ class BodyLimitAndHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + _SECURITY_HEADERS
+            await send(message)
+
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await error_response(413, "PAYLOAD_TOO_LARGE", f"request body over {self.max_bytes} bytes")(scope, receive, send)
+            await error_response(413, "PAYLOAD_TOO_LARGE", f"request body over {self.max_bytes} bytes")(scope, receive, send_with_headers)
             return
         received = 0
 
@@ -60,19 +70,22 @@ class BodyLimitAndHeaders:
                     raise _TooLarge()
             return message
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + _SECURITY_HEADERS
-            await send(message)
-
         try:
             await self.app(scope, limited_receive, send_with_headers)
         except _TooLarge:
-            await error_response(413, "PAYLOAD_TOO_LARGE", f"request body over {self.max_bytes} bytes")(scope, receive, send)
+            await error_response(413, "PAYLOAD_TOO_LARGE", f"request body over {self.max_bytes} bytes")(scope, receive, send_with_headers)
 
 
 class _TooLarge(Exception):
     pass
+
+
+def _preload_secret_values(services: Services) -> None:
+    """Teach the log redactor every stored secret, so that values arriving in requests are masked too."""
+    try:
+        services.secrets("server").load_redactor()
+    except StewardError as exc:  # no master key yet (team server without STEWARD_MASTER_KEY): nothing to load
+        log.info("secret values not preloaded for log redaction: %s", exc.message)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -92,7 +105,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        remove_redaction = install_redaction(built.redactor)  # secret values never reach the logs
+        _preload_secret_values(built)
+        try:
+            yield
+        finally:
+            remove_redaction()
         if services is None:
             built.close()
 
@@ -116,6 +134,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(registry_router)
     app.include_router(evaluation_router)
     app.include_router(governance_router)
+    app.include_router(secrets_router)
+    app.state.auth_limiter = RateLimiter(settings.auth_max_failures, settings.auth_failure_window)
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")
     def healthz() -> dict[str, str]:
@@ -134,5 +154,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         return JSONResponse({"status": "ready", "migration": current})
 
     app.add_middleware(AuthMiddleware, enabled=auth_enabled)
+    if settings.cors_origins:
+        # outside authentication, so that browsers' preflight requests get an answer;
+        # off unless origins are configured
+        app.add_middleware(
+            CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
     app.add_middleware(BodyLimitAndHeaders, max_bytes=settings.max_request_bytes)
     return app

@@ -21,11 +21,13 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from steward.core.permissions import OPERATIONS, PUBLIC_PATHS, Permission
-from steward.errors import AuthenticationError, PermissionDeniedError, StewardError
+from steward.errors import AuthenticationError, PermissionDeniedError, RateLimitedError, StewardError
 from steward.governance import Principal
 from steward.wiring import Services
 
+from ._denials import record_denial
 from ._errors import error_response
+from ._ratelimit import RateLimiter
 
 __all__ = ["PRINCIPAL_KEY", "AuthMiddleware", "authorize", "principal_of"]
 
@@ -77,12 +79,23 @@ class AuthMiddleware:
                 header = value.decode("latin-1")
                 break
         services: Services = scope["app"].state.services
+        # brute-force defence: presented credentials that fail count against the address
+        limiter: RateLimiter | None = getattr(scope["app"].state, "auth_limiter", None)
+        client = str((scope.get("client") or ("unknown",))[0])
         try:
+            if limiter is not None and header:
+                limiter.check(client)
             scope[PRINCIPAL_KEY] = await run_in_threadpool(_authenticate, services, header)
         except StewardError as exc:
             response = error_response(exc.status, exc.code, exc.message)
             if exc.status == 401:
                 response.headers["www-authenticate"] = _CHALLENGE
+                if header:
+                    if limiter is not None:
+                        limiter.failure(client)
+                    await run_in_threadpool(record_denial, services, "anonymous", scope["method"], scope["path"], exc.message, client)
+            if isinstance(exc, RateLimitedError):
+                response.headers["retry-after"] = str(exc.retry_after)
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
@@ -110,7 +123,12 @@ def authorize(request: Request) -> None:
     if principal is None:
         raise AuthenticationError("authentication required")
     services: Services = request.app.state.services
-    services.governance(principal.name).authorize(principal, operation, dict(request.path_params))
+    try:
+        services.governance(principal.name).authorize(principal, operation, dict(request.path_params))
+    except PermissionDeniedError as exc:
+        client = request.client.host if request.client else None
+        record_denial(services, principal.name, request.method, request.url.path, exc.message, client)
+        raise
 
 
 def _route_templates(app: FastAPI) -> list[tuple[re.Pattern[str], frozenset[str], str]]:

@@ -155,5 +155,8 @@ audit_log = Table(
     Column("action", String(100), nullable=False),
     Column("target", String(1000), nullable=False),
     Column("details", JSON, nullable=False),
+    # the hash chain (core/audit_chain.py), added by migration 0006_audit_chain
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
     Index("ix_audit_log_target", "target"),
 )
