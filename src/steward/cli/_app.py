@@ -14,6 +14,7 @@ import typer
 from steward import __version__
 
 from . import _audit, _config, _data_checks, _db, _experiments, _governance, _models, _runs
+from . import _secrets
 from ._data import data_app
 from ._errors import StewardGroup
 from ._server import server
@@ -64,6 +65,7 @@ app.add_typer(_governance.admin_app)
 app.add_typer(_governance.users_app)
 app.add_typer(_governance.roles_app)
 app.add_typer(_governance.tokens_app)
+app.add_typer(_secrets.app)
 
 
 def main() -> None:

@@ -16,18 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 from steward.core import Metric, Run, RunInput, RunStatus, validate_metric
 from steward.errors import ConflictError, InvalidInputError, StewardError
-from steward.registry import LoggedModel, version_from_dict
-from steward.registry import log_model as _log_model
-
 from ._backend import TrackingBackend
+from ._http import HttpBackend
 
 if TYPE_CHECKING:
     from steward.data import DatasetVersion
+    from steward.registry import LoggedModel
 
 # Mirrors steward.data.ROLES (a test keeps them equal); not imported from there because
 # steward.data pulls in polars and scipy, which the SDK must not pay for at import.
 _INPUT_ROLES = ("train", "validation", "test")
-from ._http import HttpBackend
 
 # Runs still open at interpreter exit are flushed and ended by one atexit hook; a
 # WeakSet so that a forgotten run object does not stay alive because of it.
@@ -273,6 +271,11 @@ class ActiveRun:
             >>> with client.start_run() as run:  # doctest: +SKIP
             ...     run.log_model(clf, "fraud", input_example=X.head(), registered_model_name="fraud")
         """
+        # imported here, not at the top: the registry pulls in pandas, polars and the model
+        # libraries, which a training script that only logs metrics must not pay for
+        from steward.registry import log_model as _log_model
+        from steward.registry import version_from_dict
+
         logged = _log_model(
             self._backend, self.run_id, model, name=name, input_example=input_example, trusted=trusted, flavor=flavor, artifacts=artifacts
         )

@@ -1,0 +1,121 @@
+"""``steward secrets set|list|delete|keygen``: encrypted secrets.
+
+A value is read from stdin (when it is not a terminal) or a hidden prompt, never from an
+argument: arguments end up in shell history and process listings.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import typer
+
+from steward.errors import InvalidInputError
+from steward.governance import SecretInfo, SecretsService, check_secret_name, generate_master_key
+from steward.sdk import HttpBackend
+from steward.wiring import build_services, default_actor
+
+from ._output import note, print_json, print_table
+from ._session import load_settings, open_client
+from ._time import format_time
+
+app = typer.Typer(name="secrets", help="Encrypted secrets (values never shown).", no_args_is_help=True)
+
+T = TypeVar("T")
+JSON = dict[str, Any]  # Any: JSON values
+
+
+def _run(local: Callable[[SecretsService], T], remote: Callable[[HttpBackend], T]) -> T:
+    """Run ``local`` on the embedded store, or ``remote`` against the configured server."""
+    settings = load_settings()
+    if settings.is_remote():
+        with open_client(settings) as client:
+            backend = client.backend
+            assert isinstance(backend, HttpBackend)  # is_remote() always builds one
+            return remote(backend)
+    services = build_services(settings)
+    try:
+        return local(services.secrets(default_actor(settings)))
+    finally:
+        services.close()
+
+
+def _api(backend: HttpBackend, method: str, path: str, **kwargs: Any) -> Any:  # Any: JSON
+    # the SDK's one request path: the same error mapping as every other command
+    return backend._call(method, path, **kwargs)
+
+
+def _info_dict(info: SecretInfo) -> JSON:
+    return {
+        "name": info.name,
+        "version": info.version,
+        "created_at": info.created_at,
+        "created_by": info.created_by,
+        "updated_at": info.updated_at,
+        "updated_by": info.updated_by,
+    }
+
+
+def _read_value(name: str) -> str:
+    if not sys.stdin.isatty():
+        value = sys.stdin.read()
+        # one trailing newline is how `echo` and files end; anything else is the value
+        value = value[:-1] if value.endswith("\n") else value
+        value = value[:-1] if value.endswith("\r") else value
+    else:
+        value = str(typer.prompt(f"Value of {name}", hide_input=True, confirmation_prompt=True))
+    if not value:
+        raise InvalidInputError("the secret value is empty (pipe it on stdin or type it at the prompt)", field="value")
+    return value
+
+
+@app.command("set")
+def set_secret(
+    name: str = typer.Argument(..., help="Secret name: letters, digits, _ (usable as an environment variable)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Set a secret; the value comes from stdin or a hidden prompt, never an argument."""
+    check_secret_name(name)
+    value = _read_value(name)
+    info = _run(
+        lambda s: _info_dict(s.set_secret(name, value)),
+        lambda b: dict(_api(b, "PUT", f"/secrets/{quote(name, safe='')}", body={"value": value})),
+    )
+    if as_json:
+        print_json(info)
+        return
+    note(f"secret {info['name']} set (version {info['version']})")
+
+
+@app.command("list")
+def list_secrets(as_json: bool = typer.Option(False, "--json", help="Print one JSON document.")) -> None:
+    """List secret names and who last set them (never values)."""
+    listed: list[JSON] = _run(
+        lambda s: [_info_dict(i) for i in s.list_secrets()],
+        lambda b: list(_api(b, "GET", "/secrets")["secrets"]),
+    )
+    if as_json:
+        print_json({"secrets": listed})
+        return
+    if not listed:
+        note("No secrets.")
+        return
+    rows = [[i["name"], str(i["version"]), format_time(i["updated_at"]), i["updated_by"]] for i in listed]
+    print_table(["NAME", "VERSION", "UPDATED", "BY"], rows)
+
+
+@app.command("delete")
+def delete_secret(name: str = typer.Argument(..., help="Secret name.")) -> None:
+    """Delete a secret."""
+    check_secret_name(name)
+    _run(lambda s: s.delete_secret(name), lambda b: _api(b, "DELETE", f"/secrets/{quote(name, safe='')}"))
+    note(f"secret {name} deleted")
+
+
+@app.command("keygen")
+def keygen() -> None:
+    """Print a new random master key (for STEWARD_MASTER_KEY or a 0600 key file)."""
+    typer.echo(generate_master_key())
