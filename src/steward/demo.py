@@ -99,6 +99,9 @@ def main() -> int:
                   "[bold]steward runs compare <id> <id>[/bold], or start the server with "
                   "[bold]steward server --port 5000[/bold] and point STEWARD_TRACKING_URI (or an mlflow client's "
                   "MLFLOW_TRACKING_URI) at http://127.0.0.1:5000.")
+    from steward._demo_stage2 import stage_two  # stage 2: evaluation, gates, promotion, model card
+
+    stage_two(console, settings, client, data)
     client.close()
     return 0
 

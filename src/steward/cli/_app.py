@@ -14,6 +14,7 @@ import typer
 from steward import __version__
 
 from . import _audit, _config, _data_checks, _db, _experiments, _governance, _models, _runs
+from . import _evaluate, _import, _model_card
 from . import _secrets
 from ._data import data_app
 from ._errors import StewardGroup
@@ -59,6 +60,9 @@ app.add_typer(_experiments.app)
 app.add_typer(_runs.app)
 app.add_typer(_audit.app)
 app.add_typer(_models.app)
+_model_card.register(_models.models_app)  # steward models card
+_evaluate.register(app)  # steward evaluate, steward gate
+app.add_typer(_import.app)
 app.add_typer(data_app, name="data")
 app.command("login")(_governance.login)
 app.add_typer(_governance.admin_app)

@@ -214,6 +214,14 @@ _TABLE: list[tuple[str, str, Operation]] = [
     ("POST", "/api/v1/models/{name}/versions/{version}/approvals", _op(P.MODELS_APPROVE, _M)),
     ("PUT", "/api/v1/models/{name}/versions/{version}/tags", _op(P.MODELS_WRITE, _M)),
     ("DELETE", "/api/v1/models/{name}/versions/{version}/tags/{key}", _op(P.MODELS_WRITE, _M)),
+    # evaluation (overrides also need a global administrator: the service checks)
+    ("POST", "/api/v1/models/{name}/versions/{version}/evaluations", _op(P.MODELS_WRITE, _M)),
+    ("GET", "/api/v1/models/{name}/versions/{version}/evaluations", _op(P.MODELS_READ, _M)),
+    ("POST", "/api/v1/models/{name}/versions/{version}/gates", _op(P.MODELS_WRITE, _M)),
+    ("GET", "/api/v1/models/{name}/versions/{version}/gates", _op(P.MODELS_READ, _M)),
+    ("POST", "/api/v1/models/{name}/versions/{version}/gates/override", _op(P.MODELS_PROMOTE, _M)),
+    ("GET", "/api/v1/models/{name}/versions/{version}/card", _op(P.MODELS_READ, _M)),
+    ("PUT", "/api/v1/models/{name}/versions/{version}/card", _op(P.MODELS_WRITE, _M)),
     # governance
     ("GET", "/api/v1/whoami", _op(P.ACCOUNT_READ)),
     ("POST", "/api/v1/users", _op(P.GOVERNANCE_ADMIN, _G)),

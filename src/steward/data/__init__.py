@@ -7,6 +7,7 @@ from ._hashing import HASH_FORMAT, ContentHasher, canonical_schema
 from ._lineage import ROLES, Lineage
 from ._ports import DatasetSummary, DataStore, InputUse
 from ._profile import profile
+from ._sdk import get, lineage, load, register
 from ._service import DataService
 from ._versions import ColumnSchema, DatasetRef, DatasetVersion, parse_ref
 from ._infer import infer_suite
@@ -32,6 +33,10 @@ __all__ = [
     "InputUse",
     "Lineage",
     "canonical_schema",
+    "get",
+    "lineage",
+    "load",
+    "register",
     "parse_ref",
     "profile",
     # validation

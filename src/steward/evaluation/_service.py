@@ -54,8 +54,9 @@ class EvaluationService:
 
     # -- data -----------------------------------------------------------------------------
 
-    def load_data(self, data: str) -> tuple[Any, str, str | None]:  # Any: pandas DataFrame
-        """The frame a ``--data`` value names: a file path, or a dataset reference
+    def load_data(self, data: str, *, allow_files: bool = True) -> tuple[Any, str, str | None]:  # Any: pandas DataFrame
+        """The frame a ``--data`` value names: a file path (when ``allow_files``: never for
+        server requests, which must not read the server's disk), or a dataset reference
         (``holdout:2``, ``datasets:/holdout/2``, ``holdout@<hash>``).
 
         Returns:
@@ -64,7 +65,7 @@ class EvaluationService:
         if not isinstance(data, str) or not data.strip():
             raise InvalidInputError("data must name a dataset version or a file", field="data")
         path = Path(data)
-        if not data.startswith("datasets:/") and path.is_file():
+        if allow_files and not data.startswith("datasets:/") and path.is_file():
             frame = self.data.load_source(str(path))
             return frame.to_pandas(), f"file:{path.resolve()}", None
         version = self.data.get(data)
@@ -73,7 +74,7 @@ class EvaluationService:
     # -- evaluate ---------------------------------------------------------------------------
 
     def evaluate(
-        self, ref: str, data: str, options: EvaluationOptions, *, trusted: bool = False, frame: tuple[Any, str, str | None] | None = None  # Any: DataFrame
+        self, ref: str, data: str, options: EvaluationOptions, *, trusted: bool = False, allow_files: bool = True
     ) -> EvaluationRecord:
         """Evaluate a version on a dataset version (or file) and store the report with it.
 
@@ -82,7 +83,7 @@ class EvaluationService:
             InvalidInputError: a missing target/slice/sensitive column, or data the model refuses.
         """
         version = self.registry.resolve(ref)
-        loaded = frame or self.load_data(data)
+        loaded = self.load_data(data, allow_files=allow_files)
         return self._evaluate(version, loaded, options, trusted=trusted)
 
     def _evaluate(self, version: ModelVersion, loaded: tuple[Any, str, str | None], options: EvaluationOptions, *, trusted: bool) -> EvaluationRecord:  # Any: DataFrame
@@ -105,7 +106,7 @@ class EvaluationService:
 
     def gate(
         self, ref: str, data: str, policy: str | GatePolicy, *, target: str, task: str | None = None,
-        slices: tuple[str, ...] = (), trusted: bool = False, measure_latency: bool = True,
+        slices: tuple[str, ...] = (), trusted: bool = False, measure_latency: bool = True, allow_files: bool = True,
     ) -> GateRecord:
         """Evaluate the candidate and the champion on the same dataset version, apply the
         policy, and store the outcome.
@@ -116,7 +117,7 @@ class EvaluationService:
         """
         parsed_policy = policy if isinstance(policy, GatePolicy) else parse_policy(policy)
         candidate = self.registry.resolve(ref)
-        loaded = self.load_data(data)  # loaded once: both models see exactly the same rows
+        loaded = self.load_data(data, allow_files=allow_files)  # loaded once: both models see exactly the same rows
         options = EvaluationOptions(
             target=target, task=task, slices=slices, sensitive=parsed_policy.fairness_attribute,  # type: ignore[arg-type]
             measure_latency=measure_latency or bool(parsed_policy.latency),

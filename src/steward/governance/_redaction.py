@@ -62,12 +62,14 @@ class SecretRedactionFilter(logging.Filter):
         self.redactor = redactor
 
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):  # a malformed format string: logging reports it itself
-            return True
-        if self.redactor.contains(message):
-            record.msg, record.args = self.redactor.redact(message), None
+        # mask the format string and each argument in place, keeping the arguments' shape:
+        # some formatters (uvicorn's access log) unpack record.args themselves
+        if isinstance(record.msg, str) and self.redactor.contains(record.msg):
+            record.msg = self.redactor.redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._arg(a) for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: self._arg(v) for k, v in record.args.items()}
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text and self.redactor.contains(record.exc_text):
@@ -75,6 +77,12 @@ class SecretRedactionFilter(logging.Filter):
         if record.stack_info and self.redactor.contains(record.stack_info):
             record.stack_info = self.redactor.redact(record.stack_info)
         return True
+
+    def _arg(self, value: object) -> object:
+        if isinstance(value, int | float | bool) or value is None:
+            return value
+        text = str(value)
+        return self.redactor.redact(text) if self.redactor.contains(text) else value
 
 
 def install_redaction(redactor: Redactor, logger_names: Iterable[str] = ("", "uvicorn", "uvicorn.error", "uvicorn.access")) -> Callable[[], None]:

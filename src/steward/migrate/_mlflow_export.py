@@ -91,10 +91,12 @@ def main(uri, out):
                 files = []
                 try:
                     location = client.get_model_version_download_uri(mv.name, mv.version)
-                    mlflow.artifacts.download_artifacts(artifact_uri=location, dst_path=dest)
-                    for root, _dirs, names in os.walk(dest):
+                    local = mlflow.artifacts.download_artifacts(artifact_uri=location, dst_path=dest)
+                    # the files land in a subfolder named after the source (e.g. "artifacts")
+                    folder = os.path.relpath(local, os.path.join(out, "model_versions")).replace(os.sep, "/")
+                    for root, _dirs, names in os.walk(local):
                         for name in names:
-                            files.append(os.path.relpath(os.path.join(root, name), dest).replace(os.sep, "/"))
+                            files.append(os.path.relpath(os.path.join(root, name), local).replace(os.sep, "/"))
                     error = None
                 except Exception as exc:  # a version whose files are gone still has metadata worth keeping
                     error = f"{type(exc).__name__}: {exc}"[:500]

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from steward.core import Experiment, Metric, Run, RunStatus
-from steward.errors import ConflictError, NotFoundError
+from steward.errors import ConflictError, InvalidInputError, NotFoundError
 from steward.settings import Settings
 from steward.tracking import ArtifactInfo, RunPage, capture_environment, capture_git, seed_everything
 
@@ -48,6 +48,20 @@ class Client:
 
             self._services = build_services(self.settings)
             self.backend = self._services.tracking()
+
+    @property
+    def services(self) -> Any:  # Any: steward.wiring.Services; typed loosely to keep the sdk import light
+        """The embedded store's services (data, registry, ...).
+
+        Raises:
+            InvalidInputError: when this client talks to a server; use the REST API there.
+        """
+        if self._services is None:
+            raise InvalidInputError(
+                "this operation needs the embedded store; against a server use the REST API",
+                field="tracking_uri",
+            )
+        return self._services
 
     def close(self) -> None:
         if self._services is not None:

@@ -28,9 +28,9 @@ __all__ = ["ChainedEntry", "SqlAuditStore", "append_audit"]
 
 _AUDIT_INSERT = insert(audit_log)
 _HEAD = select(audit_log.c.entry_id, audit_log.c.hash).order_by(audit_log.c.entry_id.desc()).limit(1)
-# Any constant works; it only has to be the same for every Steward process (and differ
+# "STEW", "AUDT" as int4s; any constants work if every Steward process uses the same (and they differ
 # from the migration lock's key).
-_PG_AUDIT_LOCK = text("SELECT pg_advisory_xact_lock(0x53544557, 0x41554454)")
+_PG_AUDIT_LOCK = text("SELECT pg_advisory_xact_lock(1398031703, 1096107092)")
 
 
 def append_audit(conn: Connection, event: AuditEvent) -> int:
