@@ -20,7 +20,7 @@ POLICY = """\
 min: {roc_auc: 0.95, recall: 0.9}
 beat_champion: {metric: log_loss, min_delta: 0.0}
 rare_class_recall: {min: 0.8}
-latency: {p99_single_row_ms: 50}
+latency: {p99_single_row_ms: 250}  # generous: demo machines vary
 """
 
 
@@ -47,29 +47,32 @@ def stage_two(console: Console, settings: Settings, client: Client, data: dict[s
             with client.start_run("demo-breast-cancer", name=f"{label}-for-registry", params={"model": label}) as run:
                 run.log_input(train.ref, role="train")  # the card's data lineage
                 logged = run.log_model(estimator, MODEL, input_example=x_train.head(5), registered_model_name=MODEL)
+            assert logged.registered is not None  # registered_model_name was given
             versions[label] = logged.registered.version
         registry = services.registry()
         champion = _champion(registry)
         if champion is None:
-            registry.approve(MODEL, versions["logistic"], comment="demo: first model, reviewed by hand")
-            registry.transition(MODEL, versions["logistic"], ModelState.PRODUCTION, comment="demo: first champion")
-            registry.set_alias(MODEL, "champion", versions["logistic"])
-            champion = versions["logistic"]
+            # the boosted trees ship first; the logistic model then challenges them
+            registry.approve(MODEL, versions["gbm"], comment="demo: first model, reviewed by hand")
+            registry.transition(MODEL, versions["gbm"], ModelState.PRODUCTION, comment="demo: first champion")
+            registry.set_alias(MODEL, "champion", versions["gbm"])
+            champion = versions["gbm"]
         evaluation = services.evaluation()
         reports = {}
         for label, number in versions.items():
             reports[label] = evaluation.evaluate(f"{MODEL}:{number}", holdout.ref, EvaluationOptions("target", slices=("mean radius",)))
         table = Table(title=f"Evaluation on {holdout.ref}")
-        table.add_column("model")
+        table.add_column("model", no_wrap=True)
+        # three decimals keep the table inside an 80-column terminal
         metric_names = ("roc_auc", "pr_auc", "log_loss", "brier", "recall", "f1")
         for name in (*metric_names, "p99 1-row ms"):
             table.add_column(name, justify="right")
         for label, record in reports.items():
             m, lat = record.report["metrics"], record.report["latency"] or {}
-            table.add_row(f"{MODEL}:{versions[label]} ({label})", *(f"{m[k]:.4f}" for k in metric_names), f"{lat.get('p99_single_row_ms', 0):.2f}")
+            table.add_row(f"v{versions[label]} {label}", *(f"{m[k]:.3f}" for k in metric_names), f"{lat.get('p99_single_row_ms', 0):.2f}")
         console.print(table)
 
-        challenger = versions["gbm"]
+        challenger = versions["logistic"] if champion != versions["logistic"] else versions["gbm"]
         gate = evaluation.gate(f"{MODEL}:{challenger}", holdout.ref, POLICY, target="target")
         gates = Table(title=f"Gate: {MODEL}:{challenger} vs champion {MODEL}:{gate.champion_version or '-'} -> {'PASSED' if gate.passed else 'FAILED'}")
         for col in ("gate", "result", "observed", "threshold"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import httpx
-from conftest import World
+from evaluation_testing import World
 
 POLICY = "min: {roc_auc: 0.7}\nbeat_champion: {metric: roc_auc, min_delta: 0.01}\n"
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import World, register_models
+from evaluation_testing import World, register_models
 from typer.testing import CliRunner, Result
 
 from steward import Client, Settings

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import World
+from evaluation_testing import World
 
 from steward.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from steward.evaluation import EvaluationOptions, render_html, render_markdown

@@ -65,7 +65,10 @@ async def _send_all(app: Any, ops: list[tuple[str, str]], headers: dict[str, str
 
 class World:
     def __init__(self, root: Path) -> None:
-        self.settings = Settings(home=root, auth="on", user="server", capture_git=False)
+        # this test sends hundreds of bad credentials from one address on purpose: lift the
+        # failed-login rate limit (tested on its own) so every answer is the auth layer's 401
+        unlimited = {"auth_max_failures": 1_000_000} if "auth_max_failures" in Settings.model_fields else {}
+        self.settings = Settings(home=root, auth="on", user="server", capture_git=False, **unlimited)  # type: ignore[arg-type]
         self.services = build_services(self.settings)
         self.app = create_app(self.settings, self.services)
         gov = self.services.governance("setup")

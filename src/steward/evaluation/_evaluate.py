@@ -68,7 +68,7 @@ def evaluate_frame(predictor: Any, frame: Any, options: EvaluationOptions) -> JS
     features = model.features or [c for c in frame.columns if c != options.target]
     inputs = frame[features]
     out = model.outputs(inputs)
-    report: JSON = {"task": task, "target": options.target, "rows": int(len(frame)), "features": list(features)}
+    report: JSON = {"task": task, "target": options.target, "rows": len(frame), "features": list(features)}
     if task == "classification":
         report["classes"] = [_plain(c) for c in classes]
         report["metrics"] = classification_metrics(y, out.labels, out.proba, classes)
@@ -142,7 +142,7 @@ def _check_columns(frame: Any, options: EvaluationOptions) -> None:  # Any: Data
 
 
 def _column(frame: Any, name: str) -> np.ndarray:  # Any: DataFrame
-    values = frame[name].to_numpy()
+    values: np.ndarray = np.asarray(frame[name].to_numpy())
     if values.dtype.kind not in "iufb" and values.dtype.kind != "O":
         values = values.astype(object)
     return values
@@ -150,7 +150,7 @@ def _column(frame: Any, name: str) -> np.ndarray:  # Any: DataFrame
 
 def _null(values: np.ndarray) -> np.ndarray:
     if values.dtype.kind == "f":
-        return np.isnan(values)
+        return np.asarray(np.isnan(values), dtype=bool)
     if values.dtype.kind == "O":
         return np.array([v is None or (isinstance(v, float) and math.isnan(v)) for v in values], dtype=bool)
     return np.zeros(len(values), dtype=bool)

@@ -108,7 +108,7 @@ def class_labels(predictor: Any, target: np.ndarray) -> list[Any]:  # Any: Predi
 
 def _is_null(values: np.ndarray) -> np.ndarray:
     if values.dtype.kind == "f":
-        return np.isnan(values)
+        return np.asarray(np.isnan(values), dtype=bool)
     if values.dtype.kind == "O":
         return np.array([v is None or (isinstance(v, float) and np.isnan(v)) for v in values], dtype=bool)
     return np.zeros(len(values), dtype=bool)

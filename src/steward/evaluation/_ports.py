@@ -6,9 +6,9 @@ from typing import Protocol
 
 import polars as pl
 
+from steward.core import AuditEntry
 from steward.data import DatasetVersion
 from steward.governance import User
-from steward.core import AuditEntry
 from steward.tracking import AuditEvent
 
 from ._types import EvaluationRecord, GateOverride, GateRecord

@@ -23,8 +23,8 @@ def slice_masks(values: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:  # name
     if values.dtype.kind in "iuf" and len(np.unique(present)) > MAX_CATEGORIES:
         yield from _bins(values.astype(float), nulls)
     else:
-        labels, counts = np.unique(present.astype(str), return_counts=True) if len(present) else ([], [])
-        order = np.argsort(-np.asarray(counts), kind="stable")[:MAX_CATEGORIES]
+        labels, counts = np.unique(present.astype(str), return_counts=True) if len(present) else (np.array([]), np.array([]))
+        order = np.argsort(-counts, kind="stable")[:MAX_CATEGORIES]
         text = values.astype(str)
         for i in order:
             label = str(labels[i])
@@ -44,7 +44,7 @@ def _bins(values: np.ndarray, nulls: np.ndarray) -> Iterator[tuple[str, np.ndarr
 
 def _nulls(values: np.ndarray) -> np.ndarray:
     if values.dtype.kind == "f":
-        return np.isnan(values)
+        return np.asarray(np.isnan(values), dtype=bool)
     if values.dtype.kind == "O":
         return np.array([_missing(v) for v in values], dtype=bool)
     return np.zeros(len(values), dtype=bool)

@@ -98,7 +98,7 @@ def main(uri, out):
                         for name in names:
                             files.append(os.path.relpath(os.path.join(root, name), local).replace(os.sep, "/"))
                     error = None
-                except Exception as exc:  # a version whose files are gone still has metadata worth keeping
+                except Exception as exc:  # noqa: BLE001 - a version whose files are gone still has metadata worth keeping
                     error = f"{type(exc).__name__}: {exc}"[:500]
                 write({"type": "model_version", "name": mv.name, "version": int(mv.version), "run_id": mv.run_id,
                        "source": mv.source, "description": mv.description or "", "tags": dict(mv.tags),

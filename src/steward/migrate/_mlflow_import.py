@@ -24,7 +24,13 @@ from typing import Any
 
 from steward.core import Metric, RunStatus
 from steward.core.limits import MAX_TAG_VALUE_LENGTH
-from steward.errors import ConflictError, InvalidInputError, NotFoundError, StewardError, StorageError
+from steward.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    StewardError,
+    StorageError,
+)
 from steward.registry import NewVersion, RegistryService, check_alias
 from steward.tracking import AuditEvent, TrackingService, now_ms
 
@@ -54,7 +60,7 @@ class ImportSummary:
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> JSON:
-        return {k: getattr(self, k) for k in self.__slots__}  # type: ignore[attr-defined]
+        return {k: getattr(self, k) for k in self.__slots__}
 
 
 def export_mlflow(tracking_uri: str, out: Path, *, python: str | None = None, timeout: float = 3_600) -> JSON:

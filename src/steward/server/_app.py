@@ -29,6 +29,7 @@ from ._routes_registry import router as registry_router
 from ._routes_validation import router as validation_router
 from ._routes_tracking import router as tracking_router
 from ._routes_secrets import router as secrets_router
+from ._openapi import document_error_responses
 from ._ratelimit import RateLimiter
 
 _SECURITY_HEADERS = [
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(evaluation_router)
     app.include_router(governance_router)
     app.include_router(secrets_router)
+    document_error_responses(app)
     app.state.auth_limiter = RateLimiter(settings.auth_max_failures, settings.auth_failure_window)
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")

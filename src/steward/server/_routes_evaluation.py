@@ -93,7 +93,7 @@ def override_gate(name: str, version: int, body: OverrideCreate, svc: Evaluation
 
 @router.get(f"{_VERSION}/card", summary="The model card: JSON, Markdown or self-contained HTML", response_model=None)
 def get_card(
-    name: str, version: int, svc: Evaluation, format: Annotated[str, Query(pattern="^(json|markdown|html)$")] = "json"  # noqa: A002 - the query name users type
+    name: str, version: int, svc: Evaluation, format: Annotated[str, Query(pattern="^(json|markdown|html)$")] = "json"
 ) -> JSON | Response:
     card = svc.card(_ref(name, version))
     if format == "html":
