@@ -15,16 +15,20 @@ from rich.table import Table
 
 import steward
 from steward import Client, Settings
+from steward._demo_data import stage_data
 from steward.core import Run
 
 EXPERIMENT = "demo-breast-cancer"
 
 
-def _train(client: Client, name: str, estimator: object, params: dict[str, object], data: dict[str, object]) -> Run:
+def _train(
+    client: Client, name: str, estimator: object, params: dict[str, object], data: dict[str, object], train_ref: str
+) -> Run:
     from sklearn.metrics import accuracy_score, f1_score, log_loss, roc_auc_score
 
     x_train, x_test, y_train, y_test = data["x_train"], data["x_test"], data["y_train"], data["y_test"]
     with client.start_run(EXPERIMENT, name=name, params=params, seed=42) as run:
+        run.log_input(train_ref, role="train")
         start = time.perf_counter()
         if hasattr(estimator, "partial_fit"):
             import numpy as np
@@ -54,7 +58,7 @@ def main() -> int:
     console = Console()
     settings = Settings()
     client = Client(settings)
-    console.rule("[bold]Steward demo[/bold] — stage 1: tracked training")
+    console.rule("[bold]Steward demo[/bold] — a model's life on the embedded store")
     console.print(f"Store: {settings.resolved_database_url()}")
 
     from sklearn.datasets import load_breast_cancer
@@ -67,18 +71,21 @@ def main() -> int:
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, random_state=42, stratify=y)
     data: dict[str, object] = {"x_train": x_train, "x_test": x_test, "y_train": y_train, "y_test": y_test}
 
+    train_version = stage_data(console, client.services, x_train.assign(target=y_train.to_numpy()), str(settings.resolved_home()))
+    console.rule("[bold]Training[/bold]: two tracked runs")
     steward.seed_everything(42)
     # SGD is trained epoch by epoch (partial_fit) on standardised features, to log a curve
     scaler = StandardScaler().fit(x_train)
     scaled = {"x_train": scaler.transform(x_train), "x_test": scaler.transform(x_test), "y_train": y_train, "y_test": y_test}
     runs = [
-        _train(client, "logistic-sgd", SGDClassifier(loss="log_loss", alpha=1e-3, random_state=42), {"model": "sgd", "alpha": 1e-3, "epochs": 30}, scaled),
+        _train(client, "logistic-sgd", SGDClassifier(loss="log_loss", alpha=1e-3, random_state=42), {"model": "sgd", "alpha": 1e-3, "epochs": 30}, scaled, train_version.ref),
         _train(
             client,
             "gradient-boosting",
             GradientBoostingClassifier(n_estimators=150, max_depth=3, learning_rate=0.1, random_state=42),
             {"model": "gbm", "n_estimators": 150, "max_depth": 3, "learning_rate": 0.1},
             data,
+            train_version.ref,
         ),
     ]
 
