@@ -133,10 +133,12 @@ class ActiveRun:
         if key not in self._known_keys or type(value) not in (float, int) or (step is not None and type(step) is not int):
             validate_metric(key, value, 0 if step is None else step)
             self._known_keys.add(key)
+            if step is not None:
+                step = int(step)  # numpy integers pass validation; keep plain ints in the buffer
         if step is None:
             step = self._next_step.get(key, 0)
         self._next_step[key] = step + 1
-        point = Metric(key, float(value), int(step), timestamp if timestamp is not None else int(time.time() * 1000))
+        point = Metric(key, float(value), step, timestamp if timestamp is not None else time.time_ns() // 1_000_000)
         with self._lock:
             self._buffer.append(point)
             full = len(self._buffer) >= self._max_points

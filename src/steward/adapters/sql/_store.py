@@ -117,6 +117,10 @@ class SqlStore:
             raise StorageError("the metadata store is unreachable or locked") from exc
         except sa_exc.InterfaceError as exc:
             raise StorageError("the metadata store connection failed") from exc
+        except (OverflowError, sa_exc.DataError) as exc:
+            # a number beyond the column's range: SQLite's driver raises OverflowError,
+            # PostgreSQL a DataError; either way the request was bad, not the store
+            raise InvalidInputError("a number or value in the request is out of range for the store") from exc
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
