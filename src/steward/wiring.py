@@ -10,22 +10,24 @@ import getpass
 from dataclasses import dataclass, field
 from typing import Any
 
+from typing import TYPE_CHECKING
+
 from steward.adapters.artifacts import ContentAddressedStore
 from steward.adapters.sql import SqlStore
-from steward.adapters.sql._data_store import SqlDataStore
-from steward.adapters.sql._evaluation_store import SqlEvaluationStore
-from steward.data import DataService
-from steward.evaluation import EvaluationService, GateGuard
-from steward.adapters.sql._registry_store import SqlRegistryStore
-from steward.adapters.sql._validation_store import SqlValidationStore
-from steward.data._validation_service import ValidationService
-from steward.adapters.sql._governance_store import SqlGovernanceStore
-from steward.adapters.sql._audit import SqlAuditStore
-from steward.adapters.sql._secrets_store import SqlSecretsStore
-from steward.governance import AuditChainService, GovernanceService, Redactor, SecretsService, load_master_key
-from steward.registry import RegistryService
+from steward.governance._redaction import Redactor
 from steward.settings import Settings
 from steward.tracking import TrackingService
+
+if TYPE_CHECKING:
+    from steward.data import DataService
+    from steward.data._validation_service import ValidationService
+    from steward.evaluation import EvaluationService
+    from steward.governance import AuditChainService, GovernanceService, SecretsService
+    from steward.registry import RegistryService
+
+# Each stage is imported when its service is first asked for, not at the top: a CLI
+# command or training script pays only for the stages it uses (the data stage loads
+# polars and scipy, the registry the model libraries), which keeps `steward ...` quick.
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,11 @@ class Services:
 
     def registry(self, actor: str | None = None) -> RegistryService:
         """The registry service acting as ``actor`` (default: the configured user)."""
+        from steward.adapters.sql._evaluation_store import SqlEvaluationStore
+        from steward.adapters.sql._registry_store import SqlRegistryStore
+        from steward.evaluation import GateGuard
+        from steward.registry import RegistryService
+
         who = actor or default_actor(self.settings)
         return RegistryService(
             SqlRegistryStore(self.store), self.tracking(who), who, require_approval=self.settings.require_approval,
@@ -54,24 +61,39 @@ class Services:
 
     def data(self, actor: str | None = None) -> DataService:
         """The data service (dataset versions, profiles, lineage) acting as ``actor``."""
+        from steward.adapters.sql._data_store import SqlDataStore
+        from steward.data import DataService
+
         return DataService(SqlDataStore(self.store), self.blobs, actor or default_actor(self.settings))
 
     def validation(self, actor: str | None = None) -> ValidationService:
         """The validation service (suites, validation, skew) acting as ``actor``."""
+        from steward.adapters.sql._validation_store import SqlValidationStore
+        from steward.data._validation_service import ValidationService
+
         who = actor or default_actor(self.settings)
         return ValidationService(SqlValidationStore(self.store), self.data(who), who)
 
     def evaluation(self, actor: str | None = None) -> EvaluationService:
         """The evaluation service (evaluations, gates, overrides, model cards) acting as ``actor``."""
+        from steward.adapters.sql._evaluation_store import SqlEvaluationStore
+        from steward.evaluation import EvaluationService
+
         who = actor or default_actor(self.settings)
         return EvaluationService(SqlEvaluationStore(self.store), self.registry(who), self.data(who), self.governance(who), self.store, who)
 
     def governance(self, actor: str | None = None) -> GovernanceService:
         """The governance service (users, tokens, roles) acting as ``actor``."""
+        from steward.adapters.sql._governance_store import SqlGovernanceStore
+        from steward.governance import GovernanceService
+
         return GovernanceService(SqlGovernanceStore(self.store), actor or default_actor(self.settings))
 
     def audit(self) -> AuditChainService:
         """Verification and export of the hash-chained audit trail; auditing of refusals."""
+        from steward.adapters.sql._audit import SqlAuditStore
+        from steward.governance import AuditChainService
+
         return AuditChainService(SqlAuditStore(self.store))
 
     def secrets(self, actor: str | None = None) -> SecretsService:
@@ -80,6 +102,9 @@ class Services:
         Raises:
             StorageError: no master key is configured and none may be created.
         """
+        from steward.adapters.sql._secrets_store import SqlSecretsStore
+        from steward.governance import SecretsService, load_master_key
+
         return SecretsService(
             SqlSecretsStore(self.store), load_master_key(self.settings), actor or default_actor(self.settings), self.redactor
         )
@@ -110,6 +135,9 @@ def build_services(settings: Settings) -> Services:
 def registry_for(tracking: TrackingService, *, require_approval: bool = True) -> RegistryService:
     """A registry service over the same store as an embedded tracking service
     (``run.log_model(..., registered_model_name=...)`` uses it)."""
+    from steward.adapters.sql._registry_store import SqlRegistryStore
+    from steward.registry import RegistryService
+
     if not isinstance(tracking.store, SqlStore):
         raise TypeError("registry_for needs a tracking service on a SqlStore")
     return RegistryService(SqlRegistryStore(tracking.store), tracking, tracking.actor, require_approval=require_approval)

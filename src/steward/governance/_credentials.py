@@ -8,6 +8,7 @@ with one indexed lookup instead of verifying every stored hash.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -19,8 +20,16 @@ __all__ = ["TOKEN_PREFIX", "hash_password", "hash_token", "new_token_secret", "v
 
 TOKEN_PREFIX = "stw_"
 _HASHER = PasswordHasher()
-# verified against when a user has no password, so that "no such user" costs the same time
-_DUMMY_HASH = _HASHER.hash(secrets.token_hex(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when a user has no password, so "no such user" costs the same time.
+
+    Made on first use, not at import: an argon2 hash is deliberately slow, and every CLI
+    command imports this module.
+    """
+    return _HASHER.hash(secrets.token_hex(16))
 
 
 def hash_password(password: str) -> str:
@@ -31,7 +40,7 @@ def hash_password(password: str) -> str:
 def verify_password(password: str, encoded: str | None) -> bool:
     """True when ``password`` matches ``encoded``; False for no hash (after the same work)."""
     try:
-        return _HASHER.verify(encoded or _DUMMY_HASH, password) and encoded is not None
+        return _HASHER.verify(encoded or _dummy_hash(), password) and encoded is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
