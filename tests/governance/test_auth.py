@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from conftest import bearer
 
 from steward.adapters.sql._tables import audit_log
 from steward.adapters.sql._tables_governance import api_tokens, users
@@ -180,3 +179,7 @@ def test_authentication_is_on_when_asked_and_by_default_on_postgresql(
     auth: str, url: str | None, required: bool, tmp_path: Any
 ) -> None:
     assert Settings(home=tmp_path, auth=auth, database_url=url).auth_required() is required  # type: ignore[arg-type]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -24,7 +24,7 @@ from steward.settings import Settings
 from steward.wiring import build_services, default_actor
 
 from ._output import note, print_json, print_table
-from ._session import load_settings, open_client
+from ._session import load_settings, run_local_or_remote
 from ._time import format_time
 
 admin_app = typer.Typer(name="admin", help="Set up a team server.", no_args_is_help=True)
@@ -39,17 +39,7 @@ JSON = dict[str, Any]  # Any: JSON values
 
 def _run(local: Callable[[GovernanceService], T], remote: Callable[[HttpBackend], T]) -> T:
     """Run ``local`` on the embedded store, or ``remote`` against the configured server."""
-    settings = load_settings()
-    if settings.is_remote():
-        with open_client(settings) as client:
-            backend = client.backend
-            assert isinstance(backend, HttpBackend)  # is_remote() always builds one
-            return remote(backend)
-    services = build_services(settings)
-    try:
-        return local(services.governance(default_actor(settings)))
-    finally:
-        services.close()
+    return run_local_or_remote(lambda services: services.governance, local, remote)
 
 
 def _api(backend: HttpBackend, method: str, path: str, **kwargs: Any) -> JSON:  # Any: JSON

@@ -16,10 +16,9 @@ import typer
 from steward.errors import InvalidInputError
 from steward.governance import SecretInfo, SecretsService, check_secret_name, generate_master_key
 from steward.sdk import HttpBackend
-from steward.wiring import build_services, default_actor
 
 from ._output import note, print_json, print_table
-from ._session import load_settings, open_client
+from ._session import run_local_or_remote
 from ._time import format_time
 
 app = typer.Typer(name="secrets", help="Encrypted secrets (values never shown).", no_args_is_help=True)
@@ -30,17 +29,7 @@ JSON = dict[str, Any]  # Any: JSON values
 
 def _run(local: Callable[[SecretsService], T], remote: Callable[[HttpBackend], T]) -> T:
     """Run ``local`` on the embedded store, or ``remote`` against the configured server."""
-    settings = load_settings()
-    if settings.is_remote():
-        with open_client(settings) as client:
-            backend = client.backend
-            assert isinstance(backend, HttpBackend)  # is_remote() always builds one
-            return remote(backend)
-    services = build_services(settings)
-    try:
-        return local(services.secrets(default_actor(settings)))
-    finally:
-        services.close()
+    return run_local_or_remote(lambda services: services.secrets, local, remote)
 
 
 def _api(backend: HttpBackend, method: str, path: str, **kwargs: Any) -> Any:  # Any: JSON
@@ -63,8 +52,8 @@ def _read_value(name: str) -> str:
     if not sys.stdin.isatty():
         value = sys.stdin.read()
         # one trailing newline is how `echo` and files end; anything else is the value
-        value = value[:-1] if value.endswith("\n") else value
-        value = value[:-1] if value.endswith("\r") else value
+        value = value.removesuffix("\n")
+        value = value.removesuffix("\r")
     else:
         value = str(typer.prompt(f"Value of {name}", hide_input=True, confirmation_prompt=True))
     if not value:

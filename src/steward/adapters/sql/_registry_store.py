@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -12,12 +10,13 @@ from sqlalchemy import exc as sa_exc
 
 from steward.core import RunStatus
 from steward.core.lifecycle import ModelState, check_transition
-from steward.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
+from steward.errors import AlreadyExistsError, ConflictError, NotFoundError
 from steward.registry._ports import NewVersion
 from steward.registry._types import Approval, ModelPage, ModelVersion, RegisteredModel, VersionPage
 from steward.tracking import AuditEvent
 
 from ._audit import append_audit
+from ._paging import decode_token, encode_token
 from ._store import SqlStore
 from ._tables import runs
 from ._tables_registry import (
@@ -102,14 +101,14 @@ class SqlRegistryStore:
             return self._models_from_rows(conn, [row])[0]
 
     def list_models(self, name_prefix: str | None, max_results: int, page_token: str | None) -> ModelPage:
-        offset = _decode_token(page_token)
+        offset = decode_token(page_token)
         query = select(registered_models).order_by(registered_models.c.name)
         if name_prefix:
             query = query.where(registered_models.c.name.startswith(name_prefix, autoescape=True))
         with self._store.read() as conn:
             rows = conn.execute(query.limit(max_results + 1).offset(offset)).all()
             found = self._models_from_rows(conn, rows[:max_results])
-        return ModelPage(found, _encode_token(offset + max_results) if len(rows) > max_results else None)
+        return ModelPage(found, encode_token(offset + max_results) if len(rows) > max_results else None)
 
     def update_model(self, name: str, description: str, now: int, audit: AuditEvent) -> RegisteredModel:
         with self._store.write() as conn:
@@ -277,7 +276,7 @@ class SqlRegistryStore:
         max_results: int,
         page_token: str | None,
     ) -> VersionPage:
-        offset = _decode_token(page_token)
+        offset = decode_token(page_token)
         c = model_versions.c
         query = select(model_versions)
         if name is not None:
@@ -292,7 +291,7 @@ class SqlRegistryStore:
         with self._store.read() as conn:
             rows = conn.execute(query).all()
             found = self._versions_from_rows(conn, rows[:max_results])
-        return VersionPage(found, _encode_token(offset + max_results) if len(rows) > max_results else None)
+        return VersionPage(found, encode_token(offset + max_results) if len(rows) > max_results else None)
 
     # -- aliases, tags, states, approvals ----------------------------------------------
 
@@ -390,19 +389,3 @@ class SqlRegistryStore:
 
 def _chunks(items: Sequence[tuple[str, int]], size: int) -> list[Sequence[tuple[str, int]]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-def _encode_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
-
-
-def _decode_token(token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InvalidInputError("page_token is not one this server issued", field="page_token") from exc
-    if not isinstance(offset, int) or offset < 0:
-        raise InvalidInputError("page_token is not one this server issued", field="page_token")
-    return offset

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import functools
-import json
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -14,7 +12,16 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, sele
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 
-from steward.core import AuditEntry, Experiment, FilterExpr, Metric, OrderBy, Run, RunInput, RunStatus
+from steward.core import (
+    AuditEntry,
+    Experiment,
+    FilterExpr,
+    Metric,
+    OrderBy,
+    Run,
+    RunInput,
+    RunStatus,
+)
 from steward.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -28,6 +35,7 @@ from . import _migrate
 from ._audit import append_audit
 from ._chunks import decode_history, encode_chunk
 from ._engine import WRITE, create_store_engine
+from ._paging import decode_token, encode_token
 from ._search import apply_order, to_sql
 from ._tables import (
     audit_log,
@@ -510,7 +518,7 @@ class SqlStore:
         *,
         include_deleted: bool = False,
     ) -> RunPage:
-        offset = _decode_token(page_token)
+        offset = decode_token(page_token)
         eids = [self._experiment_key(e) for e in experiment_ids]
         query = select(runs).where(to_sql(filter_expr))
         if eids:
@@ -522,7 +530,7 @@ class SqlStore:
             rows = conn.execute(query).all()
             more = len(rows) > max_results
             found = self._runs_by_ids(conn, rows[:max_results])
-        return RunPage(found, _encode_token(offset + max_results) if more else None)
+        return RunPage(found, encode_token(offset + max_results) if more else None)
 
     # -- artifacts ---------------------------------------------------------------------
 
@@ -574,19 +582,3 @@ def _value_out(value: float | None, is_nan: bool) -> float:
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-def _encode_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
-
-
-def _decode_token(token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InvalidInputError("page_token is not one this server issued", field="page_token") from exc
-    if not isinstance(offset, int) or offset < 0:
-        raise InvalidInputError("page_token is not one this server issued", field="page_token")
-    return offset
