@@ -18,9 +18,16 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
+# Each benchmark runs our code and its peer side by side and prints medians and ratios.
+# Peers live in venvs of their own (bench/.venv-mlflow, bench/.venv-peers).
 bench: $(STAMP)
 	bash bench/mlflow_env.sh
-	$(BIN)/python bench/tracking.py
+	bash bench/peers_env.sh
+	mkdir -p bench/results
+	$(BIN)/python bench/tracking.py --json-out bench/results/tracking.json
+	$(BIN)/python bench/data.py
+	$(BIN)/python bench/registry.py --json-out bench/results/registry.json
+	$(BIN)/python bench/data_register.py --gb 1
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
