@@ -93,7 +93,7 @@ def seed_everything(seed: int) -> dict[str, bool]:
 
 def search_runs(
     experiments: Sequence[str] | str | None = None,
-    filter: str | None = None,  # noqa: A002 - MLflow's name
+    filter: str | None = None,
     order_by: Sequence[str] | None = None,
     max_results: int = 100,
     page_token: str | None = None,

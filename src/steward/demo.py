@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -22,7 +23,7 @@ EXPERIMENT = "demo-breast-cancer"
 
 
 def _train(
-    client: Client, name: str, estimator: object, params: dict[str, object], data: dict[str, object], train_ref: str
+    client: Client, name: str, estimator: Any, params: dict[str, object], data: dict[str, Any], train_ref: str  # Any: sklearn objects
 ) -> Run:
     from sklearn.metrics import accuracy_score, f1_score, log_loss, roc_auc_score
 
@@ -33,20 +34,20 @@ def _train(
         if hasattr(estimator, "partial_fit"):
             import numpy as np
 
-            classes = np.unique(y_train)  # type: ignore[arg-type]
+            classes = np.unique(y_train)
             for epoch in range(30):
-                estimator.partial_fit(x_train, y_train, classes=classes)  # type: ignore[attr-defined]
-                proba = estimator.predict_proba(x_test)[:, 1]  # type: ignore[attr-defined]
-                run.log_metric("val_log_loss", log_loss(y_test, proba), step=epoch)  # type: ignore[arg-type]
+                estimator.partial_fit(x_train, y_train, classes=classes)
+                proba = estimator.predict_proba(x_test)[:, 1]
+                run.log_metric("val_log_loss", log_loss(y_test, proba), step=epoch)
         else:
-            estimator.fit(x_train, y_train)  # type: ignore[attr-defined]
-        proba = estimator.predict_proba(x_test)[:, 1]  # type: ignore[attr-defined]
+            estimator.fit(x_train, y_train)
+        proba = estimator.predict_proba(x_test)[:, 1]
         pred = (proba >= 0.5).astype(int)
         run.log_metrics(
             {
-                "accuracy": accuracy_score(y_test, pred),  # type: ignore[arg-type]
-                "f1": f1_score(y_test, pred),  # type: ignore[arg-type]
-                "roc_auc": roc_auc_score(y_test, proba),  # type: ignore[arg-type]
+                "accuracy": accuracy_score(y_test, pred),
+                "f1": f1_score(y_test, pred),
+                "roc_auc": roc_auc_score(y_test, proba),
                 "fit_seconds": time.perf_counter() - start,
             }
         )

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import getpass
 from dataclasses import dataclass, field
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from steward.adapters.artifacts import ContentAddressedStore
 from steward.adapters.sql import SqlStore

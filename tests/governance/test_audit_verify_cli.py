@@ -14,7 +14,7 @@ from steward.settings import Settings
 
 
 @pytest.fixture
-def cli(tmp_path: Path) -> "Runner":
+def cli(tmp_path: Path) -> Runner:
     return Runner(tmp_path / "home")
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "cli"))  # cli_testing lives with the CLI tests
 
-from cli_testing import Cli, cli_env_for  # noqa: E402
+from cli_testing import Cli, cli_env_for
 
-from steward.settings import Settings  # noqa: E402
+from steward.settings import Settings
 
 
 def test_bootstrap_users_roles_and_tokens_work_on_the_embedded_store(tmp_path: Path) -> None:

@@ -96,7 +96,7 @@ def test_project_sources_name_path_parameters_the_routes_have() -> None:
 
 
 def test_the_governance_package_exports_exactly_its_public_names() -> None:
-    import steward.governance as governance
+    from steward import governance
 
     public = {
         name

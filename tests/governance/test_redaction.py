@@ -13,7 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from steward.governance import MASK, Redactor, SecretRedactionFilter, generate_master_key, install_redaction
+from steward.governance import (
+    MASK,
+    Redactor,
+    SecretRedactionFilter,
+    generate_master_key,
+    install_redaction,
+)
 
 SECRET = "sk-live-0123456789abcdef"
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 import sqlalchemy as sa
+from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from steward.adapters.sql._tables_secrets import secrets as secrets_table

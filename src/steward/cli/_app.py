@@ -13,9 +13,20 @@ import typer
 
 from steward import __version__
 
-from . import _audit, _config, _data_checks, _db, _experiments, _governance, _models, _runs
-from . import _evaluate, _import, _model_card
-from . import _secrets
+from . import (
+    _audit,
+    _config,
+    _data_checks,
+    _db,
+    _evaluate,
+    _experiments,
+    _governance,
+    _import,
+    _model_card,
+    _models,
+    _runs,
+    _secrets,
+)
 from ._data import data_app
 from ._errors import StewardGroup
 from ._server import server

@@ -12,8 +12,15 @@ from steward.core.entities import (
     RunStatus,
     Tag,
 )
-from steward.core.filters import Comparison, FilterExpr, Logical, OrderBy, parse_filter, parse_order_by
-from steward.core.limits import validate_metric, validate_param, validate_tag, validate_name
+from steward.core.filters import (
+    Comparison,
+    FilterExpr,
+    Logical,
+    OrderBy,
+    parse_filter,
+    parse_order_by,
+)
+from steward.core.limits import validate_metric, validate_name, validate_param, validate_tag
 
 __all__ = [
     "AuditEntry",

@@ -5,11 +5,18 @@ The permission table itself is pure and lives in :mod:`steward.core.permissions`
 
 from __future__ import annotations
 
-from ._audit_chain import AuditChainService, AuditChainStore, ChainBreak, ChainEntry, ChainReport, verify_chain
+from ._audit_chain import (
+    AuditChainService,
+    AuditChainStore,
+    ChainBreak,
+    ChainEntry,
+    ChainReport,
+    verify_chain,
+)
 from ._codec import binding_to_dict, principal_to_dict, token_to_dict, user_to_dict
 from ._credentials import TOKEN_PREFIX, hash_password, hash_token, verify_password
-from ._policy import check_separation_of_duties
 from ._master_key import MasterKey, generate_master_key, load_master_key
+from ._policy import check_separation_of_duties
 from ._ports import GovernanceStore
 from ._redaction import MASK, Redactor, SecretRedactionFilter, install_redaction
 from ._secrets import SecretInfo, SecretRecord, SecretsService, SecretsStore, check_secret_name
@@ -24,33 +31,33 @@ __all__ = [
     "ChainBreak",
     "ChainEntry",
     "ChainReport",
+    "GovernanceService",
+    "GovernanceStore",
     "MasterKey",
+    "NewToken",
+    "Principal",
     "Redactor",
+    "RoleBinding",
     "SecretInfo",
     "SecretRecord",
     "SecretRedactionFilter",
     "SecretsService",
     "SecretsStore",
-    "check_secret_name",
-    "generate_master_key",
-    "install_redaction",
-    "load_master_key",
-    "verify_chain",
-    "GovernanceService",
-    "GovernanceStore",
-    "NewToken",
-    "Principal",
-    "RoleBinding",
     "Token",
     "User",
     "binding_to_dict",
     "check_project",
+    "check_secret_name",
     "check_separation_of_duties",
     "check_user_name",
+    "generate_master_key",
     "hash_password",
     "hash_token",
+    "install_redaction",
+    "load_master_key",
     "principal_to_dict",
     "token_to_dict",
     "user_to_dict",
+    "verify_chain",
     "verify_password",
 ]

@@ -16,7 +16,12 @@ from steward.core.permissions import (
     parse_role,
     parse_scopes,
 )
-from steward.errors import AuthenticationError, ConflictError, InvalidInputError, PermissionDeniedError
+from steward.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    PermissionDeniedError,
+)
 from steward.tracking import AuditEvent, now_ms
 
 from ._credentials import TOKEN_PREFIX, hash_password, hash_token, new_token_secret, verify_password

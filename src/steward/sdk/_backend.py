@@ -50,7 +50,7 @@ class TrackingBackend(Protocol):
         self,
         experiments: Sequence[str] | str | None = None,
         *,
-        filter: str | None = None,  # noqa: A002
+        filter: str | None = None,
         order_by: Sequence[str] | None = None,
         max_results: int = 100,
         page_token: str | None = None,

@@ -9,7 +9,13 @@ from typing import Any
 from steward.core import Experiment, Metric, Run, RunStatus
 from steward.errors import ConflictError, InvalidInputError, NotFoundError
 from steward.settings import Settings
-from steward.tracking import ArtifactInfo, RunPage, capture_environment, capture_git, seed_everything
+from steward.tracking import (
+    ArtifactInfo,
+    RunPage,
+    capture_environment,
+    capture_git,
+    seed_everything,
+)
 
 from ._backend import TrackingBackend
 from ._http import HttpBackend
@@ -142,7 +148,7 @@ class Client:
     def search_runs(
         self,
         experiments: Sequence[str] | str | None = None,
-        filter: str | None = None,  # noqa: A002 - MLflow's name
+        filter: str | None = None,
         order_by: Sequence[str] | None = None,
         max_results: int = 100,
         page_token: str | None = None,

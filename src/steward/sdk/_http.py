@@ -219,7 +219,7 @@ class HttpBackend:
         self,
         experiments: Sequence[str] | str | None = None,
         *,
-        filter: str | None = None,  # noqa: A002
+        filter: str | None = None,
         order_by: Sequence[str] | None = None,
         max_results: int = 100,
         page_token: str | None = None,

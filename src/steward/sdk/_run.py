@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from steward.core import Metric, Run, RunInput, RunStatus, validate_metric
 from steward.errors import ConflictError, InvalidInputError, StewardError
+
 from ._backend import TrackingBackend
 from ._http import HttpBackend
 
@@ -288,7 +289,9 @@ class ActiveRun:
             path = f"/models/{registered_model_name}/versions"
             version = version_from_dict(self._backend._call("POST", path, body=body))
         else:
-            from steward.wiring import registry_for  # as in Client: the sdk imports adapters only when embedded
+            from steward.wiring import (
+                registry_for,  # as in Client: the sdk imports adapters only when embedded
+            )
 
             version = registry_for(self._backend).create_version(  # type: ignore[arg-type]
                 registered_model_name, self.run_id, artifact_path=logged.artifact_path

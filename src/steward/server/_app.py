@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-
 from dataclasses import replace
 
 from fastapi import Depends, FastAPI, Request
@@ -22,15 +21,15 @@ from steward.wiring import Services, build_services, default_actor
 from ._auth import AuthMiddleware, authorize
 from ._errors import error_response, install_error_handlers, log
 from ._mlflow import router as mlflow_router
-from ._routes_data import router as data_router
-from ._routes_governance import router as governance_router
-from ._routes_evaluation import router as evaluation_router
-from ._routes_registry import router as registry_router
-from ._routes_validation import router as validation_router
-from ._routes_tracking import router as tracking_router
-from ._routes_secrets import router as secrets_router
 from ._openapi import document_error_responses
 from ._ratelimit import RateLimiter
+from ._routes_data import router as data_router
+from ._routes_evaluation import router as evaluation_router
+from ._routes_governance import router as governance_router
+from ._routes_registry import router as registry_router
+from ._routes_secrets import router as secrets_router
+from ._routes_tracking import router as tracking_router
+from ._routes_validation import router as validation_router
 
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),

@@ -21,7 +21,12 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from steward.core.permissions import OPERATIONS, PUBLIC_PATHS, Permission
-from steward.errors import AuthenticationError, PermissionDeniedError, RateLimitedError, StewardError
+from steward.errors import (
+    AuthenticationError,
+    PermissionDeniedError,
+    RateLimitedError,
+    StewardError,
+)
 from steward.governance import Principal
 from steward.wiring import Services
 

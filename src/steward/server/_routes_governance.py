@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from steward.governance import (
     GovernanceService,
-    Principal,
     binding_to_dict,
     principal_to_dict,
     token_to_dict,

@@ -80,7 +80,7 @@ def search_runs(body: RunSearch, svc: Tracking) -> JSON:
 def list_runs(
     svc: Tracking,
     experiment: Annotated[list[str] | None, Query()] = None,
-    filter: Annotated[str | None, Query(max_length=10_000)] = None,  # noqa: A002
+    filter: Annotated[str | None, Query(max_length=10_000)] = None,
     order_by: Annotated[list[str] | None, Query()] = None,
     max_results: Annotated[int, Query(ge=1, le=10_000)] = 100,
     page_token: Annotated[str | None, Query(max_length=1000)] = None,

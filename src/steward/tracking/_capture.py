@@ -86,7 +86,7 @@ def capture_environment() -> Environment:
     """
     names: dict[str, str] = {}
     for dist in importlib.metadata.distributions():
-        name = dist.metadata.get("Name")
+        name = dist.metadata["Name"]
         if name:
             names[name.lower()] = dist.version
     packages = "".join(f"{n}=={v}\n" for n, v in sorted(names.items()))

@@ -6,7 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
-from steward.core import AuditEntry, Experiment, FilterExpr, Metric, OrderBy, Run, RunInput, RunStatus
+from steward.core import (
+    AuditEntry,
+    Experiment,
+    FilterExpr,
+    Metric,
+    OrderBy,
+    Run,
+    RunInput,
+    RunStatus,
+)
 
 
 @dataclass(frozen=True, slots=True)

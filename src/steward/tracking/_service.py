@@ -241,7 +241,7 @@ class TrackingService:
         self,
         experiments: Sequence[str] | str | None = None,
         *,
-        filter: str | None = None,  # noqa: A002 - the public name users know from MLflow
+        filter: str | None = None,
         order_by: Sequence[str] | None = None,
         max_results: int = 100,
         page_token: str | None = None,

@@ -178,7 +178,7 @@ class ContentAddressedStore:
             raise NotFoundError(f"blob {digest[:12]} not found in the artifact store") from exc
         except _BACKEND_ERRORS as exc:
             raise StorageError("artifact store unreachable") from exc
-        return io.BufferedReader(VerifyingReader(raw, digest), _CHUNK)  # type: ignore[return-value]
+        return io.BufferedReader(VerifyingReader(raw, digest), _CHUNK)
 
     def read_bytes(self, digest: str) -> bytes:
         """The blob's bytes, verified against the digest."""

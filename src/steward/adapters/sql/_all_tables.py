@@ -6,12 +6,14 @@ tables adds one import line here.
 
 from __future__ import annotations
 
-from . import _tables_data  # noqa: F401 - registers the data stage's tables
-from . import _tables_evaluation  # noqa: F401 - registers evaluations, gate results, overrides
-from . import _tables_governance  # noqa: F401 - registers users, tokens, role bindings
-from . import _tables_registry  # noqa: F401 - registers the registry tables
-from . import _tables_secrets  # noqa: F401 - registers the encrypted secrets table
-from . import _tables_validation  # noqa: F401 - registers the validation tables
+from . import (
+    _tables_data,  # noqa: F401 - registers the data stage's tables
+    _tables_evaluation,  # noqa: F401 - registers evaluations, gate results, overrides
+    _tables_governance,  # noqa: F401 - registers users, tokens, role bindings
+    _tables_registry,  # noqa: F401 - registers the registry tables
+    _tables_secrets,  # noqa: F401 - registers the encrypted secrets table
+    _tables_validation,  # noqa: F401 - registers the validation tables
+)
 from ._tables import metadata
 
 __all__ = ["metadata"]

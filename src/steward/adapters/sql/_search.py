@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select, true
 from sqlalchemy.sql import Select
 
-from steward.core import Comparison, FilterExpr, Logical, OrderBy
+from steward.core import Comparison, FilterExpr, OrderBy
 from steward.errors import FilterSyntaxError
 
 from ._tables import latest_metrics, params, runs, tags

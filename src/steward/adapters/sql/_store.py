@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import BindParameter
 
 from steward.core import (
     AuditEntry,
@@ -65,7 +66,7 @@ _RUN_STATE = _RUN_STATE_READ.with_for_update()
 _RUN_ROW = select(runs).where(runs.c.run_id == bindparam("run_id"))
 _EXPERIMENT_STAGE = select(experiments.c.lifecycle_stage).where(experiments.c.experiment_id == bindparam("eid"))
 _CHUNK_INSERT = insert(metric_chunks)
-_IDS = bindparam("ids", expanding=True)
+_IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
 _PARAMS_OF = select(params.c.run_id, params.c.key, params.c.value).where(params.c.run_id.in_(_IDS))
 _TAGS_OF = select(tags.c.run_id, tags.c.key, tags.c.value).where(tags.c.run_id.in_(_IDS))
 _LATEST_OF = select(latest_metrics).where(latest_metrics.c.run_id.in_(_IDS))
