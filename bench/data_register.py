@@ -62,7 +62,7 @@ services = build_services(Settings(home=sys.argv[1], user="bench"))
 start = time.perf_counter()
 v = services.data().register("bench", sys.argv[2])
 print(json.dumps({"seconds": time.perf_counter() - start, "ref": v.ref, "hash": v.short_hash,
-                  "rows": v.num_rows, "sampled": v.profile["sampled"]}))
+                  "rows": v.num_rows, "sampled": v.profile["sampled"], "streamed": v.profile.get("streamed")}))
 """
 
 
@@ -87,7 +87,8 @@ def main() -> None:
         print(
             f"registered {result['ref']} ({result['hash']}): {result['rows']:,} rows; "
             f"register {result['seconds']:.1f} s (process {wall:.1f} s); peak RSS {peak_mb:,.0f} MB; "
-            f"data uncompressed about {in_memory / 1e9:.1f} GB; profile sampled: {result['sampled']}"
+            f"data uncompressed about {in_memory / 1e9:.1f} GB; profile sampled: {result['sampled']}, "
+            f"streamed: {result['streamed']}"
         )
 
 
