@@ -126,17 +126,18 @@ class Client:
             seed_everything(seed)
             all_tags["steward.seed"] = seed
         all_tags.update(tags or {})
+        artifacts: dict[str, bytes] = {}
+        if env is not None and self.settings.capture_packages:
+            artifacts["steward/requirements.txt"] = env.packages.encode()
+        if git is not None and git.dirty and git.diff:
+            artifacts["steward/git.diff"] = git.diff.encode()
         try:
-            run = self.backend.create_run(experiment_id, name=name, params=params, tags=all_tags)
+            run = self.backend.create_run(experiment_id, name=name, params=params, tags=all_tags, artifacts=artifacts)
         except (NotFoundError, ConflictError):
             # the cached experiment was deleted meanwhile: look it up again once
             self._experiment_ids.pop(experiment, None)
             experiment_id = self._experiment_ids[experiment] = self.backend.get_or_create_experiment(experiment).experiment_id
-            run = self.backend.create_run(experiment_id, name=name, params=params, tags=all_tags)
-        if env is not None and self.settings.capture_packages:
-            self.backend.log_artifact_bytes(run.run_id, env.packages.encode(), "steward/requirements.txt")
-        if git is not None and git.dirty and git.diff:
-            self.backend.log_artifact_bytes(run.run_id, git.diff.encode(), "steward/git.diff")
+            run = self.backend.create_run(experiment_id, name=name, params=params, tags=all_tags, artifacts=artifacts)
         return ActiveRun(
             self.backend, run, flush_interval=self.settings.flush_interval, flush_max_points=self.settings.flush_max_points,
             flusher=self._flusher,

@@ -150,6 +150,7 @@ class HttpBackend:
         start_time: int | None = None,
         user: str | None = None,
         run_id: str | None = None,
+        artifacts: Mapping[str, bytes] | None = None,
     ) -> Run:
         body: dict[str, Any] = {
             "experiment_id": experiment_id,
@@ -159,7 +160,10 @@ class HttpBackend:
         for key, value in (("name", name), ("start_time", start_time), ("run_id", run_id)):
             if value is not None:
                 body[key] = value
-        return run_from_dict(self._call("POST", "/runs", body=body))
+        run = run_from_dict(self._call("POST", "/runs", body=body))
+        for path, data in (artifacts or {}).items():
+            self.log_artifact_bytes(run.run_id, data, path)
+        return run
 
     def get_run(self, run_id: str) -> Run:
         return run_from_dict(self._call("GET", f"/runs/{quote(run_id, safe='')}"))
@@ -168,7 +172,17 @@ class HttpBackend:
         data = self._call("GET", f"/runs/{quote(run_id, safe='')}/failure")
         return data.get("failure") if data else None
 
-    def end_run(self, run_id: str, status: RunStatus = RunStatus.FINISHED, *, end_time: int | None = None, failure: str | None = None) -> Run:
+    def end_run(
+        self,
+        run_id: str,
+        status: RunStatus = RunStatus.FINISHED,
+        *,
+        end_time: int | None = None,
+        failure: str | None = None,
+        metrics: Sequence[Metric] = (),
+    ) -> Run:
+        if metrics:
+            self.log_batch(run_id, metrics=metrics, validated=True)
         body: dict[str, Any] = {"status": status.value}
         if end_time is not None:
             body["end_time"] = end_time

@@ -307,16 +307,19 @@ class ActiveRun:
         self._ended = True
         _OPEN_RUNS.discard(self)
         self._flusher.discard(self)
-        flush_error: BaseException | None = None
+        with self._flush_lock:  # waits for a background flush in progress
+            with self._lock:
+                batch, self._buffer = self._buffer, []
         try:
-            self.flush()
+            # the last points and the status change in one transaction
+            self.info = self._backend.end_run(self.run_id, status, failure=failure, metrics=batch)
         except StewardError as exc:
-            flush_error = exc
-            status = RunStatus.FAILED
+            if not batch:
+                raise
+            # the points could not be stored: end the run as failed without them, and say so
             failure = (failure or "") + f"\nmetrics could not be flushed: {exc}"
-        self.info = self._backend.end_run(self.run_id, status, failure=failure)
-        if flush_error is not None:
-            raise flush_error
+            self.info = self._backend.end_run(self.run_id, RunStatus.FAILED, failure=failure)
+            raise
         return self.info
 
     def __enter__(self) -> ActiveRun:

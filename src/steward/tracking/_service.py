@@ -140,12 +140,19 @@ class TrackingService:
         start_time: int | None = None,
         user: str | None = None,
         run_id: str | None = None,
+        artifacts: Mapping[str, bytes] | None = None,
     ) -> Run:
+        """Create a running run; ``artifacts`` (path -> bytes) are recorded in the same transaction."""
         rid = check_run_id(run_id) if run_id else uuid.uuid4().hex
         run_name = validate_name("run", name, field="name") if name else f"run-{rid[:8]}"
         clean_params = {k: validate_param(k, v) for k, v in (params or {}).items()}
         clean_tags = {k: validate_tag(k, v) for k, v in (tags or {}).items()}
         started = start_time if start_time is not None else now_ms()
+        infos = []
+        for path, data in (artifacts or {}).items():
+            logical = clean_artifact_path(path)
+            digest, size = self.blobs.put_bytes(data)
+            infos.append(ArtifactInfo(logical, digest, size, started))
         return self.store.create_run(
             rid,
             experiment_id,
@@ -155,6 +162,7 @@ class TrackingService:
             clean_params,
             clean_tags,
             self._event("runs.create", f"runs:/{rid}", {"experiment_id": experiment_id}),
+            infos,
         )
 
     def get_run(self, run_id: str) -> Run:
@@ -163,13 +171,26 @@ class TrackingService:
     def get_run_failure(self, run_id: str) -> str | None:
         return self.store.get_run_failure(run_id)
 
-    def end_run(self, run_id: str, status: RunStatus = RunStatus.FINISHED, *, end_time: int | None = None, failure: str | None = None) -> Run:
+    def end_run(
+        self,
+        run_id: str,
+        status: RunStatus = RunStatus.FINISHED,
+        *,
+        end_time: int | None = None,
+        failure: str | None = None,
+        metrics: Sequence[Metric] = (),
+    ) -> Run:
+        """End a run; ``metrics`` (its last buffered points) are stored in the same transaction."""
+        details: dict[str, object] = {"status": status.value}
+        if metrics:
+            details["metrics"] = len(metrics)
         return self.store.update_run(
             run_id,
-            self._event("runs.end", f"runs:/{run_id}", {"status": status.value}),
+            self._event("runs.end", f"runs:/{run_id}", details),
             status=status,
             end_time=end_time,
             failure=failure,
+            metrics=metrics,
         )
 
     def update_run(self, run_id: str, *, status: RunStatus | None = None, end_time: int | None = None, name: str | None = None, note: str | None = None) -> Run:
@@ -262,11 +283,11 @@ class TrackingService:
         if experiments is None:
             return None
         names = [experiments] if isinstance(experiments, str) else list(experiments)
+        by_name = self.store.experiment_ids_by_name(names)
         ids: list[str] = []
         for ref in names:
-            found = self.store.get_experiment_by_name(ref)
-            if found is not None:
-                ids.append(found.experiment_id)
+            if ref in by_name:
+                ids.append(by_name[ref])
             elif ref.isdigit():
                 ids.append(self.store.get_experiment(ref).experiment_id)
         return ids

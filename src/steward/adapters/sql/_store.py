@@ -66,6 +66,10 @@ _RUN_STATE = _RUN_STATE_READ.with_for_update()
 _RUN_ROW = select(runs).where(runs.c.run_id == bindparam("run_id"))
 _EXPERIMENT_STAGE = select(experiments.c.lifecycle_stage).where(experiments.c.experiment_id == bindparam("eid"))
 _CHUNK_INSERT = insert(metric_chunks)
+_ARTIFACTS_INSERT = insert(run_artifacts)
+_EXPERIMENT_IDS = select(experiments.c.name, experiments.c.experiment_id).where(
+    experiments.c.name.in_(bindparam("names", expanding=True))
+)
 _IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
 _PARAMS_OF = select(params.c.run_id, params.c.key, params.c.value).where(params.c.run_id.in_(_IDS))
 _TAGS_OF = select(tags.c.run_id, tags.c.key, tags.c.value).where(tags.c.run_id.in_(_IDS))
@@ -201,6 +205,12 @@ class SqlStore:
             row = conn.execute(select(experiments).where(experiments.c.name == name)).first()
             return None if row is None else self._experiment_from_row(conn, row)
 
+    def experiment_ids_by_name(self, names: Sequence[str]) -> dict[str, str]:
+        """Ids of the named experiments that exist (one query; search resolves names with it)."""
+        with self.read() as conn:
+            rows = _raw_rows(conn, _EXPERIMENT_IDS, {"names": list(names)})
+        return {name: str(eid) for name, eid in rows}
+
     def list_experiments(self, *, include_deleted: bool = False) -> list[Experiment]:
         with self.read() as conn:
             query = select(experiments).order_by(experiments.c.experiment_id)
@@ -260,6 +270,7 @@ class SqlStore:
         params_: dict[str, str],
         tags_: dict[str, str],
         audit: AuditEvent,
+        artifacts: Sequence[ArtifactInfo] = (),
     ) -> Run:
         eid = self._experiment_key(experiment_id)
         with self.write() as conn:
@@ -286,6 +297,12 @@ class SqlStore:
                 conn.execute(_PARAMS_INSERT, [{"run_id": run_id, "key": k, "value": v} for k, v in params_.items()])
             if tags_:
                 conn.execute(_TAGS_INSERT, [{"run_id": run_id, "key": k, "value": v} for k, v in tags_.items()])
+            if artifacts:
+                # blobs the run starts with (captured packages, git diff): same transaction
+                conn.execute(
+                    _ARTIFACTS_INSERT,
+                    [{"run_id": run_id, "path": a.path, "digest": a.digest, "size": a.size, "created_at": a.created_at} for a in artifacts],
+                )
             self._audit(conn, audit)
         return Run(run_id, str(eid), name, RunStatus.RUNNING, start_time, None, user, "", "active", dict(params_), {}, dict(tags_))
 
@@ -299,13 +316,13 @@ class SqlStore:
         inp: dict[str, list[RunInput]] = {i: [] for i in ids}
         for chunk in _chunks(ids, 500):
             bound = {"ids": list(chunk)}
-            for rid, k, v in conn.execute(_PARAMS_OF, bound):
+            for rid, k, v in _raw_rows(conn, _PARAMS_OF, bound):
                 p[rid][k] = v
-            for rid, k, v in conn.execute(_TAGS_OF, bound):
+            for rid, k, v in _raw_rows(conn, _TAGS_OF, bound):
                 t[rid][k] = v
-            for r in conn.execute(_LATEST_OF, bound):
-                m[r.run_id][r.key] = Metric(r.key, _value_out(r.value, r.is_nan), r.step, r.timestamp)
-            for rid, ds, role in conn.execute(_INPUTS_OF, bound):
+            for rid, key, value, is_nan, step, ts in _raw_rows(conn, _LATEST_OF, bound):
+                m[rid][key] = Metric(key, _value_out(value, bool(is_nan)), step, ts)
+            for rid, ds, role in _raw_rows(conn, _INPUTS_OF, bound):
                 inp[rid].append(RunInput(ds, role))
         return [
             Run(
@@ -359,6 +376,7 @@ class SqlStore:
         name: str | None = None,
         note: str | None = None,
         failure: str | None = None,
+        metrics: Sequence[Metric] = (),
     ) -> Run:
         values: dict[str, Any] = {}
         if status is not None:
@@ -377,6 +395,11 @@ class SqlStore:
                 raise NotFoundError(f"run {str(run_id)[:40]!r} not found", field="run_id")
             if status is not None and RunStatus(row.status).is_terminal and status != RunStatus(row.status):
                 raise ConflictError(f"run {run_id} is already {row.status}", field="status")
+            if metrics:
+                # the last buffered points of a run that is ending: stored with the status change
+                if row.status != RunStatus.RUNNING.value:
+                    raise ConflictError(f"run {run_id} is {row.status}; only running runs accept data", field="run_id")
+                self._insert_metrics(conn, run_id, metrics)
             if values:
                 conn.execute(update(runs).where(runs.c.run_id == run_id).values(**values))
             self._audit(conn, audit)
@@ -574,6 +597,19 @@ class SqlStore:
         with self.read() as conn:
             rows = conn.execute(query.limit(limit))
             return [AuditEntry(r.entry_id, r.timestamp, r.actor, r.action, r.target, dict(r.details)) for r in rows]
+
+
+def _raw_rows(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[Any]:  # Any: statement, bound values, rows
+    """Plain DB-API tuples of a query whose columns are all plain types.
+
+    A search returns thousands of param and tag rows; building SQLAlchemy Row objects for
+    them cost more than the query itself. Only for columns whose types need no result
+    processing (strings, integers, floats, booleans stored as integers).
+    """
+    result = conn.execute(stmt, params)
+    rows: list[Any] = list(result.cursor.fetchall()) if result.cursor is not None else []
+    result.close()
+    return rows
 
 
 def _value_out(value: float | None, is_nan: bool) -> float:
