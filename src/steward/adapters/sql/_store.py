@@ -66,6 +66,7 @@ _RUN_STATE = _RUN_STATE_READ.with_for_update()
 _RUN_ROW = select(runs).where(runs.c.run_id == bindparam("run_id"))
 _EXPERIMENT_STAGE = select(experiments.c.lifecycle_stage).where(experiments.c.experiment_id == bindparam("eid"))
 _CHUNK_INSERT = insert(metric_chunks)
+_RUN_UPDATE = update(runs).where(runs.c.run_id == bindparam("b_run_id"))
 _ARTIFACTS_INSERT = insert(run_artifacts)
 _EXPERIMENT_IDS = select(experiments.c.name, experiments.c.experiment_id).where(
     experiments.c.name.in_(bindparam("names", expanding=True))
@@ -401,9 +402,10 @@ class SqlStore:
                     raise ConflictError(f"run {run_id} is {row.status}; only running runs accept data", field="run_id")
                 self._insert_metrics(conn, run_id, metrics)
             if values:
-                conn.execute(update(runs).where(runs.c.run_id == run_id).values(**values))
+                conn.execute(_RUN_UPDATE, {**values, "b_run_id": run_id})
             self._audit(conn, audit)
-        return self.get_run(run_id)
+            # read back inside the transaction: the run as stored, without a second connection
+            return self._runs_by_ids(conn, [conn.execute(_RUN_ROW, {"run_id": run_id}).one()])[0]
 
     def set_run_lifecycle(self, run_id: str, stage: str, audit: AuditEvent) -> Run:
         with self.write() as conn:
