@@ -191,6 +191,32 @@ def test_a_process_exiting_without_ending_its_run_flushes_and_ends_it_at_exit(tm
         c.close()
 
 
+def test_an_uncaught_exception_outside_with_marks_the_open_run_failed_with_its_traceback(tmp_path: Path) -> None:
+    env = {"STEWARD_HOME": str(tmp_path / "home"), "STEWARD_CAPTURE_GIT": "false"}
+    proc = _python(
+        """
+        import steward
+        run = steward.start_run("crash")
+        for i in range(100):
+            run.log_metric("loss", 1.0 / (i + 1), step=i)
+        print(run.run_id, flush=True)
+        raise RuntimeError("the training loop blew up")
+        """,
+        env,
+    )
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert "the training loop blew up" in err  # the usual traceback is still printed
+    run_id = out.strip()
+    c = Client(make_settings(tmp_path / "home"))
+    try:
+        assert c.get_run(run_id).status is RunStatus.FAILED
+        assert "RuntimeError: the training loop blew up" in (c.backend.get_run_failure(run_id) or "")
+        assert stored_points(c, run_id) == 100
+    finally:
+        c.close()
+
+
 @pytest.mark.slow
 def test_kill_9_loses_at_most_the_last_second_and_never_corrupts_the_store(tmp_path: Path) -> None:
     home = tmp_path / "home"

@@ -6,6 +6,7 @@ import atexit
 import dataclasses
 import json
 import os
+import sys
 import threading
 import time
 import traceback
@@ -41,7 +42,30 @@ def _close_open_runs() -> None:
             pass
 
 
+def _fail_open_runs(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    """An uncaught exception ends the process: its open runs failed (or were killed)."""
+    status = RunStatus.KILLED if issubclass(exc_type, KeyboardInterrupt) else RunStatus.FAILED
+    failure = "".join(traceback.format_exception(exc_type, exc, tb))
+    for run in list(_OPEN_RUNS):
+        try:
+            run.end(status, failure=failure)
+        except StewardError:
+            pass
+    _previous_excepthook(exc_type, exc, tb)
+
+
 atexit.register(_close_open_runs)
+_previous_excepthook = sys.excepthook
+_hook_installed = False
+
+
+def _install_excepthook() -> None:
+    # installed when the first run starts, not at import: importing steward changes nothing
+    global _hook_installed, _previous_excepthook  # noqa: PLW0603 - the process-wide hook is process-wide state
+    if not _hook_installed:
+        _previous_excepthook = sys.excepthook
+        sys.excepthook = _fail_open_runs
+        _hook_installed = True
 
 
 class Flusher:
@@ -117,6 +141,7 @@ class ActiveRun:
         self._flusher = flusher or Flusher(flush_interval)
         self._flusher.add(self)
         _OPEN_RUNS.add(self)
+        _install_excepthook()
 
     # -- metrics ------------------------------------------------------------------------
 
