@@ -18,6 +18,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from steward.core.codec import float_out
+
 # Rows that differ are drawn in this style in a terminal and marked "*" in plain text.
 MARK_STYLE = "bold yellow"
 _EMPTY = "-"
@@ -39,8 +41,8 @@ def print_json(document: object) -> None:
 
 
 def _strict(value: object) -> object:
-    if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, float):
+        return float_out(value)
     if isinstance(value, dict):
         return {str(k): _strict(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from steward.core import Metric, RunStatus
+from steward.core.codec import float_in
 from steward.core.limits import MAX_TAG_VALUE_LENGTH
 from steward.errors import (
     ConflictError,
@@ -96,9 +97,9 @@ def steward_model_name(name: str) -> str:
 
 
 def _float(value: object) -> float:
-    if isinstance(value, str):
-        return {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}.get(value, math.nan)
-    return float(value)  # type: ignore[arg-type]
+    if isinstance(value, str) and value not in ("NaN", "Infinity", "-Infinity"):
+        return math.nan  # the exporter writes only those three; anything else is not a number
+    return float_in(value)
 
 
 def _tag(value: object, summary: ImportSummary, where: str) -> str:

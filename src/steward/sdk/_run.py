@@ -136,7 +136,6 @@ class ActiveRun:
         self._max_points = flush_max_points
         self._known_keys: set[str] = set()
         self._next_step: dict[str, int] = {}
-        self._flush_error: BaseException | None = None
         self._ended = False
         self._flusher = flusher or Flusher(flush_interval)
         self._flusher.add(self)
@@ -193,10 +192,9 @@ class ActiveRun:
     def _background_flush(self) -> None:
         try:
             self.flush()
-            self._flush_error = None
-        except StewardError as exc:
-            # the points stay buffered and are retried next round; end() raises if it persists
-            self._flush_error = exc
+        except StewardError:
+            # the points stay buffered and are retried next round; end() raises if it still fails
+            pass
 
     # -- params, tags, notes, inputs ----------------------------------------------------
 

@@ -142,12 +142,7 @@ def list_artifacts(run_id: str, svc: Tracking, prefix: Annotated[str, Query(max_
 async def put_artifact(run_id: str, path: str, request: Request, svc: Tracking) -> JSON:
     data = await request.body()
     # hashing, the blob write and the SQL insert block: keep them off the event loop
-    return _artifact(await run_in_threadpool(_put_artifact, svc, run_id, data, path))
-
-
-def _put_artifact(svc: TrackingService, run_id: str, data: bytes, path: str) -> ArtifactInfo:
-    svc.get_run(run_id)  # an unknown run must not leave an orphan blob behind
-    return svc.log_artifact_bytes(run_id, data, path)
+    return _artifact(await run_in_threadpool(svc.log_artifact_bytes, run_id, data, path))
 
 
 @router.get(

@@ -296,11 +296,13 @@ class TrackingService:
 
     def log_artifact_file(self, run_id: str, local_path: str, path: str) -> ArtifactInfo:
         logical = clean_artifact_path(path)
+        self.store.require_run(run_id)  # an unknown run must not leave an orphan blob behind
         digest, size = self.blobs.put_file(local_path)
         return self._record(run_id, logical, digest, size)
 
     def log_artifact_bytes(self, run_id: str, data: bytes, path: str) -> ArtifactInfo:
         logical = clean_artifact_path(path)
+        self.store.require_run(run_id)  # an unknown run must not leave an orphan blob behind
         digest, size = self.blobs.put_bytes(data)
         return self._record(run_id, logical, digest, size)
 

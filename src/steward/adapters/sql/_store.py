@@ -505,6 +505,11 @@ class SqlStore:
                 raise NotFoundError(f"tag {key!r} not found on run {run_id}", field="key")
             self._audit(conn, audit)
 
+    def require_run(self, run_id: str) -> None:
+        """Raise :class:`NotFoundError` unless the run exists (one indexed read)."""
+        with self.read() as conn:
+            self._require_running_or_any(conn, run_id)
+
     def _require_running_or_any(self, conn: Connection, run_id: str) -> None:
         if conn.execute(_RUN_STATE_READ, {"run_id": run_id}).first() is None:
             raise NotFoundError(f"run {str(run_id)[:40]!r} not found", field="run_id")
