@@ -10,7 +10,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-__all__ = ["TrafficPlan", "Variant", "choose_variant"]
+__all__ = ["LATENCY_BUCKETS_MS", "TrafficPlan", "Variant", "VariantStats", "choose_variant"]
+
+# Upper bounds (ms) of the latency histogram every serving process reports; the last is +inf.
+LATENCY_BUCKETS_MS: tuple[float, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, float("inf"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +79,25 @@ def choose_variant(plan: TrafficPlan, key: str | None, draw: float) -> Variant:
         if point < 0:
             return variant
     return live[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class VariantStats:
+    """What one serving process saw of one variant over one window.
+
+    Serving processes report these periodically; the rollout controller sums them over
+    every replica to compare a candidate with the primary.
+
+    Attributes:
+        latency_counts: request counts per bucket of :data:`LATENCY_BUCKETS_MS`.
+    """
+
+    deployment: str
+    revision: int
+    variant: str
+    model: str
+    window_start_ms: int
+    window_end_ms: int
+    requests: int
+    errors: int
+    latency_counts: tuple[int, ...]
