@@ -118,6 +118,12 @@ class Settings(BaseSettings):
     auth_failure_window: int = Field(
         default=300, gt=0, description="Seconds over which failed authentications are counted."
     )
+    audit_checkpoint_interval: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds between the server's signed checkpoints of the audit trail's head "
+        "(kept in the artifact store; `steward audit verify` detects entries cut off the end).",
+    )
 
     def resolved_home(self) -> Path:
         """The store folder: `tracking_uri` when it is a local path, else `home`."""

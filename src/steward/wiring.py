@@ -7,6 +7,7 @@ once per :class:`~steward.sdk.Client`.
 from __future__ import annotations
 
 import getpass
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -87,12 +88,32 @@ class Services:
 
         return GovernanceService(SqlGovernanceStore(self.store), actor or default_actor(self.settings))
 
-    def audit(self) -> AuditChainService:
-        """Verification and export of the hash-chained audit trail; auditing of refusals."""
-        from steward.adapters.sql._audit import SqlAuditStore
-        from steward.governance import AuditChainService
+    def audit(self, *, create_key: bool = False) -> AuditChainService:
+        """Verification, export and signed head checkpoints of the hash-chained audit trail;
+        auditing of refusals.
 
-        return AuditChainService(SqlAuditStore(self.store))
+        Args:
+            create_key: writing checkpoints may create the master key file (embedded SQLite
+                store only, as secrets do); verification never creates one.
+        """
+        from steward.adapters.artifacts import ArtifactCheckpointStore
+        from steward.adapters.sql._audit import SqlAuditStore
+        from steward.governance import AuditChainService, find_master_key
+
+        return AuditChainService(
+            SqlAuditStore(self.store), ArtifactCheckpointStore(self.blobs), lambda: find_master_key(self.settings, create=create_key)
+        )
+
+    def checkpoint_audit_quietly(self) -> None:
+        """Checkpoint the audit head if it moved; a failure is logged (debug), never raised.
+
+        For the end of a process and the server's schedule: a missing checkpoint only
+        weakens truncation detection, it must not fail the work that was done.
+        """
+        try:
+            self.audit(create_key=True).checkpoint()
+        except Exception as exc:  # noqa: BLE001 - any store or key error (no master key on PostgreSQL): the work done stands
+            logging.getLogger("steward.audit").debug("audit checkpoint not written: %s", exc)
 
     def secrets(self, actor: str | None = None) -> SecretsService:
         """Encrypted secrets acting as ``actor``.
@@ -108,6 +129,10 @@ class Services:
         )
 
     def close(self) -> None:
+        if self.blobs.is_local:
+            # a CLI command or script that appended audit entries leaves its head signed; only
+            # for a local store, so that closing never waits on an unreachable object store
+            self.checkpoint_audit_quietly()
         self.store.close()
 
 

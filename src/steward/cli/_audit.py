@@ -94,34 +94,80 @@ def _parse_head(text: str) -> tuple[int, str]:
 @app.command("verify")
 def verify_audit(
     expect_head: str | None = typer.Option(
-        None, "--expect-head", help="ENTRY_ID:HASH recorded from an earlier verify: also detects a truncated tail."
+        None, "--expect-head", help="ENTRY_ID:HASH recorded from an earlier verify: also checks that entry is still there."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document instead of text."),
 ) -> None:
-    """Check the audit trail's hash chain: exit 0 when intact, 1 naming the first bad entry."""
+    """Check the audit trail's hash chain and its signed head checkpoints.
+
+    Exit 0 when intact; 1 naming the first bad entry, the entries missing at the end, or
+    a forged checkpoint.
+    """
     head = _parse_head(expect_head) if expect_head is not None else None
     services = _embedded_services()
     try:
         report = services.audit().verify(expect_head=head)
     finally:
-        services.close()
+        services.store.close()  # not services.close(): verifying must not write a checkpoint
     bad = report.first_break
     if as_json:
+        cp = report.checkpoint
         print_json(
             {
                 "intact": report.intact,
                 "checked": report.checked,
                 "head": None if report.head_id is None else {"entry_id": report.head_id, "hash": report.head_hash},
                 "first_bad": None if bad is None else {"entry_id": bad.entry_id, "reason": bad.reason},
+                "missing": None if report.missing is None else {"first": report.missing[0], "last": report.missing[1]},
+                "checkpoint": None if cp is None else {"entry_id": cp.entry_id, "hash": cp.hash, "created_at": cp.created_at},
+                "checkpoint_problems": list(report.checkpoint_problems),
+                "checkpoints": report.checkpoints_note,
             }
         )
-        if bad is not None:
+        if not report.intact:
             raise typer.Exit(CheckFailedError.exit_code)
         return
+    problems = list(report.checkpoint_problems)
     if bad is not None:
-        raise CheckFailedError(f"audit chain broken at entry {bad.entry_id}: {bad.reason}")
+        problems.insert(0, f"audit chain broken at entry {bad.entry_id}: {bad.reason}")
+    if problems:
+        for extra in problems[1:]:
+            typer.echo(extra, err=True)
+        raise CheckFailedError(problems[0])
     head_text = "empty chain" if report.head_id is None else f"head {report.head_id}:{report.head_hash}"
     typer.echo(f"audit chain intact: {report.checked} entries; {head_text}")
+    if report.checkpoints_note:
+        typer.echo(report.checkpoints_note)
+
+
+@app.command("checkpoint")
+def checkpoint_audit(as_json: bool = typer.Option(False, "--json", help="Print one JSON document instead of text.")) -> None:
+    """Sign the audit trail's head (HMAC under the master key) into the artifact store now.
+
+    The server does this on a schedule and on shutdown, and every embedded command that
+    changed something on exit; `audit verify` then notices entries cut off the end.
+    """
+    services = _embedded_services()
+    try:
+        audit = services.audit(create_key=True)
+        written = audit.checkpoint()
+        head = audit.store.head()
+    finally:
+        services.store.close()
+    if as_json:
+        print_json(
+            {
+                "written": written is not None,
+                "head": None if head is None else {"entry_id": head[0], "hash": head[1]},
+            }
+        )
+        return
+    if head is None:
+        note("The audit trail is empty: nothing to checkpoint.")
+    elif written is None:
+        typer.echo(f"audit head {head[0]} already checkpointed")
+    else:
+        typer.echo(f"audit checkpoint written: head {written.entry_id}:{written.hash}")
 
 
 @app.command("export")

@@ -13,9 +13,10 @@ from ._audit_chain import (
     ChainReport,
     verify_chain,
 )
+from ._audit_checkpoints import Checkpoint, CheckpointStore
 from ._codec import binding_to_dict, principal_to_dict, token_to_dict, user_to_dict
 from ._credentials import TOKEN_PREFIX, hash_password, hash_token, verify_password
-from ._master_key import MasterKey, generate_master_key, load_master_key
+from ._master_key import MasterKey, find_master_key, generate_master_key, load_master_key
 from ._policy import check_separation_of_duties
 from ._ports import GovernanceStore
 from ._redaction import MASK, Redactor, SecretRedactionFilter, install_redaction
@@ -31,6 +32,8 @@ __all__ = [
     "ChainBreak",
     "ChainEntry",
     "ChainReport",
+    "Checkpoint",
+    "CheckpointStore",
     "GovernanceService",
     "GovernanceStore",
     "MasterKey",
@@ -50,6 +53,7 @@ __all__ = [
     "check_secret_name",
     "check_separation_of_duties",
     "check_user_name",
+    "find_master_key",
     "generate_master_key",
     "hash_password",
     "hash_token",

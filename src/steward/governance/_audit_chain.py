@@ -1,13 +1,25 @@
-"""Verifying the audit trail's hash chain, exporting it, and auditing denied requests."""
+"""Verifying the audit trail's hash chain (and its signed head checkpoints), exporting it,
+and auditing denied requests."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from steward.core.audit_chain import GENESIS_HASH, entry_hash
+from steward.errors import StorageError
 from steward.tracking import AuditEvent, now_ms
+
+from ._audit_checkpoints import (
+    Checkpoint,
+    CheckpointStore,
+    KeyLoader,
+    checkpoint_name,
+    load_checkpoints,
+    prunable,
+    sign_checkpoint,
+)
 
 __all__ = ["AuditChainService", "AuditChainStore", "ChainBreak", "ChainEntry", "ChainReport", "verify_chain"]
 
@@ -38,6 +50,7 @@ class AuditChainStore(Protocol):
 
     def record(self, event: AuditEvent) -> int: ...
     def iter_entries(self, *, page_size: int = 5000) -> Iterator[ChainEntry]: ...
+    def head(self) -> tuple[int, str] | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,22 +65,34 @@ class ChainBreak:
 class ChainReport:
     """The outcome of :func:`verify_chain`.
 
-    ``checked`` entries were read; ``head_id``/``head_hash`` are the last intact entry's,
-    which an operator may record elsewhere to detect a truncated tail later.
+    ``checked`` entries were read; ``head_id``/``head_hash`` are the last intact entry's.
+    ``checkpoint`` is the newest valid signed checkpoint the chain was checked against
+    (None when there is none, see ``checkpoints_note``); ``missing`` is the range of entry
+    ids cut off the end; ``checkpoint_problems`` name checkpoints that are themselves forged.
     """
 
     checked: int
     head_id: int | None
     head_hash: str
     first_break: ChainBreak | None
+    missing: tuple[int, int] | None = None
+    checkpoint: Checkpoint | None = None
+    checkpoint_problems: tuple[str, ...] = ()
+    checkpoints_note: str = ""
 
     @property
     def intact(self) -> bool:
-        """True when no entry was edited, deleted or reordered."""
-        return self.first_break is None
+        """True when no entry was edited, deleted or reordered, none is missing at the end,
+        and no checkpoint was forged."""
+        return self.first_break is None and not self.checkpoint_problems
 
 
-def verify_chain(entries: Iterable[ChainEntry], *, expect_head: tuple[int, str] | None = None) -> ChainReport:
+def verify_chain(
+    entries: Iterable[ChainEntry],
+    *,
+    expect_head: tuple[int, str] | None = None,
+    anchors: Mapping[int, tuple[str, str]] | None = None,
+) -> ChainReport:
     """Walk ``entries`` (in entry id order) and report the first that breaks the chain.
 
     An edited entry no longer matches its own hash; a deleted entry leaves the next one
@@ -78,12 +103,16 @@ def verify_chain(entries: Iterable[ChainEntry], *, expect_head: tuple[int, str] 
         entries: the stored entries, ordered by entry id.
         expect_head: an ``(entry_id, hash)`` recorded earlier; the chain must still hold
             that entry (a chain alone cannot show that its newest entries were cut off).
+        anchors: more such records, ``entry_id -> (hash, what recorded it)`` (signed
+            checkpoints).
 
     Returns:
         The report; ``first_break`` is None when the chain is intact.
     """
+    expected = dict(anchors or {})
+    if expect_head is not None:
+        expected[expect_head[0]] = (expect_head[1], "the recorded head")
     prev_hash, prev_id, checked = GENESIS_HASH, None, 0
-    anchor_seen = expect_head is None
     for entry in entries:
         checked += 1
         recomputed = entry_hash(
@@ -101,36 +130,114 @@ def verify_chain(entries: Iterable[ChainEntry], *, expect_head: tuple[int, str] 
             problem = f"does not link to {before}: an entry was deleted, inserted or reordered"
         elif recomputed != entry.hash:
             problem = "its content does not match its hash: the entry was edited"
+        elif entry.entry_id in expected and entry.hash != expected[entry.entry_id][0]:
+            problem = f"its hash differs from {expected[entry.entry_id][1]}: the chain was rewritten"
         if problem is not None:
             return ChainReport(checked, prev_id, prev_hash, ChainBreak(entry.entry_id, problem))
-        if expect_head is not None and entry.entry_id == expect_head[0]:
-            if entry.hash != expect_head[1]:
-                return ChainReport(
-                    checked, prev_id, prev_hash, ChainBreak(entry.entry_id, "its hash differs from the recorded head")
-                )
-            anchor_seen = True
         prev_hash, prev_id = entry.hash, entry.entry_id
-    if not anchor_seen and expect_head is not None:
-        return ChainReport(
-            checked, prev_id, prev_hash,
-            ChainBreak(expect_head[0], "the recorded head is missing: entries at the end were deleted"),
-        )
+    beyond = [i for i in expected if prev_id is None or i > prev_id]
+    if beyond:
+        last = max(beyond)
+        first = 1 if prev_id is None else prev_id + 1
+        gap = f"entry {last} is missing" if first == last else f"entries {first}-{last} are missing"
+        ends = "the table is empty" if prev_id is None else f"the table ends at entry {prev_id}"
+        reason = f"{gap}: {ends} but {expected[last][1]} recorded entry {last}; entries at the end were deleted"
+        return ChainReport(checked, prev_id, prev_hash, ChainBreak(last, reason), missing=(first, last))
     return ChainReport(checked, prev_id, prev_hash, None)
 
 
 class AuditChainService:
-    """Verify and export the audit trail; record refused requests.
+    """Verify and export the audit trail, checkpoint its head; record refused requests.
 
     Args:
         store: the audit chain's storage.
+        checkpoints: where signed head checkpoints live (None: no checkpoints).
+        master_key: returns the master key, or None when none is configured (called only
+            when checkpoints are written or checked).
     """
 
-    def __init__(self, store: AuditChainStore) -> None:
+    def __init__(
+        self, store: AuditChainStore, checkpoints: CheckpointStore | None = None, master_key: KeyLoader | None = None
+    ) -> None:
         self.store = store
+        self.checkpoints = checkpoints
+        self._master_key = master_key or (lambda: None)
 
     def verify(self, *, expect_head: tuple[int, str] | None = None) -> ChainReport:
-        """Check the whole chain (see :func:`verify_chain`)."""
-        return verify_chain(self.store.iter_entries(), expect_head=expect_head)
+        """Check the whole chain (see :func:`verify_chain`) against every signed checkpoint.
+
+        A truncated tail fails against the newest checkpoint, a rewritten chain against any
+        checkpoint at or after the rewrite, and a checkpoint whose signature does not hold
+        is reported in ``checkpoint_problems``. With no master key, checkpoints cannot be
+        checked: the report says so, and fails only if checkpoints exist.
+
+        Raises:
+            StorageError: the checkpoints cannot be read.
+            InvalidInputError: the master key is malformed or readable by others.
+        """
+        if self.checkpoints is None:
+            return verify_chain(self.store.iter_entries(), expect_head=expect_head)
+        key = self._master_key()
+        if key is None:
+            stored = len(self.checkpoints.list_checkpoints())
+            report = verify_chain(self.store.iter_entries(), expect_head=expect_head)
+            if stored:
+                return replace(
+                    report,
+                    checkpoint_problems=(
+                        (
+                            f"{stored} signed checkpoints exist but no master key is configured to check them "
+                            "(set STEWARD_MASTER_KEY or STEWARD_MASTER_KEY_FILE)"
+                        ),
+                    ),
+                    checkpoints_note="checkpoints unavailable: no master key",
+                )
+            return replace(report, checkpoints_note="checkpoints unavailable: no master key configured")
+        loaded = load_checkpoints(self.checkpoints, key)
+        anchors = {c.entry_id: (c.hash, c.describe()) for c in loaded.valid}
+        report = verify_chain(self.store.iter_entries(), expect_head=expect_head, anchors=anchors)
+        latest = loaded.latest
+        if latest is None:
+            note = "no signed checkpoint yet (`steward audit checkpoint` writes one)"
+        else:
+            note = f"checked against {len(loaded.valid)} signed checkpoints, the newest at entry {latest.entry_id}"
+        if loaded.other_key:
+            note += f"; {loaded.other_key} signed under another master key skipped"
+        return replace(
+            report,
+            checkpoint=latest,
+            checkpoint_problems=tuple(f"audit checkpoint {p.name} {p.reason}" for p in loaded.problems),
+            checkpoints_note=note,
+        )
+
+    def checkpoint(self) -> Checkpoint | None:
+        """Sign the chain's current head and store it, unless that head has a checkpoint already.
+
+        Older checkpoints beyond the newest hundred are removed.
+
+        Returns:
+            The checkpoint written, or None when the chain is empty or its head is checkpointed.
+
+        Raises:
+            StorageError: no master key is configured, or the checkpoint store cannot be written.
+        """
+        if self.checkpoints is None:
+            raise StorageError("this audit trail has no checkpoint store")
+        key = self._master_key()
+        if key is None:
+            raise StorageError("audit checkpoints need the master key: set STEWARD_MASTER_KEY or STEWARD_MASTER_KEY_FILE")
+        head = self.store.head()
+        if head is None:
+            return None
+        names = self.checkpoints.list_checkpoints()
+        name = checkpoint_name(head[0])
+        if name in names:
+            return None
+        written = Checkpoint(head[0], head[1], now_ms(), key.key_id)
+        self.checkpoints.write_checkpoint(name, sign_checkpoint(written, key))
+        for old in prunable([*names, name]):
+            self.checkpoints.delete_checkpoint(old)
+        return written
 
     def export(self) -> Iterator[dict[str, object]]:
         """Every entry with its chain fields, oldest first (one JSON object per entry)."""
@@ -146,12 +253,15 @@ class AuditChainService:
                 "hash": e.hash,
             }
 
-    def record_denied(self, actor: str, method: str, path: str, reason: str, *, client: str | None = None) -> int:
+    def record_denied(
+        self, actor: str, method: str, path: str, reason: str, *, client: str | None = None, extra: dict[str, object] | None = None
+    ) -> int:
         """Audit a refused request (``auth.denied``): who, which operation, and why.
 
         Never pass credentials: only names, the method, the path and the refusal message.
+        ``extra`` adds details (the status, and a burst's count and time span).
         """
-        details: dict[str, object] = {"method": method[:10], "reason": reason[:300]}
+        details: dict[str, object] = {"method": method[:10], "reason": reason[:300], **(extra or {})}
         if client:
             details["client"] = client[:100]
         return self.store.record(AuditEvent(actor[:250], "auth.denied", path[:1000], now_ms(), details))

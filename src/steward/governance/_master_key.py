@@ -12,10 +12,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from steward._private_files import create_private_file, make_private_dirs
 from steward.errors import InvalidInputError, StorageError
 from steward.settings import Settings
 
-__all__ = ["MasterKey", "generate_master_key", "load_master_key"]
+__all__ = ["MasterKey", "find_master_key", "generate_master_key", "load_master_key"]
 
 _KEY_BYTES = 32
 
@@ -71,11 +72,29 @@ def load_master_key(settings: Settings) -> MasterKey:
     return _read(path)
 
 
-def _create(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def find_master_key(settings: Settings, *, create: bool = False) -> MasterKey | None:
+    """The master key if one is configured, else None (for features that work without one).
+
+    Args:
+        create: create the key file where :func:`load_master_key` would (embedded SQLite
+            store); otherwise a missing key file means None.
+
+    Raises:
+        InvalidInputError: a malformed key, or a key file others can read.
+    """
+    if not create and settings.master_key is None and not settings.resolved_master_key_file().exists():
+        return None
     try:
+        return load_master_key(settings)
+    except StorageError:
+        return None
+
+
+def _create(path: Path) -> None:
+    try:
+        make_private_dirs(path.parent)
         # O_EXCL: of two processes starting at once, one writes the key and both read it
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = create_private_file(path)
     except FileExistsError:
         return
     except OSError as exc:

@@ -18,6 +18,7 @@ from steward.governance import install_redaction
 from steward.settings import Settings
 from steward.wiring import Services, build_services, default_actor
 
+from ._audit_checkpoints import audit_checkpoints
 from ._auth import AuthMiddleware, authorize
 from ._errors import error_response, install_error_handlers, log
 from ._mlflow import router as mlflow_router
@@ -108,7 +109,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         remove_redaction = install_redaction(built.redactor)  # secret values never reach the logs
         _preload_secret_values(built)
         try:
-            yield
+            # the audit head, signed outside the audit table, on a schedule and on shutdown
+            async with audit_checkpoints(built, settings.audit_checkpoint_interval):
+                yield
         finally:
             remove_redaction()
         if services is None:

@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from ._cas import ContentAddressedStore, VerifyingReader
+from ._checkpoints import ArtifactCheckpointStore
 
-__all__ = ["ContentAddressedStore", "VerifyingReader"]
+__all__ = ["ArtifactCheckpointStore", "ContentAddressedStore", "VerifyingReader"]

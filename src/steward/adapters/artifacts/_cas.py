@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 
 import fsspec
 
+from steward._private_files import create_private_file, make_private_dirs
 from steward.errors import IntegrityError, NotFoundError, StorageError
 
 _CHUNK = 1 << 20
@@ -88,7 +89,18 @@ class ContentAddressedStore:
             raise StorageError(f"cannot open artifact store {root!r}: {exc}") from exc
         self._local = "file" in (self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,))
         if self._local:
-            os.makedirs(os.path.join(self._base, "blobs", "tmp"), exist_ok=True)
+            # owner-only (0700 folders, 0600 blobs) whatever the umask: see steward/_private_files.py
+            make_private_dirs(os.path.join(self._base, "blobs", "tmp"))
+
+    @property
+    def base(self) -> str:
+        """The store's root as its filesystem sees it (a folder, or ``bucket/prefix``)."""
+        return str(self._base)
+
+    @property
+    def is_local(self) -> bool:
+        """True for a local folder (written through temporary files, owner-only)."""
+        return self._local
 
     def _path(self, digest: str) -> str:
         if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
@@ -144,10 +156,10 @@ class ContentAddressedStore:
         return digest, len(data)
 
     def _local_atomic_copy(self, source: str, target: str) -> None:
-        os.makedirs(os.path.dirname(target), exist_ok=True)
+        make_private_dirs(os.path.dirname(target))
         tmp = os.path.join(self._base, "blobs", "tmp", uuid.uuid4().hex)
         try:
-            with open(source, "rb") as src, open(tmp, "wb") as dst:
+            with open(source, "rb") as src, os.fdopen(create_private_file(tmp), "wb") as dst:
                 while chunk := src.read(_CHUNK):
                     dst.write(chunk)
                 dst.flush()
@@ -158,8 +170,8 @@ class ContentAddressedStore:
                 os.unlink(tmp)
 
     def _local_atomic_write(self, data: bytes, target: str) -> None:
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.join(self._base, "blobs", "tmp"))
+        make_private_dirs(os.path.dirname(target))
+        fd, tmp = tempfile.mkstemp(dir=os.path.join(self._base, "blobs", "tmp"))  # mkstemp makes it 0600
         try:
             with os.fdopen(fd, "wb") as dst:
                 dst.write(data)

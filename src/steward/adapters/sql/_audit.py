@@ -104,6 +104,12 @@ class SqlAuditStore:
         with self._store.write() as conn:
             return append_audit(conn, event)
 
+    def head(self) -> tuple[int, str] | None:
+        """The newest entry's id and hash (None for an empty trail)."""
+        with self._store.read() as conn:
+            row = conn.execute(_HEAD).first()
+        return None if row is None else (int(row.entry_id), str(row.hash))
+
     def iter_entries(self, *, page_size: int = 5000) -> Iterator[ChainedEntry]:
         """Every entry in chain order, read in pages (keyset on entry_id) to bound memory."""
         after = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
+from steward._private_files import create_private_file, make_private_dirs
 from steward.errors import InvalidInputError
 
 WRITE = {"steward_write": True}
@@ -42,8 +44,8 @@ def create_store_engine(url: str, *, busy_timeout_ms: int = 30_000) -> Engine:
 
 def _sqlite_engine(url: str, database: str | None, busy_timeout_ms: int) -> Engine:
     in_memory = database in (None, "", ":memory:")
-    if not in_memory:
-        Path(str(database)).parent.mkdir(parents=True, exist_ok=True)
+    if not in_memory and not str(database).startswith("file:"):
+        _create_private_database(Path(str(database)))
     kwargs: dict[str, Any] = {"connect_args": {"timeout": busy_timeout_ms / 1000, "check_same_thread": False}}
     if in_memory:
         kwargs["poolclass"] = StaticPool
@@ -69,3 +71,16 @@ def _sqlite_engine(url: str, database: str | None, busy_timeout_ms: int) -> Engi
             conn.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def _create_private_database(path: Path) -> None:
+    """Create the database file 0600 (and its folders 0700) before SQLite opens it.
+
+    SQLite creates its WAL and shared-memory files with the database file's mode, so
+    they are owner-only too whatever the umask.
+    """
+    make_private_dirs(path.parent)
+    try:
+        os.close(create_private_file(path))
+    except FileExistsError:
+        pass
