@@ -16,13 +16,14 @@ Each function works on the embedded store or a Steward server, chosen by
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-from steward.errors import InvalidInputError
+from steward.errors import IntegrityError, InvalidInputError
 from steward.registry import (
     ModelVersion,
     Predictor,
@@ -74,6 +75,25 @@ class _Remote:
         return version_from_dict(data)
 
     def download(self, version: ModelVersion, dest: Path) -> Path:
+        """The files pinned at registration, each checked against its recorded sha256 here
+        too (the server checked its store; this checks the transfer)."""
+        base = f"/models/{quote(version.name, safe='')}/versions/{version.version}/files"
+        files = self.http._call("GET", base)["files"]
+        for file in files:
+            data = self.http._call("GET", f"{base}/{quote(file['path'], safe='')}")
+            data = data if isinstance(data, bytes) else b""
+            if hashlib.sha256(data).hexdigest() != file["digest"]:
+                raise IntegrityError(
+                    f"file {file['path']!r} of {version.name}:{version.version} does not match the sha256 recorded "
+                    f"at registration ({file['digest'][:12]}); refusing to load it",
+                    field="path",
+                )
+            target = dest / file["path"]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        if files:
+            return dest
+        # registered before manifests existed: the run's files as they are
         prefix = version.artifact_path.rstrip("/") + "/"
         for info in self.http.list_artifacts(version.run_id, version.artifact_path):
             target = dest / info.path.removeprefix(prefix)

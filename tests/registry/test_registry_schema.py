@@ -13,7 +13,8 @@ REGISTRY_TABLES = [t.name for t in metadata.sorted_tables if t.name in vars(_tab
 def test_the_migrated_registry_schema_matches_the_table_definitions(store: SqlStore) -> None:
     inspector = sa.inspect(store.engine)
     assert set(REGISTRY_TABLES) == {
-        "registered_models", "registered_model_tags", "model_versions", "model_version_tags", "model_aliases", "model_approvals"
+        "registered_models", "registered_model_tags", "model_versions", "model_version_tags", "model_aliases", "model_approvals",
+        "model_version_files",  # migration 0009_version_files
     }
     for name in REGISTRY_TABLES:
         table = metadata.tables[name]

@@ -208,6 +208,8 @@ _TABLE: list[tuple[str, str, Operation]] = [
     ("GET", "/api/v1/models/{name}/versions", _op(P.MODELS_READ, _M)),
     ("GET", "/api/v1/models/{name}/resolve", _op(P.MODELS_READ, _M)),
     ("GET", "/api/v1/models/{name}/versions/{version}", _op(P.MODELS_READ, _M)),
+    ("GET", "/api/v1/models/{name}/versions/{version}/files", _op(P.MODELS_READ, _M)),
+    ("GET", "/api/v1/models/{name}/versions/{version}/files/{path}", _op(P.MODELS_READ, _M)),
     ("PUT", "/api/v1/models/{name}/aliases/{alias}", _op(P.MODELS_PROMOTE, _M)),
     ("DELETE", "/api/v1/models/{name}/aliases/{alias}", _op(P.MODELS_PROMOTE, _M)),
     ("POST", "/api/v1/models/{name}/versions/{version}/transitions", _op(P.MODELS_PROMOTE, _M)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import hashlib
 import os
 import tempfile
 import time
@@ -256,9 +257,11 @@ class DataService:
             assert version.artifact_digest is not None
             local = _local_blob_path(self.blobs, version.artifact_digest)
             if local is not None:
+                # one streamed hash before the scan: polars reads only parts of the file,
+                # which would never notice a changed blob
+                _verify_local_blob(version, local)
                 return pl.scan_parquet(local)
-            with self.blobs.open(version.artifact_digest) as handle:
-                return pl.read_parquet(handle.read()).lazy()
+            return self.load(version).lazy()
         return self.load(version).lazy()
 
     def load(self, ref: str | DatasetVersion) -> pl.DataFrame:
@@ -271,8 +274,17 @@ class DataService:
         version = ref if isinstance(ref, DatasetVersion) else self.get(ref)
         if version.storage == "stored":
             assert version.artifact_digest is not None
-            with self.blobs.open(version.artifact_digest) as handle:
-                return pl.read_parquet(handle.read())
+            try:
+                with self.blobs.open(version.artifact_digest) as handle:
+                    data = handle.read()  # read to the end: the reader checks the sha256 there
+            except IntegrityError:
+                raise _changed(version) from None
+            except NotFoundError:
+                raise NotFoundError(
+                    f"the stored data of {version.ref} ({version.artifact_uri}) is missing from the artifact store",
+                    field="ref",
+                ) from None
+            return pl.read_parquet(data)
         table = read_table(version.artifact_uri)
         hasher = ContentHasher(table.schema)
         for batch in table.to_batches():
@@ -334,6 +346,23 @@ def _frame(table: pa.Table) -> pl.DataFrame:
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     return frame
+
+
+def _changed(version: DatasetVersion) -> IntegrityError:
+    return IntegrityError(
+        f"the stored data of {version.ref} ({version.artifact_uri}) does not match the sha256 recorded at "
+        "registration; the artifact store was changed, refusing to load it",
+        field="ref",
+    )
+
+
+def _verify_local_blob(version: DatasetVersion, path: str) -> None:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    if digest.hexdigest() != version.artifact_digest:
+        raise _changed(version)
 
 
 def _local_blob_path(blobs: Any, digest: str) -> str | None:  # Any: any BlobStore

@@ -10,7 +10,7 @@ from ._packaging import SavedModel, save_model_dir, verify_manifest, write_bundl
 from ._ports import NewVersion, RegistryStore
 from ._refs import ModelRef, check_alias, check_model_name, parse_ref
 from ._service import PromotionGuard, RegistryService, RunReader
-from ._types import Approval, ModelPage, ModelVersion, RegisteredModel, VersionPage
+from ._types import Approval, ModelPage, ModelVersion, RegisteredModel, VersionFile, VersionPage
 from .signature import ColumnSpec, Signature, infer_signature
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "RunReader",
     "SavedModel",
     "Signature",
+    "VersionFile",
     "VersionPage",
     "check_alias",
     "check_model_name",

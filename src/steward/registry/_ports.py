@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from steward.core.lifecycle import ModelState
 from steward.tracking import AuditEvent
 
-from ._types import ModelPage, ModelVersion, RegisteredModel, VersionPage
+from ._types import ModelPage, ModelVersion, RegisteredModel, VersionFile, VersionPage
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,8 @@ class NewVersion:
     description: str
     created_by: str
     created_at: int
+    # every file of the model folder as the run had it at registration: loads read these blobs
+    files: tuple[VersionFile, ...] = ()
 
 
 class RegistryStore(Protocol):
@@ -42,6 +44,10 @@ class RegistryStore(Protocol):
 
     def create_version(self, new: NewVersion, *, create_model: bool, audit: AuditEvent) -> ModelVersion: ...
     def get_version(self, name: str, version: int) -> ModelVersion: ...
+    def list_version_files(self, name: str, version: int) -> list[VersionFile]:
+        """The files pinned at registration, by path; empty for versions registered before
+        manifests existed (migration ``0009_version_files``). Raises NotFoundError."""
+        ...
     def get_version_by_alias(self, name: str, alias: str) -> ModelVersion: ...
     def get_latest_version(self, name: str, state: ModelState | None = None) -> ModelVersion: ...
     def search_versions(

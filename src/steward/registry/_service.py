@@ -11,7 +11,7 @@ from typing import Protocol
 from steward.core import Run, RunStatus
 from steward.core.lifecycle import ModelState, parse_state
 from steward.core.limits import validate_tag
-from steward.errors import ConflictError, InvalidInputError, NotFoundError
+from steward.errors import ConflictError, IntegrityError, InvalidInputError, NotFoundError
 from steward.governance import check_separation_of_duties
 from steward.tracking import ArtifactInfo, AuditEvent, check_run_id, now_ms
 
@@ -19,7 +19,7 @@ from ._loading import Predictor, load_model_dir
 from ._packaging import MODEL_FILE, temp_folder, write_bundle
 from ._ports import NewVersion, RegistryStore
 from ._refs import ModelRef, check_alias, check_model_name, parse_ref
-from ._types import ModelPage, ModelVersion, RegisteredModel, VersionPage
+from ._types import ModelPage, ModelVersion, RegisteredModel, VersionFile, VersionPage
 
 __all__ = ["PromotionGuard", "RegistryService", "RunReader"]
 
@@ -32,6 +32,7 @@ class RunReader(Protocol):
     def get_run(self, run_id: str) -> Run: ...
     def list_artifacts(self, run_id: str, prefix: str = "") -> list[ArtifactInfo]: ...
     def read_artifact(self, run_id: str, path: str) -> bytes: ...
+    def read_blob(self, digest: str) -> bytes: ...
 
 
 class PromotionGuard(Protocol):
@@ -123,10 +124,15 @@ class RegistryService:
             state = run.status.value if run.lifecycle_stage == "active" else "deleted"
             raise ConflictError(f"run {run_id} is {state}; only running or finished runs can be registered", field="run_id")
         path = (artifact_path or f"models/{name}").strip("/")
+        # One listing pins every file (one query: one consistent state of the run's paths);
+        # the metadata is read from the pinned blob, so it describes exactly what is pinned.
+        prefix = path + "/"
+        files = tuple(VersionFile(i.path.removeprefix(prefix), i.digest, i.size) for i in self.runs.list_artifacts(run_id, path))
+        model_file = next((f for f in files if f.path == MODEL_FILE), None)
+        if model_file is None:
+            raise NotFoundError(f"run {run_id} has no model at {path[:200]!r}; log one with run.log_model", field="artifact_path")
         try:
-            meta = json.loads(self.runs.read_artifact(run_id, f"{path}/{MODEL_FILE}"))
-        except NotFoundError:
-            raise NotFoundError(f"run {run_id} has no model at {path[:200]!r}; log one with run.log_model", field="artifact_path") from None
+            meta = json.loads(self.runs.read_blob(model_file.digest))
         except ValueError as exc:
             raise InvalidInputError(f"{path}/{MODEL_FILE} is not valid JSON", field="artifact_path") from exc
         new = NewVersion(
@@ -141,6 +147,7 @@ class RegistryService:
             description=_text(description, "description"),
             created_by=self.actor,
             created_at=now_ms(),
+            files=files,
         )
         return self.store.create_version(
             new, create_model=create_model, audit=self._event("models.create_version", f"models:/{name}", {"run_id": run_id, "path": path})
@@ -285,8 +292,67 @@ class RegistryService:
 
     # -- files ----------------------------------------------------------------------------
 
+    def list_version_files(self, name: str, version: int) -> list[VersionFile]:
+        """The files pinned when ``name:version`` was registered (path, sha256, size), by path.
+
+        Empty for a version registered before manifests existed: it loads the run's files.
+
+        Raises:
+            NotFoundError: no such model or version.
+        """
+        return self.store.list_version_files(check_model_name(name), _version(version))
+
+    def read_version_file(self, version: ModelVersion, file: VersionFile) -> bytes:
+        """The bytes of one pinned file, checked against the digest recorded at registration.
+
+        Raises:
+            IntegrityError: the blob no longer matches that digest (tampered with); names the file.
+            NotFoundError: the blob is gone from the artifact store; names the file.
+        """
+        where = f"{version.name}:{version.version}"
+        try:
+            data = self.runs.read_blob(file.digest)
+        except IntegrityError:
+            raise IntegrityError(
+                f"file {file.path!r} of {where} does not match the sha256 recorded at registration "
+                f"({file.digest[:12]}); the artifact store was changed, refusing to load it",
+                field="path",
+            ) from None
+        except NotFoundError:
+            raise NotFoundError(
+                f"file {file.path!r} of {where} (sha256 {file.digest[:12]}) is missing from the artifact store", field="path"
+            ) from None
+        return data
+
+    def get_version_file(self, name: str, version: int, path: str) -> tuple[VersionFile, bytes]:
+        """One pinned file of ``name:version`` and its verified bytes (the REST download).
+
+        Raises:
+            NotFoundError: no such version, or no such file in it.
+            IntegrityError: the stored bytes differ from the recorded digest.
+        """
+        found = self.get_version(name, version)
+        for file in self.store.list_version_files(found.name, found.version):
+            if file.path == path:
+                return file, self.read_version_file(found, file)
+        raise NotFoundError(f"{found.name}:{found.version} has no file {path[:200]!r}", field="path")
+
     def download(self, version: ModelVersion, dest: Path) -> Path:
-        """Write the version's model files into the folder ``dest``."""
+        """Write the version's model files into the folder ``dest``: the blobs pinned at
+        registration, each verified against its recorded digest.
+
+        Raises:
+            IntegrityError: a file's bytes differ from its recorded digest (named).
+            NotFoundError: a file is missing (named).
+        """
+        files = self.store.list_version_files(version.name, version.version)
+        if files:
+            for file in files:
+                target = dest / file.path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(self.read_version_file(version, file))
+            return dest
+        # registered before manifests existed and not backfilled: the run's files as they are
         prefix = version.artifact_path.rstrip("/") + "/"
         infos = self.runs.list_artifacts(version.run_id, version.artifact_path)
         if not infos:

@@ -7,7 +7,7 @@ from typing import Any
 
 from steward.core.lifecycle import ModelState
 
-__all__ = ["Approval", "ModelPage", "ModelVersion", "RegisteredModel", "VersionPage"]
+__all__ = ["Approval", "ModelPage", "ModelVersion", "RegisteredModel", "VersionFile", "VersionPage"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,21 @@ class Approval:
     approver: str
     comment: str
     created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class VersionFile:
+    """One file behind a version, pinned when the version was registered.
+
+    Attributes:
+        path: the file's path inside the model folder (``steward-model.json``, ``data/model.skops``).
+        digest: sha256 hex of its bytes: the key of its blob in the content-addressed store.
+        size: bytes.
+    """
+
+    path: str
+    digest: str
+    size: int
 
 
 @dataclass(frozen=True, slots=True)

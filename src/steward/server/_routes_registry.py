@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from steward.registry import RegistryService, model_to_dict, version_to_dict
@@ -150,6 +151,23 @@ def resolve(
 @router.get("/models/{name}/versions/{version}", summary="Get a version")
 def get_version(name: str, version: int, svc: Registry) -> JSON:
     return version_to_dict(svc.get_version(name, version))
+
+
+@router.get("/models/{name}/versions/{version}/files", summary="The files pinned when the version was registered")
+def list_version_files(name: str, version: int, svc: Registry) -> JSON:
+    files = svc.list_version_files(name, version)
+    return {"files": [{"path": f.path, "digest": f.digest, "size": f.size} for f in files]}
+
+
+@router.get(
+    "/models/{name}/versions/{version}/files/{path:path}",
+    summary="Download one pinned file of a version (verified against its recorded digest)",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def get_version_file(name: str, version: int, path: str, svc: Registry) -> Response:
+    file, data = svc.get_version_file(name, version, path)
+    return Response(data, media_type="application/octet-stream", headers={"X-Content-SHA256": file.digest})
 
 
 @router.put("/models/{name}/aliases/{alias}", summary="Point an alias at a version (atomic move)")

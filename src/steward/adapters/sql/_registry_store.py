@@ -12,7 +12,7 @@ from steward.core import RunStatus
 from steward.core.lifecycle import ModelState, check_transition
 from steward.errors import AlreadyExistsError, ConflictError, NotFoundError
 from steward.registry._ports import NewVersion
-from steward.registry._types import Approval, ModelPage, ModelVersion, RegisteredModel, VersionPage
+from steward.registry._types import Approval, ModelPage, ModelVersion, RegisteredModel, VersionFile, VersionPage
 from steward.tracking import AuditEvent
 
 from ._audit import append_audit
@@ -22,6 +22,7 @@ from ._tables import runs
 from ._tables_registry import (
     model_aliases,
     model_approvals,
+    model_version_files,
     model_version_tags,
     model_versions,
     registered_model_tags,
@@ -183,6 +184,11 @@ class SqlRegistryStore:
                     updated_at=new.created_at,
                 )
             )
+            if new.files:
+                conn.execute(
+                    insert(model_version_files),
+                    [{"name": new.name, "version": number, "path": f.path, "digest": f.digest, "size": f.size} for f in new.files],
+                )
             self._audit(
                 conn,
                 AuditEvent(audit.actor, audit.action, f"models:/{new.name}/{number}", audit.timestamp, audit.details),
@@ -243,6 +249,16 @@ class SqlRegistryStore:
     def get_version(self, name: str, version: int) -> ModelVersion:
         with self._store.read() as conn:
             return self._one_version(conn, name, version)
+
+    def list_version_files(self, name: str, version: int) -> list[VersionFile]:
+        f = model_version_files.c
+        with self._store.read() as conn:
+            rows = conn.execute(
+                select(f.path, f.digest, f.size).where(f.name == name, f.version == version).order_by(f.path)
+            ).all()
+            if not rows:
+                self._one_version(conn, name, version)  # NotFoundError for an unknown version
+            return [VersionFile(r.path, r.digest, int(r.size)) for r in rows]
 
     def get_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         with self._store.read() as conn:

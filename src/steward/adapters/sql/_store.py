@@ -68,6 +68,9 @@ _EXPERIMENT_STAGE = select(experiments.c.lifecycle_stage).where(experiments.c.ex
 _CHUNK_INSERT = insert(metric_chunks)
 _RUN_UPDATE = update(runs).where(runs.c.run_id == bindparam("b_run_id"))
 _ARTIFACTS_INSERT = insert(run_artifacts)
+_ARTIFACT_DIGEST = select(run_artifacts.c.digest).where(
+    run_artifacts.c.run_id == bindparam("run_id"), run_artifacts.c.path == bindparam("path")
+)
 _EXPERIMENT_IDS = select(experiments.c.name, experiments.c.experiment_id).where(
     experiments.c.name.in_(bindparam("names", expanding=True))
 )
@@ -567,11 +570,18 @@ class SqlStore:
 
     def record_artifact(self, run_id: str, info: ArtifactInfo, audit: AuditEvent) -> None:
         with self.write() as conn:
-            self._require_running_or_any(conn, run_id)
+            # the run's row lock (PostgreSQL) orders concurrent uploads of one run, so the
+            # digest read here is the one this upsert replaces
+            if conn.execute(_RUN_STATE, {"run_id": run_id}).first() is None:
+                raise NotFoundError(f"run {str(run_id)[:40]!r} not found", field="run_id")
+            previous = conn.execute(_ARTIFACT_DIGEST, {"run_id": run_id, "path": info.path}).scalar()
             conn.execute(
                 self._artifact_upsert,
                 {"run_id": run_id, "path": info.path, "digest": info.digest, "size": info.size, "created_at": info.created_at},
             )
+            if previous is not None and previous != info.digest:
+                details = {**audit.details, "path": info.path, "old_digest": previous, "new_digest": info.digest}
+                audit = AuditEvent(audit.actor, "artifacts.overwrite", audit.target, audit.timestamp, details)
             self._audit(conn, audit)
 
     def list_artifacts(self, run_id: str, prefix: str = "") -> list[ArtifactInfo]:

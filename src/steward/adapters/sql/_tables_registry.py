@@ -101,3 +101,18 @@ model_approvals = Table(
     ),
     Index("ix_model_approvals_name_version", "name", "version"),
 )
+
+# The files behind a version, pinned at registration (migration 0009_version_files): a run
+# may overwrite its artifact paths later, the version keeps loading these blobs.
+model_version_files = Table(
+    "model_version_files",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("path", String(1000), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    ForeignKeyConstraint(
+        ["name", "version"], ["model_versions.name", "model_versions.version"], ondelete="CASCADE"
+    ),
+)
