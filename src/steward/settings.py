@@ -118,6 +118,64 @@ class Settings(BaseSettings):
     auth_failure_window: int = Field(
         default=300, gt=0, description="Seconds over which failed authentications are counted."
     )
+    prediction_sample_rate: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="Fraction of served requests whose predictions are logged, decided per "
+        "request (0: none, 1: all).",
+    )
+    prediction_log_inputs: bool = Field(
+        default=True,
+        description="Log each prediction's input features; off keeps only outputs, ids, "
+        "versions and times (privacy).",
+    )
+    prediction_segment_max_rows: int = Field(
+        default=100_000, gt=0, description="Rows after which a prediction log segment is written and a new one begun."
+    )
+    prediction_segment_max_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        gt=0,
+        description="Estimated uncompressed size after which a prediction log segment is written.",
+    )
+    prediction_segment_max_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds after its first row that a prediction log segment is written; "
+        "what a crash can lose at most.",
+    )
+    prediction_queue_size: int = Field(
+        default=10_000,
+        gt=0,
+        description="Requests waiting for the prediction log's writer; beyond it their "
+        "predictions are dropped and counted, never slowing a response.",
+    )
+    serve_max_batch_size: int = Field(
+        default=64,
+        gt=0,
+        description="Most rows the inference server merges into one model call (micro-batching); "
+        "a single request with more rows runs alone.",
+    )
+    serve_max_wait_ms: float = Field(
+        default=5.0,
+        ge=0,
+        description="Longest the inference server holds a request waiting for others to join its "
+        "batch (only while more requests are being read; 0: never wait).",
+    )
+    serve_max_request_bytes: int = Field(
+        default=32 * 1024 * 1024, gt=0, description="Largest request body the inference server accepts (413 beyond)."
+    )
+    serve_plan_interval: float = Field(
+        default=2.0,
+        gt=0,
+        description="Seconds between two reads of a served deployment's traffic plan (`steward serve --deployment`).",
+    )
+    serve_stats_interval: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds between two reports of per-variant request counts and latencies to the store.",
+    )
+
     audit_checkpoint_interval: float = Field(
         default=60.0,
         gt=0,

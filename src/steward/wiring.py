@@ -7,6 +7,7 @@ once per :class:`~steward.sdk.Client`.
 from __future__ import annotations
 
 import getpass
+import threading
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,18 @@ if TYPE_CHECKING:
     from steward.data._validation_service import ValidationService
     from steward.evaluation import EvaluationService
     from steward.governance import AuditChainService, GovernanceService, SecretsService
+    from steward.predictions import PredictionLog, PredictionService
     from steward.registry import RegistryService
+
+class _LogHolder:
+    """The process's one prediction log, built on first use (the services are frozen)."""
+
+    __slots__ = ("lock", "log")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.log: PredictionLog | None = None
+
 
 # Each stage is imported when its service is first asked for, not at the top: a CLI
 # command or training script pays only for the stages it uses (the data stage loads
@@ -38,6 +50,8 @@ class Services:
     blobs: ContentAddressedStore
     # secret values this process has handled, masked in its logs (see governance/_redaction.py)
     redactor: Redactor = field(default_factory=Redactor)
+    # the prediction log of this process: one writer thread, closed with the services
+    prediction_log_holder: _LogHolder = field(default_factory=_LogHolder, repr=False, compare=False)
 
     def tracking(self, actor: str | None = None) -> TrackingService:
         """The tracking service acting as ``actor`` (default: the configured user)."""
@@ -128,7 +142,32 @@ class Services:
             SqlSecretsStore(self.store), load_master_key(self.settings), actor or default_actor(self.settings), self.redactor
         )
 
+    def predictions(self, actor: str | None = None) -> PredictionService:
+        """Reading the prediction log and attaching labels, acting as ``actor``."""
+        from steward.adapters.artifacts._segment_files import PrefixFiles
+        from steward.adapters.sql._prediction_store import SqlPredictionStore
+        from steward.predictions import PredictionService
+
+        files = PrefixFiles.beside(self.blobs)
+        return PredictionService(SqlPredictionStore(self.store), files, actor or default_actor(self.settings))
+
+    def prediction_log(self) -> PredictionLog:
+        """The process's prediction log (a :class:`~steward.core.predictions.PredictionSink`),
+        built on first call and closed (flushed) by :meth:`close`."""
+        holder = self.prediction_log_holder
+        with holder.lock:
+            if holder.log is None:
+                from steward.adapters.artifacts._segment_files import PrefixFiles
+                from steward.adapters.sql._prediction_store import SqlPredictionStore
+                from steward.predictions import LogOptions, PredictionLog
+
+                files = PrefixFiles.beside(self.blobs)
+                holder.log = PredictionLog(SqlPredictionStore(self.store), files, LogOptions.from_settings(self.settings))
+            return holder.log
+
     def close(self) -> None:
+        if self.prediction_log_holder.log is not None:
+            self.prediction_log_holder.log.close()  # before the store: the last segment is indexed there
         if self.blobs.is_local:
             # a CLI command or script that appended audit entries leaves its head signed; only
             # for a local store, so that closing never waits on an unreachable object store

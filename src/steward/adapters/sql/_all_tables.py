@@ -10,6 +10,7 @@ from . import (
     _tables_data,  # noqa: F401 - registers the data stage's tables
     _tables_evaluation,  # noqa: F401 - registers evaluations, gate results, overrides
     _tables_governance,  # noqa: F401 - registers users, tokens, role bindings
+    _tables_predictions,  # noqa: F401 - registers the prediction log's segment index and labels
     _tables_registry,  # noqa: F401 - registers the registry tables
     _tables_secrets,  # noqa: F401 - registers the encrypted secrets table
     _tables_validation,  # noqa: F401 - registers the validation tables

@@ -1,0 +1,164 @@
+"""Segments of the prediction log: rows buffered in memory, then one Parquet file.
+
+One row per predicted row (a 100-row request is 100 rows sharing a ``request_id``, told
+apart by ``row``). Columns::
+
+    request_id  row  timestamp  model_name  model_version  variant  shadow  latency_ms
+    input.<feature> ...          (absent when inputs are not logged)
+    output                       (a scalar, or the vector as a list)
+    output.<i> ...               (vector outputs: one column per component)
+
+The buffer keeps plain Python columns and builds Arrow arrays once per segment: a request
+costs a few list extends in the writer thread, not an Arrow table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from steward.core.predictions import PredictionBatch
+from steward.errors import InvalidInputError
+
+__all__ = ["BASE_COLUMNS", "SegmentBuffer", "decode_segment", "encode_segment", "segment_path", "validate_deployment"]
+
+PREFIX = "predictions"
+BASE_COLUMNS = ("request_id", "row", "timestamp", "model_name", "model_version", "variant", "shadow", "latency_ms")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_TYPES: Mapping[str, pa.DataType] = {
+    "request_id": pa.string(),
+    "row": pa.int32(),
+    "timestamp": pa.timestamp("ms", tz="UTC"),
+    "model_name": pa.string(),
+    "model_version": pa.int32(),
+    "variant": pa.string(),
+    "shadow": pa.bool_(),
+    "latency_ms": pa.float64(),
+}
+# a rough per-value cost in memory and in an uncompressed column: enough to bound a segment
+_VALUE_BYTES = 9
+
+
+def validate_deployment(name: str) -> str:
+    """The deployment (or bare model) name, checked: it becomes a folder of the log.
+
+    Raises:
+        InvalidInputError: not 1-64 letters, digits, ``.``, ``_`` or ``-`` starting with a letter or digit.
+    """
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise InvalidInputError(
+            "a deployment name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", field="deployment"
+        )
+    return name
+
+
+def segment_path(deployment: str, min_time: int) -> str:
+    """``predictions/<deployment>/<yyyy-mm-dd>/<min time>-<random>.parquet`` (UTC day of the first row)."""
+    day = dt.datetime.fromtimestamp(min_time / 1000, tz=dt.UTC).strftime("%Y-%m-%d")
+    return f"{PREFIX}/{deployment}/{day}/{min_time:013d}-{uuid.uuid4().hex[:16]}.parquet"
+
+
+def _plain(values: Sequence[object]) -> list[object]:
+    tolist = getattr(values, "tolist", None)  # numpy arrays and pandas series: one C call
+    return list(tolist()) if tolist is not None else list(values)
+
+
+class SegmentBuffer:
+    """The rows of one deployment's next segment."""
+
+    def __init__(self, deployment: str) -> None:
+        self.deployment = deployment
+        self.rows = 0
+        self.approx_bytes = 0
+        self.min_time: int | None = None
+        self.max_time: int | None = None
+        self._cols: dict[str, list[object]] = {name: [] for name in BASE_COLUMNS}
+
+    def _column(self, name: str) -> list[object]:
+        col = self._cols.get(name)
+        if col is None:
+            col = self._cols[name] = [None] * self.rows
+        return col
+
+    def add(self, batch: PredictionBatch, *, log_inputs: bool) -> None:
+        """Append the batch's rows.
+
+        Raises:
+            ValueError: inputs of another length than the outputs.
+        """
+        outputs = _plain(batch.outputs)
+        n = len(outputs)
+        if n == 0:
+            return
+        extra: dict[str, list[object]] = {}
+        if log_inputs and batch.inputs:
+            for name, values in batch.inputs.items():
+                column = _plain(values)
+                if len(column) != n:
+                    raise ValueError(f"input {name!r} has {len(column)} values for {n} outputs")
+                extra[f"input.{name}"] = column
+        first = outputs[0]
+        if isinstance(first, list | tuple):
+            width = max(len(o) if isinstance(o, list | tuple) else 1 for o in outputs)
+            vectors = [list(o) if isinstance(o, list | tuple) else [o] for o in outputs]
+            extra["output"] = vectors  # type: ignore[assignment]
+            for i in range(width):
+                extra[f"output.{i}"] = [v[i] if i < len(v) else None for v in vectors]
+        else:
+            extra["output"] = outputs
+        cols = self._cols
+        cols["request_id"].extend([batch.request_id] * n)
+        cols["row"].extend(range(n))
+        cols["timestamp"].extend([batch.timestamp_ms] * n)
+        cols["model_name"].extend([batch.model_name] * n)
+        cols["model_version"].extend([batch.model_version] * n)
+        cols["variant"].extend([batch.variant] * n)
+        cols["shadow"].extend([batch.shadow] * n)
+        cols["latency_ms"].extend([batch.latency_ms] * n)
+        for name, values in extra.items():
+            self._column(name).extend(values)
+        self.rows += n
+        for name, col in cols.items():  # columns this batch did not have
+            if len(col) < self.rows:
+                col.extend([None] * (self.rows - len(col)))
+        self.approx_bytes += n * (64 + len(batch.request_id) + _VALUE_BYTES * len(extra))
+        ts = batch.timestamp_ms
+        self.min_time = ts if self.min_time is None else min(self.min_time, ts)
+        self.max_time = ts if self.max_time is None else max(self.max_time, ts)
+
+    def to_table(self) -> pa.Table:
+        """The rows as one Arrow table; a column whose values disagree on a type is stored as text."""
+        arrays: list[pa.Array] = []
+        for name, values in self._cols.items():
+            arrays.append(_array(values, _TYPES.get(name)))
+        return pa.Table.from_arrays(arrays, names=list(self._cols))
+
+
+def _array(values: list[object], type_: pa.DataType | None) -> pa.Array:
+    try:
+        return pa.array(values, type=type_)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+        # e.g. one model version answered numbers and the next strings: keep both, as text
+        return pa.array([None if v is None else str(v) for v in values], type=pa.string())
+
+
+def encode_segment(table: pa.Table) -> bytes:
+    """The table as Parquet bytes (zstd)."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    return bytes(sink.getvalue().to_pybytes())
+
+
+def decode_segment(data: bytes, columns: Sequence[str] | None = None) -> pa.Table:
+    """A segment's table (optionally only some columns)."""
+    return pq.read_table(pa.BufferReader(data), columns=list(columns) if columns is not None else None)
+
+
+def schema_of(table: pa.Table) -> dict[str, str]:
+    """Column name -> Arrow type, as the index stores it."""
+    return {f.name: str(f.type) for f in table.schema}
