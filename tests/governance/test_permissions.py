@@ -8,10 +8,12 @@ from steward.core.permissions import (
     OPERATIONS,
     PUBLIC_PATHS,
     ROLE_PERMISSIONS,
+    ObjectKind,
     Permission,
-    ProjectSource,
     Role,
+    Source,
     is_allowed,
+    new_project,
     parse_role,
     parse_scopes,
     scope_of,
@@ -88,11 +90,28 @@ def test_roles_and_scopes_are_parsed_with_errors_naming_the_field() -> None:
         parse_scopes([])
 
 
-def test_project_sources_name_path_parameters_the_routes_have() -> None:
-    params = {ProjectSource.MODEL: "{name}", ProjectSource.RUN: "{run_id}", ProjectSource.EXPERIMENT: "{experiment_id}"}
+def test_path_references_name_parameters_the_routes_have() -> None:
     for (_method, path), op in OPERATIONS.items():
-        if op.project in params:
-            assert params[op.project] in path, path
+        for ref in op.refs:
+            if ref.source is Source.PATH:
+                assert any("{" + f + "}" in path for f in ref.fields), path
+
+
+def test_every_operation_either_names_its_objects_or_is_a_listing_account_or_global_operation() -> None:
+    # a new route cannot enter the table without saying how its project is found
+    for key, op in OPERATIONS.items():
+        kinds = {Permission.PUBLIC, Permission.ACCOUNT_READ, Permission.ACCOUNT_WRITE}
+        assert op.refs or op.listing or op.global_only or op.permission in kinds, key
+
+
+def test_a_new_object_belongs_to_the_requested_project_or_to_its_own_name() -> None:
+    assert new_project("fraud-exp", None) == "fraud-exp"
+    assert new_project("fraud-exp", "fraud") == "fraud"
+    for bad in ("*", "a\x00b", " padded", "x" * 251):
+        with pytest.raises(InvalidInputError) as info:
+            new_project("n", bad)
+        assert info.value.field == "project"
+    assert ObjectKind.ARTIFACT.value == "artifact"
 
 
 def test_the_governance_package_exports_exactly_its_public_names() -> None:

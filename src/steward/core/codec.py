@@ -35,11 +35,15 @@ def experiment_to_dict(e: Experiment) -> dict[str, Any]:  # Any: JSON values
         "created_at": e.created_at,
         "lifecycle_stage": e.lifecycle_stage,
         "tags": dict(e.tags),
+        "project": e.project,
     }
 
 
 def experiment_from_dict(d: dict[str, Any]) -> Experiment:  # Any: decoded JSON
-    return Experiment(str(d["experiment_id"]), d["name"], int(d["created_at"]), d.get("lifecycle_stage", "active"), dict(d.get("tags", {})))
+    return Experiment(
+        str(d["experiment_id"]), d["name"], int(d["created_at"]), d.get("lifecycle_stage", "active"), dict(d.get("tags", {})),
+        str(d.get("project") or d["name"]),
+    )
 
 
 def metric_to_dict(m: Metric) -> dict[str, Any]:  # Any: JSON values

@@ -27,6 +27,7 @@ class Experiment:
     created_at: int  # ms since epoch, UTC
     lifecycle_stage: str = "active"
     tags: dict[str, str] = field(default_factory=dict)
+    project: str = ""  # the project it belongs to (core/permissions.py); set by the store
 
 
 class Metric(NamedTuple):

@@ -6,8 +6,19 @@ request's *project* comes from. The server checks this table in one place (a
 dependency installed on the app); handlers never check permissions themselves, and a
 test fails when a route has no entry.
 
-A project is an experiment name or a registered-model name. A role binding grants a
-role on one project (exact name) or on every project (``"*"``)::
+A *project* is the unit of access. Every stored object belongs to exactly one:
+
+    experiment        its ``project`` (set at creation; default: the experiment's name)
+    run, artifact     its experiment's project
+    registered model  its ``project`` (set at creation; default: the model's name)
+    model version, alias, evaluation, gate, card   its model's project
+    dataset           its ``project`` (set at creation; default: the dataset's name)
+    dataset version, validation result            its dataset's project
+    validation suite  its ``project`` (set at creation; default: the suite's name)
+    deployment        its ``project`` (default: its model's project)
+
+A project never changes after creation (renaming an experiment keeps it). A role binding
+grants a role on one project (exact name) or on every project (``"*"``)::
 
     viewer       read experiments, runs, datasets, models
     contributor  viewer + log runs, register datasets and models
@@ -19,11 +30,11 @@ Global administrators (``users.is_admin``) may do everything. Token scopes cap w
 token can do whatever its user's roles: ``read`` reaches only read permissions,
 ``write`` everything but administration, ``admin`` everything.
 
-What is enforced per project: routes whose path names the project (``/models/{name}``),
-an experiment (``/experiments/{experiment_id}``) or a run (``/runs/{run_id}``, resolved
-to its experiment's name). Routes whose project is only in the body or the query (run
-creation, searches, the MLflow-compatible API, datasets) are checked globally: the
-caller needs the permission through at least one binding, on any project.
+Each operation names the objects it touches (:class:`Ref`: in the path, the query or the
+JSON body); the server resolves each to its project and checks the caller's permission
+there, on every one. A reference to something that does not exist is checked against the
+caller's bindings on any project, so the route answers 404 to a caller who could read it
+if it existed. Listing operations return only objects of projects the caller may read.
 """
 
 from __future__ import annotations
@@ -39,14 +50,20 @@ __all__ = [
     "OPERATIONS",
     "PUBLIC_PATHS",
     "ROLE_PERMISSIONS",
+    "PROJECT_TAG",
     "SCOPES",
+    "ObjectKind",
     "Operation",
     "Permission",
-    "ProjectSource",
+    "Ref",
     "Role",
+    "Source",
     "is_allowed",
+    "new_project",
     "parse_role",
     "parse_scopes",
+    "readable_projects",
+    "requested_project",
     "scope_of",
 ]
 
@@ -96,57 +113,122 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
 }
 
 
-class ProjectSource(str, enum.Enum):
-    """Where the project of a request is found."""
+class ObjectKind(str, enum.Enum):
+    """What a request names, and so how its project is found."""
 
-    NONE = "none"  # checked against the caller's bindings on any project
-    GLOBAL = "global"  # only bindings on "*" count (administration)
-    MODEL = "model"  # path parameter ``name`` is the model name
-    EXPERIMENT = "experiment"  # path parameter ``experiment_id``
-    RUN = "run"  # path parameter ``run_id``, resolved to its experiment
+    EXPERIMENT = "experiment"  # an experiment id (MLflow's "0" is the experiment ``Default``)
+    EXPERIMENT_NAME = "experiment_name"  # an experiment name; a new one gets the request's project
+    RUN = "run"  # a run id: the project of its experiment
+    ARTIFACT = "artifact"  # an MLflow artifact path ``<experiment_id>/<run_id>/artifacts/...``: its run
+    MODEL = "model"  # a registered-model name; a new one gets the request's project
+    MODEL_REF = "model_ref"  # ``fraud:3``, ``fraud@champion``, ``models:/fraud/3``: its model
+    DATASET = "dataset"  # a dataset name; a new one gets the request's project
+    DATASET_REF = "dataset_ref"  # ``transactions:3``, ``datasets:/transactions/3``: its dataset
+    SUITE = "suite"  # a validation suite name or ``name:version``; a new one gets the request's project
+    DEPLOYMENT = "deployment"  # a deployment name; a new one gets its model's project
+
+
+class Source(str, enum.Enum):
+    """Where in the request a reference is found."""
+
+    PATH = "path"
+    QUERY = "query"
+    BODY = "body"  # a top-level field of the JSON body
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """One object a request touches.
+
+    Attributes:
+        kind: what the value names.
+        source: where the value is.
+        fields: the field names to look in, first present wins (MLflow's ``run_id`` / ``run_uuid``).
+        permission: what the caller needs on that object's project (default: the operation's).
+        many: the field holds a list; each element is checked.
+    """
+
+    kind: ObjectKind
+    source: Source
+    fields: tuple[str, ...]
+    permission: Permission | None = None
+    many: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Operation:
-    """One API operation's requirement."""
+    """One API operation's requirement.
+
+    Attributes:
+        permission: what the operation needs.
+        refs: the objects it touches; the caller needs the permission on each one's project.
+        listing: its answer lists objects: only those in projects the caller may read are
+            returned (filtered in the query).
+        global_only: only global administrators and bindings on ``"*"`` count (administration).
+    """
 
     permission: Permission
-    project: ProjectSource = ProjectSource.NONE
+    refs: tuple[Ref, ...] = ()
+    listing: bool = False
+    global_only: bool = False
 
 
-def _op(permission: Permission, project: ProjectSource = ProjectSource.NONE) -> Operation:
-    return Operation(permission, project)
+def _op(permission: Permission, *refs: Ref, listing: bool = False, global_only: bool = False) -> Operation:
+    return Operation(permission, tuple(refs), listing, global_only)
 
 
-_N, _M, _E, _R, _G = ProjectSource.NONE, ProjectSource.MODEL, ProjectSource.EXPERIMENT, ProjectSource.RUN, ProjectSource.GLOBAL
+def _path(kind: ObjectKind, field: str, permission: Permission | None = None) -> Ref:
+    return Ref(kind, Source.PATH, (field,), permission)
+
+
+def _query(kind: ObjectKind, *fields: str, permission: Permission | None = None, many: bool = False) -> Ref:
+    return Ref(kind, Source.QUERY, fields, permission, many)
+
+
+def _body(kind: ObjectKind, *fields: str, permission: Permission | None = None, many: bool = False) -> Ref:
+    return Ref(kind, Source.BODY, fields, permission, many)
+
+
+K = ObjectKind
+_EXP, _EXP_NAME, _RUN, _MODEL, _DATASET, _SUITE = K.EXPERIMENT, K.EXPERIMENT_NAME, K.RUN, K.MODEL, K.DATASET, K.SUITE
+_MODEL_PATH = _path(_MODEL, "name")
+_DATASET_PATH = _path(_DATASET, "name")
+_RUN_PATH = _path(_RUN, "run_id")
 
 # The MLflow-compatible API is served twice, under /api/2.0/mlflow and /ajax-api/2.0/mlflow
-# (the MLflow UI's prefix); project names travel in the bodies, so checks are global.
-_MLFLOW: list[tuple[str, str, Permission]] = [
-    ("POST", "/experiments/create", P.RUNS_WRITE),
-    ("GET", "/experiments/get", P.RUNS_READ),
-    ("GET", "/experiments/get-by-name", P.RUNS_READ),
-    ("POST", "/experiments/search", P.RUNS_READ),
-    ("GET", "/experiments/search", P.RUNS_READ),
-    ("POST", "/experiments/delete", P.RUNS_WRITE),
-    ("POST", "/experiments/restore", P.RUNS_WRITE),
-    ("POST", "/experiments/update", P.RUNS_WRITE),
-    ("POST", "/experiments/set-experiment-tag", P.RUNS_WRITE),
-    ("POST", "/runs/create", P.RUNS_WRITE),
-    ("GET", "/runs/get", P.RUNS_READ),
-    ("POST", "/runs/update", P.RUNS_WRITE),
-    ("POST", "/runs/delete", P.RUNS_WRITE),
-    ("POST", "/runs/restore", P.RUNS_WRITE),
-    ("POST", "/runs/log-metric", P.RUNS_WRITE),
-    ("POST", "/runs/log-parameter", P.RUNS_WRITE),
-    ("POST", "/runs/set-tag", P.RUNS_WRITE),
-    ("POST", "/runs/delete-tag", P.RUNS_WRITE),
-    ("POST", "/runs/log-batch", P.RUNS_WRITE),
-    ("POST", "/runs/log-inputs", P.RUNS_WRITE),
-    ("POST", "/runs/search", P.RUNS_READ),
-    ("GET", "/metrics/get-history", P.RUNS_READ),
-    ("POST", "/logged-models/search", P.MODELS_READ),
+# (the MLflow UI's prefix); its ids travel in the query (GET) or the JSON body (POST).
+_RUN_Q = _query(_RUN, "run_id", "run_uuid")
+_RUN_B = _body(_RUN, "run_id", "run_uuid")
+_EXP_B = _body(_EXP, "experiment_id")
+_MLFLOW: list[tuple[str, str, Operation]] = [
+    ("POST", "/experiments/create", _op(P.RUNS_WRITE, _body(_EXP_NAME, "name"))),
+    ("GET", "/experiments/get", _op(P.RUNS_READ, _query(_EXP, "experiment_id"))),
+    ("GET", "/experiments/get-by-name", _op(P.RUNS_READ, _query(_EXP_NAME, "experiment_name"))),
+    ("POST", "/experiments/search", _op(P.RUNS_READ, listing=True)),
+    ("GET", "/experiments/search", _op(P.RUNS_READ, listing=True)),
+    ("POST", "/experiments/delete", _op(P.RUNS_WRITE, _EXP_B)),
+    ("POST", "/experiments/restore", _op(P.RUNS_WRITE, _EXP_B)),
+    # renaming moves nothing between projects: the project is kept, only the name changes
+    ("POST", "/experiments/update", _op(P.RUNS_WRITE, _EXP_B)),
+    ("POST", "/experiments/set-experiment-tag", _op(P.RUNS_WRITE, _EXP_B)),
+    ("POST", "/runs/create", _op(P.RUNS_WRITE, _EXP_B)),
+    ("GET", "/runs/get", _op(P.RUNS_READ, _RUN_Q)),
+    ("POST", "/runs/update", _op(P.RUNS_WRITE, _RUN_B)),
+    ("POST", "/runs/delete", _op(P.RUNS_WRITE, _RUN_B)),
+    ("POST", "/runs/restore", _op(P.RUNS_WRITE, _RUN_B)),
+    ("POST", "/runs/log-metric", _op(P.RUNS_WRITE, _RUN_B)),
+    ("POST", "/runs/log-parameter", _op(P.RUNS_WRITE, _RUN_B)),
+    ("POST", "/runs/set-tag", _op(P.RUNS_WRITE, _RUN_B)),
+    ("POST", "/runs/delete-tag", _op(P.RUNS_WRITE, _RUN_B)),
+    ("POST", "/runs/log-batch", _op(P.RUNS_WRITE, _RUN_B)),
+    ("POST", "/runs/log-inputs", _op(P.RUNS_WRITE, _RUN_B)),
+    ("POST", "/runs/search", _op(P.RUNS_READ, _body(_EXP, "experiment_ids", many=True), listing=True)),
+    ("GET", "/metrics/get-history", _op(P.RUNS_READ, _RUN_Q)),
+    ("POST", "/logged-models/search", _op(P.MODELS_READ, _body(_EXP, "experiment_ids", many=True), listing=True)),
 ]
+
+_MLFLOW_ARTIFACT = _path(K.ARTIFACT, "path")
+_DEPLOYMENT_PATH = _path(K.DEPLOYMENT, "name")  # serving issue: resolved by the store's deployment_project
 
 _TABLE: list[tuple[str, str, Operation]] = [
     # public: liveness, readiness and the API description carry no data
@@ -157,91 +239,121 @@ _TABLE: list[tuple[str, str, Operation]] = [
     ("GET", "/docs/oauth2-redirect", _op(P.PUBLIC)),
     ("GET", "/redoc", _op(P.PUBLIC)),
     # tracking
-    ("POST", "/api/v1/experiments", _op(P.RUNS_WRITE)),
-    ("GET", "/api/v1/experiments", _op(P.RUNS_READ)),
-    ("GET", "/api/v1/experiments/{experiment_id}", _op(P.RUNS_READ, _E)),
-    ("DELETE", "/api/v1/experiments/{experiment_id}", _op(P.RUNS_WRITE, _E)),
-    ("POST", "/api/v1/runs", _op(P.RUNS_WRITE)),
-    ("POST", "/api/v1/runs/search", _op(P.RUNS_READ)),
-    ("GET", "/api/v1/runs", _op(P.RUNS_READ)),
-    ("GET", "/api/v1/runs/{run_id}", _op(P.RUNS_READ, _R)),
-    ("GET", "/api/v1/runs/{run_id}/failure", _op(P.RUNS_READ, _R)),
-    ("PATCH", "/api/v1/runs/{run_id}", _op(P.RUNS_WRITE, _R)),
-    ("DELETE", "/api/v1/runs/{run_id}", _op(P.RUNS_WRITE, _R)),
-    ("POST", "/api/v1/runs/{run_id}/batch", _op(P.RUNS_WRITE, _R)),
-    ("POST", "/api/v1/runs/{run_id}/inputs", _op(P.RUNS_WRITE, _R)),
-    ("GET", "/api/v1/runs/{run_id}/metric-history", _op(P.RUNS_READ, _R)),
-    ("GET", "/api/v1/runs/{run_id}/artifacts", _op(P.RUNS_READ, _R)),
-    ("PUT", "/api/v1/runs/{run_id}/artifacts/{path}", _op(P.RUNS_WRITE, _R)),
-    ("GET", "/api/v1/runs/{run_id}/artifacts/{path}", _op(P.RUNS_READ, _R)),
-    ("GET", "/api/v1/audit", _op(P.AUDIT_READ)),
-    # MLflow artifact proxy: paths carry no checked project
-    ("PUT", "/api/2.0/mlflow-artifacts/artifacts/{path}", _op(P.RUNS_WRITE)),
-    ("GET", "/api/2.0/mlflow-artifacts/artifacts", _op(P.RUNS_READ)),
-    ("GET", "/api/2.0/mlflow-artifacts/artifacts/{path}", _op(P.RUNS_READ)),
-    # the MLflow catch-all only answers "endpoint not supported"; still, only for users
-    *[(m, "/api/2.0/{service}", _op(P.RUNS_READ)) for m in ("GET", "POST", "PUT", "PATCH", "DELETE")],
+    ("POST", "/api/v1/experiments", _op(P.RUNS_WRITE, _body(_EXP_NAME, "name"))),
+    ("GET", "/api/v1/experiments", _op(P.RUNS_READ, listing=True)),
+    ("GET", "/api/v1/experiments/{experiment_id}", _op(P.RUNS_READ, _path(_EXP, "experiment_id"))),
+    ("DELETE", "/api/v1/experiments/{experiment_id}", _op(P.RUNS_WRITE, _path(_EXP, "experiment_id"))),
+    ("POST", "/api/v1/runs", _op(P.RUNS_WRITE, _body(_EXP, "experiment_id"))),
+    ("POST", "/api/v1/runs/search", _op(P.RUNS_READ, _body(_EXP_NAME, "experiments", many=True), listing=True)),
+    ("GET", "/api/v1/runs", _op(P.RUNS_READ, _query(_EXP_NAME, "experiment", many=True), listing=True)),
+    ("GET", "/api/v1/runs/{run_id}", _op(P.RUNS_READ, _RUN_PATH)),
+    ("GET", "/api/v1/runs/{run_id}/failure", _op(P.RUNS_READ, _RUN_PATH)),
+    ("PATCH", "/api/v1/runs/{run_id}", _op(P.RUNS_WRITE, _RUN_PATH)),
+    ("DELETE", "/api/v1/runs/{run_id}", _op(P.RUNS_WRITE, _RUN_PATH)),
+    ("POST", "/api/v1/runs/{run_id}/batch", _op(P.RUNS_WRITE, _RUN_PATH)),
+    ("POST", "/api/v1/runs/{run_id}/inputs", _op(P.RUNS_WRITE, _RUN_PATH)),
+    ("GET", "/api/v1/runs/{run_id}/metric-history", _op(P.RUNS_READ, _RUN_PATH)),
+    ("GET", "/api/v1/runs/{run_id}/artifacts", _op(P.RUNS_READ, _RUN_PATH)),
+    ("PUT", "/api/v1/runs/{run_id}/artifacts/{path}", _op(P.RUNS_WRITE, _RUN_PATH)),
+    ("GET", "/api/v1/runs/{run_id}/artifacts/{path}", _op(P.RUNS_READ, _RUN_PATH)),
+    # the audit trail spans every project: administrators and reviewers on "*"
+    ("GET", "/api/v1/audit", _op(P.AUDIT_READ, global_only=True)),
+    # MLflow's artifact proxy: the path names an experiment and a run
+    ("PUT", "/api/2.0/mlflow-artifacts/artifacts/{path}", _op(P.RUNS_WRITE, _MLFLOW_ARTIFACT)),
+    ("GET", "/api/2.0/mlflow-artifacts/artifacts", _op(P.RUNS_READ, _query(K.ARTIFACT, "path"))),
+    ("GET", "/api/2.0/mlflow-artifacts/artifacts/{path}", _op(P.RUNS_READ, _MLFLOW_ARTIFACT)),
+    # the MLflow catch-all only answers "endpoint not supported" and touches nothing
+    *[(m, "/api/2.0/{service}", _op(P.ACCOUNT_READ)) for m in ("GET", "POST", "PUT", "PATCH", "DELETE")],
     # data
-    ("POST", "/api/v1/datasets/{name}/versions", _op(P.DATA_WRITE)),
-    ("GET", "/api/v1/datasets", _op(P.DATA_READ)),
-    ("GET", "/api/v1/datasets/{name}/versions", _op(P.DATA_READ)),
-    ("GET", "/api/v1/datasets/{name}/versions/{version}", _op(P.DATA_READ)),
-    ("GET", "/api/v1/datasets/{name}/versions/{version}/lineage", _op(P.DATA_READ)),
-    ("GET", "/api/v1/datasets/{name}/diff", _op(P.DATA_READ)),
-    ("POST", "/api/v1/suites", _op(P.DATA_WRITE)),
-    ("GET", "/api/v1/suites", _op(P.DATA_READ)),
-    ("GET", "/api/v1/suites/{name}", _op(P.DATA_READ)),
-    ("PUT", "/api/v1/suites/{name}", _op(P.DATA_WRITE)),
-    ("GET", "/api/v1/suites/{name}/versions/{version}", _op(P.DATA_READ)),
-    ("DELETE", "/api/v1/suites/{name}", _op(P.DATA_WRITE)),
-    ("POST", "/api/v1/validations", _op(P.DATA_WRITE)),
-    ("GET", "/api/v1/validations", _op(P.DATA_READ)),
+    ("POST", "/api/v1/datasets/{name}/versions", _op(P.DATA_WRITE, _DATASET_PATH)),
+    ("GET", "/api/v1/datasets", _op(P.DATA_READ, listing=True)),
+    ("GET", "/api/v1/datasets/{name}/versions", _op(P.DATA_READ, _DATASET_PATH)),
+    ("GET", "/api/v1/datasets/{name}/versions/{version}", _op(P.DATA_READ, _DATASET_PATH)),
+    # lineage names runs: only those the caller may read are listed
+    ("GET", "/api/v1/datasets/{name}/versions/{version}/lineage", _op(P.DATA_READ, _DATASET_PATH, listing=True)),
+    ("GET", "/api/v1/datasets/{name}/diff", _op(P.DATA_READ, _DATASET_PATH)),
+    ("POST", "/api/v1/suites", _op(P.DATA_WRITE, _body(_SUITE, "name"))),
+    ("GET", "/api/v1/suites", _op(P.DATA_READ, _query(_SUITE, "name"), listing=True)),
+    ("GET", "/api/v1/suites/{name}", _op(P.DATA_READ, _path(_SUITE, "name"))),
+    ("PUT", "/api/v1/suites/{name}", _op(P.DATA_WRITE, _path(_SUITE, "name"))),
+    ("GET", "/api/v1/suites/{name}/versions/{version}", _op(P.DATA_READ, _path(_SUITE, "name"))),
+    ("DELETE", "/api/v1/suites/{name}", _op(P.DATA_WRITE, _path(_SUITE, "name"))),
+    # a validation is stored with its dataset: write there, read the suite
+    ("POST", "/api/v1/validations", _op(
+        P.DATA_WRITE, _body(K.DATASET_REF, "dataset"), _body(_SUITE, "suite", permission=P.DATA_READ))),
+    ("GET", "/api/v1/validations", _op(P.DATA_READ, _query(K.DATASET_REF, "dataset"), listing=True)),
     # registry
-    ("POST", "/api/v1/models", _op(P.MODELS_WRITE)),
-    ("GET", "/api/v1/models", _op(P.MODELS_READ)),
-    ("GET", "/api/v1/model-versions", _op(P.MODELS_READ)),
-    ("GET", "/api/v1/models/{name}", _op(P.MODELS_READ, _M)),
-    ("PATCH", "/api/v1/models/{name}", _op(P.MODELS_WRITE, _M)),
-    ("PUT", "/api/v1/models/{name}/tags", _op(P.MODELS_WRITE, _M)),
-    ("DELETE", "/api/v1/models/{name}/tags/{key}", _op(P.MODELS_WRITE, _M)),
-    ("POST", "/api/v1/models/{name}/versions", _op(P.MODELS_WRITE, _M)),
-    ("GET", "/api/v1/models/{name}/versions", _op(P.MODELS_READ, _M)),
-    ("GET", "/api/v1/models/{name}/resolve", _op(P.MODELS_READ, _M)),
-    ("GET", "/api/v1/models/{name}/versions/{version}", _op(P.MODELS_READ, _M)),
-    ("GET", "/api/v1/models/{name}/versions/{version}/files", _op(P.MODELS_READ, _M)),
-    ("GET", "/api/v1/models/{name}/versions/{version}/files/{path}", _op(P.MODELS_READ, _M)),
-    ("PUT", "/api/v1/models/{name}/aliases/{alias}", _op(P.MODELS_PROMOTE, _M)),
-    ("DELETE", "/api/v1/models/{name}/aliases/{alias}", _op(P.MODELS_PROMOTE, _M)),
-    ("POST", "/api/v1/models/{name}/versions/{version}/transitions", _op(P.MODELS_PROMOTE, _M)),
-    ("POST", "/api/v1/models/{name}/versions/{version}/approvals", _op(P.MODELS_APPROVE, _M)),
-    ("PUT", "/api/v1/models/{name}/versions/{version}/tags", _op(P.MODELS_WRITE, _M)),
-    ("DELETE", "/api/v1/models/{name}/versions/{version}/tags/{key}", _op(P.MODELS_WRITE, _M)),
-    # evaluation (overrides also need a global administrator: the service checks)
-    ("POST", "/api/v1/models/{name}/versions/{version}/evaluations", _op(P.MODELS_WRITE, _M)),
-    ("GET", "/api/v1/models/{name}/versions/{version}/evaluations", _op(P.MODELS_READ, _M)),
-    ("POST", "/api/v1/models/{name}/versions/{version}/gates", _op(P.MODELS_WRITE, _M)),
-    ("GET", "/api/v1/models/{name}/versions/{version}/gates", _op(P.MODELS_READ, _M)),
-    ("POST", "/api/v1/models/{name}/versions/{version}/gates/override", _op(P.MODELS_PROMOTE, _M)),
-    ("GET", "/api/v1/models/{name}/versions/{version}/card", _op(P.MODELS_READ, _M)),
-    ("PUT", "/api/v1/models/{name}/versions/{version}/card", _op(P.MODELS_WRITE, _M)),
+    ("POST", "/api/v1/models", _op(P.MODELS_WRITE, _body(_MODEL, "name"))),
+    ("GET", "/api/v1/models", _op(P.MODELS_READ, listing=True)),
+    ("GET", "/api/v1/model-versions", _op(P.MODELS_READ, _query(_MODEL, "name"), listing=True)),
+    ("GET", "/api/v1/models/{name}", _op(P.MODELS_READ, _MODEL_PATH)),
+    ("PATCH", "/api/v1/models/{name}", _op(P.MODELS_WRITE, _MODEL_PATH)),
+    ("PUT", "/api/v1/models/{name}/tags", _op(P.MODELS_WRITE, _MODEL_PATH)),
+    ("DELETE", "/api/v1/models/{name}/tags/{key}", _op(P.MODELS_WRITE, _MODEL_PATH)),
+    # a version is made of a run's files: write the model, read the run
+    ("POST", "/api/v1/models/{name}/versions", _op(
+        P.MODELS_WRITE, _MODEL_PATH, _body(_RUN, "run_id", permission=P.RUNS_READ))),
+    ("GET", "/api/v1/models/{name}/versions", _op(P.MODELS_READ, _MODEL_PATH)),
+    ("GET", "/api/v1/models/{name}/resolve", _op(P.MODELS_READ, _MODEL_PATH)),
+    ("GET", "/api/v1/models/{name}/versions/{version}", _op(P.MODELS_READ, _MODEL_PATH)),
+    ("GET", "/api/v1/models/{name}/versions/{version}/files", _op(P.MODELS_READ, _MODEL_PATH)),
+    ("GET", "/api/v1/models/{name}/versions/{version}/files/{path}", _op(P.MODELS_READ, _MODEL_PATH)),
+    ("PUT", "/api/v1/models/{name}/aliases/{alias}", _op(P.MODELS_PROMOTE, _MODEL_PATH)),
+    ("DELETE", "/api/v1/models/{name}/aliases/{alias}", _op(P.MODELS_PROMOTE, _MODEL_PATH)),
+    ("POST", "/api/v1/models/{name}/versions/{version}/transitions", _op(P.MODELS_PROMOTE, _MODEL_PATH)),
+    ("POST", "/api/v1/models/{name}/versions/{version}/approvals", _op(P.MODELS_APPROVE, _MODEL_PATH)),
+    ("PUT", "/api/v1/models/{name}/versions/{version}/tags", _op(P.MODELS_WRITE, _MODEL_PATH)),
+    ("DELETE", "/api/v1/models/{name}/versions/{version}/tags/{key}", _op(P.MODELS_WRITE, _MODEL_PATH)),
+    # evaluation reads a dataset version besides the model (overrides also need a global
+    # administrator: the service checks)
+    ("POST", "/api/v1/models/{name}/versions/{version}/evaluations", _op(
+        P.MODELS_WRITE, _MODEL_PATH, _body(K.DATASET_REF, "data", permission=P.DATA_READ))),
+    ("GET", "/api/v1/models/{name}/versions/{version}/evaluations", _op(P.MODELS_READ, _MODEL_PATH)),
+    ("POST", "/api/v1/models/{name}/versions/{version}/gates", _op(
+        P.MODELS_WRITE, _MODEL_PATH, _body(K.DATASET_REF, "data", permission=P.DATA_READ))),
+    ("GET", "/api/v1/models/{name}/versions/{version}/gates", _op(P.MODELS_READ, _MODEL_PATH)),
+    ("POST", "/api/v1/models/{name}/versions/{version}/gates/override", _op(P.MODELS_PROMOTE, _MODEL_PATH)),
+    ("GET", "/api/v1/models/{name}/versions/{version}/card", _op(P.MODELS_READ, _MODEL_PATH)),
+    ("PUT", "/api/v1/models/{name}/versions/{version}/card", _op(P.MODELS_WRITE, _MODEL_PATH)),
     # governance
     ("GET", "/api/v1/whoami", _op(P.ACCOUNT_READ)),
-    ("POST", "/api/v1/users", _op(P.GOVERNANCE_ADMIN, _G)),
-    ("GET", "/api/v1/users", _op(P.GOVERNANCE_ADMIN, _G)),
-    ("GET", "/api/v1/users/{name}", _op(P.GOVERNANCE_ADMIN, _G)),
-    ("POST", "/api/v1/users/{name}/disable", _op(P.GOVERNANCE_ADMIN, _G)),
+    ("POST", "/api/v1/users", _op(P.GOVERNANCE_ADMIN, global_only=True)),
+    ("GET", "/api/v1/users", _op(P.GOVERNANCE_ADMIN, global_only=True)),
+    ("GET", "/api/v1/users/{name}", _op(P.GOVERNANCE_ADMIN, global_only=True)),
+    ("POST", "/api/v1/users/{name}/disable", _op(P.GOVERNANCE_ADMIN, global_only=True)),
     # tokens: anyone manages their own; the service refuses other users' unless admin
     ("POST", "/api/v1/tokens", _op(P.ACCOUNT_WRITE)),
     ("GET", "/api/v1/tokens", _op(P.ACCOUNT_READ)),
     ("DELETE", "/api/v1/tokens/{token_id}", _op(P.ACCOUNT_WRITE)),
-    ("POST", "/api/v1/roles", _op(P.GOVERNANCE_ADMIN, _G)),
-    ("GET", "/api/v1/roles", _op(P.GOVERNANCE_ADMIN, _G)),
-    ("DELETE", "/api/v1/roles", _op(P.GOVERNANCE_ADMIN, _G)),
+    ("POST", "/api/v1/roles", _op(P.GOVERNANCE_ADMIN, global_only=True)),
+    ("GET", "/api/v1/roles", _op(P.GOVERNANCE_ADMIN, global_only=True)),
+    ("DELETE", "/api/v1/roles", _op(P.GOVERNANCE_ADMIN, global_only=True)),
+    # deployments (serving issue): reads need deployments.read and traffic changes
+    # deployments.write (deployer, admin) on the deployment's project (its store's
+    # deployment_project) and on the project of the model version a change brings in
+    ("POST", "/api/v1/deployments", _op(P.DEPLOYMENTS_WRITE, _body(K.MODEL_REF, "model"))),
+    ("GET", "/api/v1/deployments", _op(P.DEPLOYMENTS_READ, listing=True)),
+    ("GET", "/api/v1/deployments/{name}", _op(P.DEPLOYMENTS_READ, _DEPLOYMENT_PATH)),
+    ("DELETE", "/api/v1/deployments/{name}", _op(P.DEPLOYMENTS_WRITE, _DEPLOYMENT_PATH)),
+    *[
+        ("POST", f"/api/v1/deployments/{{name}}/{verb}", _op(P.DEPLOYMENTS_WRITE, _DEPLOYMENT_PATH, _body(K.MODEL_REF, "model")))
+        for verb in ("canary", "ab", "shadow", "switch", "rollout")
+    ],
+    ("POST", "/api/v1/deployments/{name}/promote", _op(P.DEPLOYMENTS_WRITE, _DEPLOYMENT_PATH)),
+    ("POST", "/api/v1/deployments/{name}/rollback", _op(P.DEPLOYMENTS_WRITE, _DEPLOYMENT_PATH)),
+    ("GET", "/api/v1/deployments/{name}/rollout", _op(P.DEPLOYMENTS_READ, _DEPLOYMENT_PATH)),
+    ("GET", "/api/v1/deployments/{name}/history", _op(P.DEPLOYMENTS_READ, _DEPLOYMENT_PATH)),
+    # prediction log (serving issue): the log belongs to its deployment's project; reading it
+    # needs deployments.read there; attaching ground truth needs models.write there (the
+    # contributors who build the model bring its labels; deployers only move traffic)
+    ("GET", "/api/v1/deployments/{name}/predictions", _op(P.DEPLOYMENTS_READ, _DEPLOYMENT_PATH)),
+    ("GET", "/api/v1/deployments/{name}/prediction-segments", _op(P.DEPLOYMENTS_READ, _DEPLOYMENT_PATH)),
+    ("POST", "/api/v1/deployments/{name}/labels", _op(P.MODELS_WRITE, _DEPLOYMENT_PATH)),
     # secrets: only names and history ever leave the server; administrators manage them
-    ("GET", "/api/v1/secrets", _op(P.GOVERNANCE_ADMIN, _G)),
-    ("GET", "/api/v1/secrets/{name}", _op(P.GOVERNANCE_ADMIN, _G)),
-    ("PUT", "/api/v1/secrets/{name}", _op(P.GOVERNANCE_ADMIN, _G)),
-    ("DELETE", "/api/v1/secrets/{name}", _op(P.GOVERNANCE_ADMIN, _G)),
+    ("GET", "/api/v1/secrets", _op(P.GOVERNANCE_ADMIN, global_only=True)),
+    ("GET", "/api/v1/secrets/{name}", _op(P.GOVERNANCE_ADMIN, global_only=True)),
+    ("PUT", "/api/v1/secrets/{name}", _op(P.GOVERNANCE_ADMIN, global_only=True)),
+    ("DELETE", "/api/v1/secrets/{name}", _op(P.GOVERNANCE_ADMIN, global_only=True)),
 ]
 
 
@@ -249,7 +361,7 @@ def _build() -> dict[tuple[str, str], Operation]:
     table: dict[tuple[str, str], Operation] = {}
     rows = list(_TABLE)
     for prefix in ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow"):
-        rows += [(m, prefix + path, _op(perm)) for m, path, perm in _MLFLOW]
+        rows += [(m, prefix + path, op) for m, path, op in _MLFLOW]
     for method, path, op in rows:
         if (method, path) in table:
             raise ValueError(f"duplicate permission entry {method} {path}")
@@ -321,6 +433,66 @@ def is_allowed(
         if project is None or pattern == project:
             return True
     return False
+
+
+PROJECT_TAG = "steward.project"  # MLflow clients name an experiment's project with this tag
+
+
+def requested_project(query_value: object, body: Mapping[str, object]) -> str | None:
+    """The project a creating request asks for: the body's ``project``, a
+    ``steward.project`` tag (MLflow's list of ``{key, value}`` or a mapping), or the
+    ``project`` query parameter."""
+    found = body.get("project")
+    if isinstance(found, str) and found:
+        return found
+    tags = body.get("tags")
+    if isinstance(tags, Mapping) and isinstance(tags.get(PROJECT_TAG), str):
+        return str(tags[PROJECT_TAG])
+    if isinstance(tags, list):
+        for tag in tags:
+            if isinstance(tag, Mapping) and tag.get("key") == PROJECT_TAG and isinstance(tag.get("value"), str):
+                return str(tag["value"])
+    return query_value if isinstance(query_value, str) and query_value else None
+
+
+def new_project(name: str, requested: str | None) -> str:
+    """The project a new object named ``name`` belongs to: the requested one, or its own name.
+
+    The server authorises a creation against this and the services store this, so the two
+    can never disagree.
+
+    Raises:
+        InvalidInputError: the requested project is not 1-250 printable characters, or is ``*``.
+    """
+    if requested is None or requested == "":
+        return name
+    if not isinstance(requested, str) or len(requested) > 250 or not requested.isprintable() or requested.strip() != requested:
+        raise InvalidInputError("a project is 1-250 printable characters", field="project")
+    if requested == GLOBAL_PROJECT:
+        raise InvalidInputError("'*' means every project; an object belongs to one", field="project")
+    return requested
+
+
+def readable_projects(
+    *, is_admin: bool, scopes: Iterable[str], bindings: Iterable[tuple[str, Role]], permission: Permission
+) -> frozenset[str] | None:
+    """The projects in which the caller holds ``permission``: what a listing may show.
+
+    Returns:
+        None when every project is readable (an administrator, or a binding on ``"*"``);
+        otherwise the set of project names (empty: nothing).
+    """
+    if not _scope_allows(scopes, permission):
+        return frozenset()
+    if is_admin:
+        return None
+    names: set[str] = set()
+    for pattern, role in bindings:
+        if permission in ROLE_PERMISSIONS[role]:
+            if pattern == GLOBAL_PROJECT:
+                return None
+            names.add(pattern)
+    return frozenset(names)
 
 
 def parse_role(value: str) -> Role:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from steward.core.permissions import Role
+from steward.core.permissions import ObjectKind, Role
 from steward.tracking import AuditEvent
 
 from ._types import RoleBinding, Token, User
@@ -32,5 +32,6 @@ class GovernanceStore(Protocol):
     def revoke_role(self, user_name: str, project: str, role: Role, audit: AuditEvent) -> None: ...
     def list_roles(self, user_name: str | None) -> list[RoleBinding]: ...
 
-    def experiment_name(self, experiment_id: str) -> str | None: ...
-    def run_experiment_name(self, run_id: str) -> str | None: ...
+    def project_of(self, kind: ObjectKind, value: str) -> str | None:
+        """The project of an existing object named by ``value`` (None: not found)."""
+        ...

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
 
+from steward.core.names import check_name
 from steward.core.permissions import (
-    GLOBAL_PROJECT,
     SCOPES,
+    ObjectKind,
     Operation,
     Permission,
-    ProjectSource,
     Role,
     is_allowed,
     parse_role,
     parse_scopes,
+    readable_projects,
 )
 from steward.errors import (
     AuthenticationError,
@@ -30,7 +32,7 @@ from ._types import NewToken, Principal, RoleBinding, Token, User
 
 __all__ = ["GovernanceService"]
 
-_USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+_USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
 _DAY_MS = 86_400_000
 # last-used times are bookkeeping: written at most once a minute per token, so that an
@@ -41,7 +43,9 @@ MIN_PASSWORD = 8
 
 def check_user_name(name: str) -> str:
     """Validate a user name: letters, digits, ``._@-``, at most 64 characters."""
-    if not isinstance(name, str) or not _USER_NAME.match(name):
+    if isinstance(name, str):
+        check_name(name, "name", kind="user name")
+    if not isinstance(name, str) or not _USER_NAME.fullmatch(name):
         raise InvalidInputError(
             "a user name is 1-64 letters, digits or ._@- and starts with a letter or digit", field="name"
         )
@@ -50,6 +54,8 @@ def check_user_name(name: str) -> str:
 
 def check_project(project: str) -> str:
     """Validate a project pattern: ``*`` or an experiment / model name (1-250 printable characters)."""
+    if isinstance(project, str):
+        check_name(project, "project", kind="project")
     if not isinstance(project, str) or not project or len(project) > 250 or not project.isprintable():
         raise InvalidInputError("a project is '*' or an experiment or model name of 1-250 characters", field="project")
     return project
@@ -63,9 +69,11 @@ class GovernanceService:
         actor: who is acting (recorded in the audit trail).
     """
 
-    def __init__(self, store: GovernanceStore, actor: str) -> None:
+    def __init__(self, store: GovernanceStore, actor: str, *, max_token_days: int | None = None) -> None:
         self.store = store
         self.actor = actor
+        # longest token lifetime for anyone but administrators (None: no cap)
+        self.max_token_days = max_token_days
 
     def _event(self, action: str, target: str, details: dict[str, object] | None = None) -> AuditEvent:
         return AuditEvent(self.actor, action, target, now_ms(), details or {})
@@ -140,9 +148,11 @@ class GovernanceService:
         Args:
             caller: the authenticated caller, when there is one: only administrators issue
                 tokens for others, and nobody gets scopes their own credential lacks.
+                Without a caller (the local CLI on the store) the token's owner counts.
 
         Raises:
-            PermissionDeniedError: the caller may not issue this token.
+            PermissionDeniedError: the caller may not issue this token: for another user,
+                with wider scopes, never expiring or outliving ``max_token_days``.
             InvalidInputError: unknown scopes, a bad expiry or label.
         """
         clean = parse_scopes(scopes)
@@ -155,7 +165,24 @@ class GovernanceService:
         user = self.store.get_user(user_name)
         if user.disabled:
             raise ConflictError(f"user {user_name!r} is disabled", field="user")
+        admin = (caller.is_admin and "admin" in caller.scopes) if caller is not None else user.is_admin
+        self._check_lifetime(expires_in_days, admin)
         return self._issue_token(user_name, label, clean, expires_in_days)
+
+    def _check_lifetime(self, expires_in_days: int | None, admin: bool) -> None:
+        """A leaked token is only as dangerous as it is long-lived: cap all but administrators'."""
+        cap = self.max_token_days
+        if admin or cap is None:
+            return
+        if expires_in_days is None:
+            raise PermissionDeniedError(
+                f"only administrators create tokens that never expire; ask for at most {cap} days", field="expires_in_days"
+            )
+        if expires_in_days > cap:
+            raise PermissionDeniedError(
+                f"a token lasts at most {cap} days (STEWARD_MAX_TOKEN_DAYS) unless an administrator creates it",
+                field="expires_in_days",
+            )
 
     def _issue_token(self, user_name: str, label: str, scopes: tuple[str, ...], expires_in_days: int | None) -> NewToken:
         if not isinstance(label, str) or len(label) > 100 or not label.isprintable():
@@ -250,7 +277,7 @@ class GovernanceService:
         Raises:
             AuthenticationError: wrong name or password, or a disabled user.
         """
-        found = self.store.get_password_hash(name) if _USER_NAME.match(name) else None
+        found = self.store.get_password_hash(name) if _USER_NAME.fullmatch(name) else None
         encoded = found[1] if found else None
         if not verify_password(password, encoded) or found is None:
             raise AuthenticationError("invalid or expired credentials")
@@ -265,38 +292,45 @@ class GovernanceService:
 
     # -- authorisation ------------------------------------------------------------------
 
-    def project_of(self, operation: Operation, path_params: dict[str, str]) -> str | None:
-        """The project a request is about, from its path parameters (None: unknown)."""
-        source = operation.project
-        if source is ProjectSource.MODEL:
-            return path_params.get("name")
-        if source is ProjectSource.EXPERIMENT:
-            return self.store.experiment_name(path_params.get("experiment_id", ""))
-        if source is ProjectSource.RUN:
-            return self.store.run_experiment_name(path_params.get("run_id", ""))
-        if source is ProjectSource.GLOBAL:
-            return GLOBAL_PROJECT
-        return None
+    def project_of(self, kind: ObjectKind, value: str) -> str | None:
+        """The project of an existing object (None: there is no such object)."""
+        return self.store.project_of(kind, value)
 
-    def authorize(self, principal: Principal, operation: Operation, path_params: dict[str, str]) -> None:
+    def authorize(
+        self, principal: Principal, operation: Operation, checks: Iterable[tuple[Permission, str | None]] = ()
+    ) -> None:
         """Allow the request or raise.
 
-        An unknown experiment or run (no project found) falls back to the global check,
-        so the handler answers 404 to a caller who could see it if it existed.
+        Args:
+            principal: the caller.
+            operation: the matched operation.
+            checks: ``(permission, project)`` for every object the request touches; a
+                ``None`` project (the object does not exist) is checked against the
+                caller's bindings on any project, so the handler answers 404 to a caller
+                who could read it if it existed. No checks: the operation's permission on
+                any project (account and listing operations).
 
         Raises:
-            PermissionDeniedError: the caller lacks the operation's permission.
+            PermissionDeniedError: the caller lacks a permission, naming it and the project.
         """
         if operation.permission is Permission.PUBLIC:
             return
-        project = self.project_of(operation, path_params)
-        if not is_allowed(
-            is_admin=principal.is_admin,
-            scopes=principal.scopes,
-            bindings=principal.bindings,
-            permission=operation.permission,
-            project=project,
-            global_only=operation.project is ProjectSource.GLOBAL,
-        ):
-            where = f" on {project!r}" if project and project != GLOBAL_PROJECT else ""
-            raise PermissionDeniedError(f"{principal.name!r} lacks permission {operation.permission.value}{where}")
+        wanted = list(checks) or [(operation.permission, None)]
+        for permission, project in wanted:
+            if not is_allowed(
+                is_admin=principal.is_admin,
+                scopes=principal.scopes,
+                bindings=principal.bindings,
+                permission=permission,
+                project=project,
+                global_only=operation.global_only,
+            ):
+                where = f" on project {project!r}" if project else ""
+                raise PermissionDeniedError(f"{principal.name!r} lacks permission {permission.value}{where}")
+
+    @staticmethod
+    def readable_projects(principal: Principal, permission: Permission) -> frozenset[str] | None:
+        """The projects whose objects a listing may show this caller (None: all)."""
+        return readable_projects(
+            is_admin=principal.is_admin, scopes=principal.scopes, bindings=principal.bindings, permission=permission
+        )

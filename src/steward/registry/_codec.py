@@ -21,12 +21,14 @@ def model_to_dict(m: RegisteredModel) -> dict[str, Any]:  # Any: JSON
         "latest_version": m.latest_version,
         "tags": dict(m.tags),
         "aliases": dict(m.aliases),
+        "project": m.project,
     }
 
 
 def model_from_dict(d: dict[str, Any]) -> RegisteredModel:  # Any: JSON
     return RegisteredModel(
-        d["name"], d["description"], d["owner"], d["created_at"], d["updated_at"], d["latest_version"], dict(d["tags"]), dict(d["aliases"])
+        d["name"], d["description"], d["owner"], d["created_at"], d["updated_at"], d["latest_version"], dict(d["tags"]), dict(d["aliases"]),
+        str(d.get("project") or d["name"]),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -29,15 +29,22 @@ class NewVersion:
     created_at: int
     # every file of the model folder as the run had it at registration: loads read these blobs
     files: tuple[VersionFile, ...] = ()
+    # the project of the model when this version creates it (None: the model's own name)
+    project: str | None = None
 
 
 class RegistryStore(Protocol):
     """Metadata storage of registered models; every mutation writes its audit event in the
     same transaction."""
 
-    def create_model(self, name: str, description: str, owner: str, tags: Mapping[str, str], now: int, audit: AuditEvent) -> RegisteredModel: ...
+    def create_model(
+        self, name: str, description: str, owner: str, tags: Mapping[str, str], now: int, audit: AuditEvent,
+        project: str | None = None,
+    ) -> RegisteredModel: ...
     def get_model(self, name: str) -> RegisteredModel: ...
-    def list_models(self, name_prefix: str | None, max_results: int, page_token: str | None) -> ModelPage: ...
+    def list_models(
+        self, name_prefix: str | None, max_results: int, page_token: str | None, projects: Collection[str] | None = None
+    ) -> ModelPage: ...
     def update_model(self, name: str, description: str, now: int, audit: AuditEvent) -> RegisteredModel: ...
     def set_model_tag(self, name: str, key: str, value: str, audit: AuditEvent) -> None: ...
     def delete_model_tag(self, name: str, key: str, audit: AuditEvent) -> None: ...
@@ -59,6 +66,7 @@ class RegistryStore(Protocol):
         run_id: str | None,
         max_results: int,
         page_token: str | None,
+        projects: Collection[str] | None = None,
     ) -> VersionPage: ...
 
     def set_alias(self, name: str, alias: str, version: int, actor: str, now: int, audit: AuditEvent) -> ModelVersion: ...

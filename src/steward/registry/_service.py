@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Protocol
 
 from steward.core import Run, RunStatus
 from steward.core.lifecycle import ModelState, parse_state
+from steward.core.permissions import new_project
 from steward.core.limits import validate_tag
 from steward.errors import ConflictError, IntegrityError, InvalidInputError, NotFoundError
 from steward.governance import check_separation_of_duties
@@ -71,8 +72,10 @@ class RegistryService:
 
     # -- models -------------------------------------------------------------------------
 
-    def create_model(self, name: str, *, description: str = "", tags: Mapping[str, object] | None = None) -> RegisteredModel:
-        """Register a model name (owned by the actor).
+    def create_model(
+        self, name: str, *, description: str = "", tags: Mapping[str, object] | None = None, project: str | None = None
+    ) -> RegisteredModel:
+        """Register a model name (owned by the actor) in ``project`` (default: its own name).
 
         Raises:
             InvalidInputError: a malformed name or tag.
@@ -80,15 +83,21 @@ class RegistryService:
         """
         check_model_name(name)
         clean = {k: validate_tag(k, v) for k, v in (tags or {}).items()}
+        owner = new_project(name, project)
         return self.store.create_model(
-            name, _text(description, "description"), self.actor, clean, now_ms(), self._event("models.create", f"models:/{name}")
+            name, _text(description, "description"), self.actor, clean, now_ms(),
+            self._event("models.create", f"models:/{name}", {"project": owner}), owner,
         )
 
     def get_model(self, name: str) -> RegisteredModel:
         return self.store.get_model(check_model_name(name))
 
-    def list_models(self, *, name_prefix: str | None = None, max_results: int = 100, page_token: str | None = None) -> ModelPage:
-        return self.store.list_models(name_prefix, _max_results(max_results), page_token)
+    def list_models(
+        self, *, name_prefix: str | None = None, max_results: int = 100, page_token: str | None = None,
+        projects: Collection[str] | None = None,
+    ) -> ModelPage:
+        """Registered models by name (of ``projects`` only, when given: what the caller may read)."""
+        return self.store.list_models(name_prefix, _max_results(max_results), page_token, projects)
 
     def update_model(self, name: str, *, description: str) -> RegisteredModel:
         check_model_name(name)
@@ -106,7 +115,8 @@ class RegistryService:
     # -- versions -----------------------------------------------------------------------
 
     def create_version(
-        self, name: str, run_id: str, *, artifact_path: str | None = None, description: str = "", create_model: bool = True
+        self, name: str, run_id: str, *, artifact_path: str | None = None, description: str = "", create_model: bool = True,
+        project: str | None = None,
     ) -> ModelVersion:
         """Register the model a run logged as the next version of ``name``.
 
@@ -148,6 +158,7 @@ class RegistryService:
             created_by=self.actor,
             created_at=now_ms(),
             files=files,
+            project=new_project(name, project),
         )
         return self.store.create_version(
             new, create_model=create_model, audit=self._event("models.create_version", f"models:/{name}", {"run_id": run_id, "path": path})
@@ -213,9 +224,12 @@ class RegistryService:
         run_id: str | None = None,
         max_results: int = 100,
         page_token: str | None = None,
+        projects: Collection[str] | None = None,
     ) -> VersionPage:
-        """Versions across models, by exact name, name prefix, state and/or run."""
+        """Versions across models, by exact name, name prefix, state and/or run (of models
+        in ``projects`` only, when given)."""
         return self.store.search_versions(
+            projects=projects,
             name=name,
             name_prefix=name_prefix,
             state=parse_state(state) if state else None,

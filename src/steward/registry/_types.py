@@ -22,6 +22,7 @@ class RegisteredModel:
     latest_version: int
     tags: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, int] = field(default_factory=dict)
+    project: str = ""  # the project it belongs to (core/permissions.py)
 
 
 @dataclass(frozen=True, slots=True)

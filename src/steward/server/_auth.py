@@ -12,29 +12,51 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request, routing
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 from starlette.routing import compile_path
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from steward.core.permissions import OPERATIONS, PUBLIC_PATHS, Permission
+from steward.core.permissions import (
+    OPERATIONS,
+    PUBLIC_PATHS,
+    ObjectKind,
+    Operation,
+    Permission,
+    Ref,
+    Source,
+    new_project,
+    requested_project,
+)
 from steward.errors import (
     AuthenticationError,
     PermissionDeniedError,
     RateLimitedError,
     StewardError,
 )
-from steward.governance import Principal
+from steward.governance import Principal, check_user_name
 from steward.wiring import Services
 
-from ._denials import record_denial
+from ._denials import (
+    REFUSALS,
+    RefusalBursts,
+    RefusalMark,
+    begin_request,
+    record_bursts,
+    record_denial,
+    refusal_reason,
+    was_recorded,
+)
 from ._errors import error_response
-from ._ratelimit import RateLimiter
+from ._ratelimit import LoginLimiter, TrustedProxies
 
-__all__ = ["PRINCIPAL_KEY", "AuthMiddleware", "authorize", "principal_of"]
+__all__ = ["PRINCIPAL_KEY", "AuthMiddleware", "authorize", "principal_of", "readable_projects"]
 
 PRINCIPAL_KEY = "steward.principal"
 _CHALLENGE = 'Bearer realm="steward", Basic realm="steward"'
@@ -63,54 +85,169 @@ def _authenticate(services: Services, header: str) -> Principal:
 
 
 class AuthMiddleware:
-    """Identify the caller of every non-public request, or answer 401.
+    """Identify the caller of every non-public request, or answer 401; audit every refusal.
+
+    Failed logins count against the client address and, for passwords, the user name
+    (:class:`~steward.server._ratelimit.LoginLimiter`). A valid API token is accepted even
+    from a limited address; a password is not even checked for a limited address or user.
+    Every 401, 403 and 429 of the request, whoever answers it, reaches the audit trail
+    (see :mod:`steward.server._denials`).
 
     Args:
         app: the wrapped ASGI app.
-        enabled: authentication is on; when off, requests pass untouched.
+        enabled: authentication is on; when off, requests pass unidentified (their
+            refusals are still audited).
+        trusted_proxies: reverse proxies whose ``X-Forwarded-For`` names the client.
     """
 
-    def __init__(self, app: ASGIApp, enabled: bool) -> None:
+    def __init__(self, app: ASGIApp, enabled: bool, trusted_proxies: Sequence[str] = ()) -> None:
         self.app = app
         self.enabled = enabled
+        self.proxies = TrustedProxies(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self.enabled or scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        state = scope["app"].state
+        services: Services = state.services
+        client = self.proxies.client_of(scope)
+        peer = scope.get("client")
+        if peer is None or peer[0] != client:
+            # routes, the permission check and the logs see the client, not the proxy
+            scope["client"] = (client, 0)
+        bursts: RefusalBursts | None = getattr(state, "refusal_bursts", None)
+        closed = bursts.due() if bursts is not None else []
+        if closed:
+            await run_in_threadpool(record_bursts, services, closed)
+        mark = begin_request()
+        if self.enabled and scope["path"] not in PUBLIC_PATHS:
+            refusal = await self._identify(scope, services, client)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        await self._watched(scope, receive, send, mark, client)
+
+    async def _identify(self, scope: Scope, services: Services, client: str) -> Response | None:
+        """Set the caller on the scope, or return the refusal to send."""
+        state = scope["app"].state
         header = ""
         for key, value in scope.get("headers", []):
             if key == b"authorization":
                 header = value.decode("latin-1")
                 break
-        services: Services = scope["app"].state.services
-        # brute-force defence: presented credentials that fail count against the address
-        limiter: RateLimiter | None = getattr(scope["app"].state, "auth_limiter", None)
-        client = str((scope.get("client") or ("unknown",))[0])
+        limiter: LoginLimiter | None = getattr(state, "auth_limiter", None)
+        user = _claimed_user(header)
+        method, path = scope["method"], scope["path"]
+        if not header:
+            # browsers and clients without a token ask first: counted as a burst, not per request
+            return await self._refuse(scope, AuthenticationError("authentication required: send 'Authorization: Bearer <token>'"), client, None)
+        if user is not None and limiter is not None:
+            try:
+                limiter.check_password(user, client)
+            except RateLimitedError as exc:
+                return await self._refuse(scope, exc, client, user)
         try:
-            if limiter is not None and header:
-                limiter.check(client)
             scope[PRINCIPAL_KEY] = await run_in_threadpool(_authenticate, services, header)
-        except StewardError as exc:
-            response = error_response(exc.status, exc.code, exc.message)
-            if exc.status == 401:
-                response.headers["www-authenticate"] = _CHALLENGE
-                if header:
-                    if limiter is not None:
-                        limiter.failure(client)
-                    await run_in_threadpool(record_denial, services, "anonymous", scope["method"], scope["path"], exc.message, client)
-            if isinstance(exc, RateLimitedError):
-                response.headers["retry-after"] = str(exc.retry_after)
-            await response(scope, receive, send)
+        except AuthenticationError as exc:
+            if limiter is not None:
+                retry = limiter.address_blocked_for(client)
+                if retry:
+                    # a failing credential from a limited address: no more counting, one burst
+                    limited = RateLimitedError(f"too many failed authentication attempts; retry in {retry} s", retry_after=retry)
+                    return await self._refuse(scope, limited, client, user)
+                limiter.failure(client, user)
+            await run_in_threadpool(record_denial, services, "anonymous", method, path, exc.message, client)
+            return _error(exc)
+        except StewardError as exc:  # the store is down: not the caller's fault, not a refusal
+            return _error(exc)
+        return None
+
+    async def _refuse(self, scope: Scope, exc: StewardError, client: str, user: str | None) -> Response:
+        """A flooding refusal (429, no credential): counted into its burst, audited per window."""
+        bursts: RefusalBursts | None = getattr(scope["app"].state, "refusal_bursts", None)
+        if bursts is not None:
+            closed = bursts.add(client, _auditable_user(user), exc.status, scope["method"], scope["path"], exc.message)
+            if closed:
+                await run_in_threadpool(record_bursts, scope["app"].state.services, closed)
+        return _error(exc)
+
+    async def _watched(self, scope: Scope, receive: Receive, send: Send, mark: RefusalMark, client: str) -> None:
+        """Run the app; audit a refusal it answers that nobody recorded on the way."""
+        status = 0
+        body = bytearray()
+
+        async def watching_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            elif message["type"] == "http.response.body" and status in REFUSALS and len(body) < 4096:
+                body.extend(message.get("body", b"")[:4096])
+            await send(message)
+
+        await self.app(scope, receive, watching_send)
+        if status not in REFUSALS or was_recorded(mark):
             return
-        await self.app(scope, receive, send)
+        reason = refusal_reason(bytes(body), status)
+        principal = scope.get(PRINCIPAL_KEY)
+        if status == 429:
+            await self._refuse(scope, RateLimitedError(reason), client, principal.name if isinstance(principal, Principal) else None)
+            return
+        services: Services = scope["app"].state.services
+        await run_in_threadpool(record_denial, services, _actor_of(scope, self.enabled), scope["method"], scope["path"], reason, client)
 
 
-def authorize(request: Request) -> None:
-    """The app-wide dependency: may this caller run the matched operation?
+def _claimed_user(header: str) -> str | None:
+    """The user name of HTTP basic credentials (None for a token or anything malformed)."""
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        name, sep, _password = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return name[:200] if sep else None
 
-    Synchronous on purpose: FastAPI runs it in the thread pool, where resolving a run's
-    project (a database read) does not block the event loop.
+
+def _auditable_user(user: str | None) -> str | None:
+    # a password typed into the user field must not reach the audit trail: names only
+    if user is None:
+        return None
+    try:
+        return check_user_name(user)
+    except StewardError:
+        return None
+
+
+def _actor_of(scope: Scope, enabled: bool) -> str:
+    principal = scope.get(PRINCIPAL_KEY)
+    if isinstance(principal, Principal):
+        return principal.name
+    if enabled:
+        return "anonymous"
+    for key, value in scope.get("headers", []):
+        if key == b"x-steward-user" and 0 < len(value) <= 250:
+            return bytes(value).decode("latin-1")
+    actor: str = scope["app"].state.default_actor
+    return actor
+
+
+def _error(exc: StewardError) -> Response:
+    response = error_response(exc.status, exc.code, exc.message, exc.field)
+    if exc.status == 401:
+        response.headers["www-authenticate"] = _CHALLENGE
+    if isinstance(exc, RateLimitedError):
+        response.headers["retry-after"] = str(exc.retry_after)
+    return response
+
+
+async def authorize(request: Request) -> None:
+    """The app-wide dependency: may this caller run the matched operation on what it touches?
+
+    Looks the route up in the one permission table, resolves every object the request
+    names (in the path, the query or the JSON body) to its project, and lets the
+    governance service decide for each. A listing operation also records which projects
+    the caller may read (:func:`readable_projects`), and the route filters its query by it.
 
     Raises:
         AuthenticationError: no caller was identified (cannot happen behind the middleware).
@@ -127,13 +264,65 @@ def authorize(request: Request) -> None:
     principal = principal_of(request)
     if principal is None:
         raise AuthenticationError("authentication required")
+    body = await _json_body(request) if any(ref.source is Source.BODY for ref in operation.refs) else {}
     services: Services = request.app.state.services
     try:
-        services.governance(principal.name).authorize(principal, operation, dict(request.path_params))
+        # resolving projects reads the store: off the event loop
+        await run_in_threadpool(_check, services, principal, operation, request, body)
     except PermissionDeniedError as exc:
         client = request.client.host if request.client else None
-        record_denial(services, principal.name, request.method, request.url.path, exc.message, client)
+        await run_in_threadpool(record_denial, services, principal.name, request.method, request.url.path, exc.message, client)
         raise
+
+
+def readable_projects(request: Request) -> frozenset[str] | None:
+    """The projects a listing may show the caller (None: all, or authentication is off)."""
+    found = getattr(request.state, _READABLE, None)
+    return found if isinstance(found, frozenset) else None
+
+
+_READABLE = "steward_readable_projects"
+# objects a request may create: an unknown name is about to exist, in the requested project
+_CREATABLE = frozenset({ObjectKind.EXPERIMENT_NAME, ObjectKind.MODEL, ObjectKind.DATASET, ObjectKind.SUITE})
+
+
+def _check(services: Services, principal: Principal, operation: Operation, request: Request, body: dict[str, Any]) -> None:
+    governance = services.governance(principal.name)
+    checks: list[tuple[Permission, str | None]] = []
+    for ref in operation.refs:
+        for value in _values(ref, request, body):
+            project = governance.project_of(ref.kind, value)
+            if project is None and ref.kind in _CREATABLE and request.method != "GET":
+                project = new_project(value, requested_project(request.query_params.get("project"), body))
+            checks.append((ref.permission or operation.permission, project))
+    governance.authorize(principal, operation, checks)
+    if operation.listing:
+        setattr(request.state, _READABLE, governance.readable_projects(principal, operation.permission))
+
+
+def _values(ref: Ref, request: Request, body: dict[str, Any]) -> list[str]:
+    """The values of one reference in the request (several for a list field)."""
+    for name in ref.fields:
+        if ref.source is Source.PATH:
+            raw: Any = request.path_params.get(name)  # Any: a JSON value
+        elif ref.source is Source.QUERY:
+            raw = request.query_params.getlist(name) if ref.many else request.query_params.get(name)
+        else:
+            raw = body.get(name)
+        if raw is None or raw == "" or raw == []:
+            continue
+        items = raw if isinstance(raw, list) else [raw]
+        return [str(v) for v in items if isinstance(v, (str, int)) and not isinstance(v, bool) and str(v)]
+    return []
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    """The JSON object of the body, or ``{}`` (the route then refuses a malformed body itself)."""
+    try:
+        parsed = json.loads(await request.body() or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
 
 
 def _route_templates(app: FastAPI) -> list[tuple[re.Pattern[str], frozenset[str], str]]:

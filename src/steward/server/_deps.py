@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, Request
+from pydantic import Field
 
 from steward.errors import AuthenticationError
 from steward.governance import Principal
 from steward.tracking import TrackingService
 from steward.wiring import Services
 
-from ._auth import PRINCIPAL_KEY
+from ._auth import PRINCIPAL_KEY, readable_projects
+
+
+def _readable(request: Request) -> frozenset[str] | None:
+    return readable_projects(request)
+
+
+# The projects a listing may show the caller (None: every project); set by the one
+# authorisation check, so every list route filters its query the same way.
+Readable = Annotated[frozenset[str] | None, Depends(_readable)]
+# The project a new object is created in (default: the object's own name).
+Project = Annotated[str, Field(min_length=1, max_length=250, description="The project a new object belongs to (default: its name).")]
 
 
 def services(request: Request) -> Services:

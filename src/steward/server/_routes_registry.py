@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from steward.registry import RegistryService, model_to_dict, version_to_dict
 
-from ._deps import current_actor, services
+from ._deps import Project, Readable, current_actor, services
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
 JSON = dict[str, Any]  # Any: JSON values
@@ -32,6 +32,7 @@ class ModelCreate(_Body):
     name: Name
     description: Annotated[str, Field(max_length=20_000)] = ""
     tags: dict[str, StrictStr] = Field(default_factory=dict)
+    project: Project | None = None
 
 
 class ModelUpdate(_Body):
@@ -42,6 +43,7 @@ class VersionCreate(_Body):
     run_id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
     artifact_path: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
     description: Annotated[str, Field(max_length=20_000)] = ""
+    project: Annotated[Project | None, Field(description="The model's project, when this version creates the model.")] = None
 
 
 class AliasSet(_Body):
@@ -67,23 +69,25 @@ MaxResults = Annotated[int, Query(ge=1, le=10_000)]
 
 @router.post("/models", status_code=201, summary="Register a model name")
 def create_model(body: ModelCreate, svc: Registry) -> JSON:
-    return model_to_dict(svc.create_model(body.name, description=body.description, tags=body.tags))
+    return model_to_dict(svc.create_model(body.name, description=body.description, tags=body.tags, project=body.project))
 
 
 @router.get("/models", summary="List registered models")
 def list_models(
     svc: Registry,
+    readable: Readable,
     name_prefix: Annotated[str | None, Query(max_length=64)] = None,
     max_results: MaxResults = 100,
     page_token: Annotated[str | None, Query(max_length=200)] = None,
 ) -> JSON:
-    page = svc.list_models(name_prefix=name_prefix, max_results=max_results, page_token=page_token)
+    page = svc.list_models(name_prefix=name_prefix, max_results=max_results, page_token=page_token, projects=readable)
     return {"models": [model_to_dict(m) for m in page.models], "next_page_token": page.next_page_token}
 
 
 @router.get("/model-versions", summary="Search versions across models")
 def search_versions(
     svc: Registry,
+    readable: Readable,
     name: Annotated[str | None, Query(max_length=64)] = None,
     name_prefix: Annotated[str | None, Query(max_length=64)] = None,
     state: Annotated[str | None, Query(max_length=20)] = None,
@@ -92,7 +96,8 @@ def search_versions(
     page_token: Annotated[str | None, Query(max_length=200)] = None,
 ) -> JSON:
     page = svc.search_versions(
-        name=name, name_prefix=name_prefix, state=state, run_id=run_id, max_results=max_results, page_token=page_token
+        name=name, name_prefix=name_prefix, state=state, run_id=run_id, max_results=max_results, page_token=page_token,
+        projects=readable,
     )
     return {"versions": [version_to_dict(v) for v in page.versions], "next_page_token": page.next_page_token}
 
@@ -121,7 +126,9 @@ def delete_model_tag(name: str, key: str, svc: Registry) -> JSON:
 
 @router.post("/models/{name}/versions", status_code=201, summary="Register a run's model as the next version")
 def create_version(name: str, body: VersionCreate, svc: Registry) -> JSON:
-    return version_to_dict(svc.create_version(name, body.run_id, artifact_path=body.artifact_path, description=body.description))
+    return version_to_dict(
+        svc.create_version(name, body.run_id, artifact_path=body.artifact_path, description=body.description, project=body.project)
+    )
 
 
 @router.get("/models/{name}/versions", summary="List versions of a model, newest first")

@@ -10,10 +10,11 @@ from starlette.responses import StreamingResponse
 
 from steward.core import RunInput, RunStatus
 from steward.core.codec import experiment_to_dict, metric_to_dict, run_to_dict
+from steward.core.limits import check_batch_size
 from steward.errors import InvalidInputError
 from steward.tracking import ArtifactInfo, TrackingService
 
-from ._deps import tracking_service
+from ._deps import Readable, tracking_service
 from ._metrics import parse_metrics
 from ._schemas import ExperimentCreate, LogBatch, LogInputs, RunCreate, RunSearch, RunUpdate
 
@@ -28,20 +29,22 @@ def _artifact(a: ArtifactInfo) -> JSON:
 
 @router.post("/experiments", status_code=201, summary="Create an experiment")
 def create_experiment(body: ExperimentCreate, svc: Tracking) -> JSON:
-    return experiment_to_dict(svc.create_experiment(body.name, body.tags))
+    return experiment_to_dict(svc.create_experiment(body.name, body.tags, project=body.project))
 
 
 @router.get("/experiments", summary="List experiments")
 def list_experiments(
     svc: Tracking,
+    readable: Readable,
     name: Annotated[str | None, Query(max_length=250)] = None,
     include_deleted: bool = False,
 ) -> JSON:
     if name is not None:
         found = svc.get_experiment_by_name(name)
-        items = [] if found is None or (found.lifecycle_stage != "active" and not include_deleted) else [found]
+        hidden = found is not None and readable is not None and found.project not in readable
+        items = [] if found is None or hidden or (found.lifecycle_stage != "active" and not include_deleted) else [found]
     else:
-        items = svc.list_experiments(include_deleted=include_deleted)
+        items = svc.list_experiments(include_deleted=include_deleted, projects=readable)
     return {"experiments": [experiment_to_dict(e) for e in items]}
 
 
@@ -57,6 +60,7 @@ def delete_experiment(experiment_id: str, svc: Tracking) -> JSON:
 
 @router.post("/runs", status_code=201, summary="Create a run")
 def create_run(body: RunCreate, svc: Tracking) -> JSON:
+    check_batch_size(params=len(body.params), tags=len(body.tags))
     run = svc.create_run(
         str(body.experiment_id), name=body.name, params=body.params, tags=body.tags, start_time=body.start_time, run_id=body.run_id
     )
@@ -64,7 +68,7 @@ def create_run(body: RunCreate, svc: Tracking) -> JSON:
 
 
 @router.post("/runs/search", summary="Search runs with the filter language")
-def search_runs(body: RunSearch, svc: Tracking) -> JSON:
+def search_runs(body: RunSearch, svc: Tracking, readable: Readable) -> JSON:
     page = svc.search_runs(
         body.experiments,
         filter=body.filter,
@@ -72,6 +76,7 @@ def search_runs(body: RunSearch, svc: Tracking) -> JSON:
         max_results=body.max_results,
         page_token=body.page_token,
         include_deleted=body.include_deleted,
+        projects=readable,
     )
     return {"runs": [run_to_dict(r) for r in page.runs], "next_page_token": page.next_page_token}
 
@@ -79,13 +84,16 @@ def search_runs(body: RunSearch, svc: Tracking) -> JSON:
 @router.get("/runs", summary="List runs (same filters as search)")
 def list_runs(
     svc: Tracking,
+    readable: Readable,
     experiment: Annotated[list[str] | None, Query()] = None,
     filter: Annotated[str | None, Query(max_length=10_000)] = None,
     order_by: Annotated[list[str] | None, Query()] = None,
     max_results: Annotated[int, Query(ge=1, le=10_000)] = 100,
     page_token: Annotated[str | None, Query(max_length=1000)] = None,
 ) -> JSON:
-    page = svc.search_runs(experiment, filter=filter, order_by=order_by, max_results=max_results, page_token=page_token)
+    page = svc.search_runs(
+        experiment, filter=filter, order_by=order_by, max_results=max_results, page_token=page_token, projects=readable
+    )
     return {"runs": [run_to_dict(r) for r in page.runs], "next_page_token": page.next_page_token}
 
 
@@ -118,12 +126,14 @@ def delete_run(run_id: str, svc: Tracking) -> JSON:
 @router.post("/runs/{run_id}/batch", summary="Log metrics, params and tags atomically")
 def log_batch(run_id: str, body: LogBatch, svc: Tracking) -> JSON:
     points = parse_metrics(body.metrics)
+    check_batch_size(metrics=len(points), params=len(body.params), tags=len(body.tags))
     svc.log_batch(run_id, metrics=points, params=body.params, tags=body.tags)
     return {"metrics": len(points), "params": len(body.params), "tags": len(body.tags)}
 
 
 @router.post("/runs/{run_id}/inputs", summary="Record dataset versions the run used")
 def log_inputs(run_id: str, body: LogInputs, svc: Tracking) -> JSON:
+    check_batch_size(inputs=len(body.inputs))
     svc.log_inputs(run_id, [RunInput(i.dataset, i.role) for i in body.inputs])
     return run_to_dict(svc.get_run(run_id))
 

@@ -21,6 +21,9 @@ class _Body(BaseModel):
 class ExperimentCreate(_Body):
     name: Str250
     tags: dict[str, StrictStr] = Field(default_factory=dict)
+    project: Annotated[str, Field(min_length=1, max_length=250)] | None = Field(
+        None, description="The project the experiment belongs to (default: its name)."
+    )
 
 
 class RunCreate(_Body):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
@@ -46,11 +46,15 @@ class RunPage:
 class TrackingStore(Protocol):
     """Metadata storage of experiments, runs and the audit trail."""
 
-    def create_experiment(self, name: str, tags: dict[str, str], now: int, audit: AuditEvent) -> Experiment: ...
+    def create_experiment(
+        self, name: str, tags: dict[str, str], now: int, audit: AuditEvent, project: str | None = None
+    ) -> Experiment: ...
     def get_experiment(self, experiment_id: str) -> Experiment: ...
     def get_experiment_by_name(self, name: str) -> Experiment | None: ...
     def experiment_ids_by_name(self, names: Sequence[str]) -> dict[str, str]: ...
-    def list_experiments(self, *, include_deleted: bool = False) -> list[Experiment]: ...
+    def list_experiments(
+        self, *, include_deleted: bool = False, projects: Collection[str] | None = None
+    ) -> list[Experiment]: ...
     def set_experiment_lifecycle(self, experiment_id: str, stage: str, audit: AuditEvent) -> Experiment: ...
     def set_experiment_tag(self, experiment_id: str, key: str, value: str, audit: AuditEvent) -> None: ...
     def rename_experiment(self, experiment_id: str, name: str, audit: AuditEvent) -> Experiment: ...
@@ -103,6 +107,7 @@ class TrackingStore(Protocol):
         page_token: str | None,
         *,
         include_deleted: bool = False,
+        projects: Collection[str] | None = None,
     ) -> RunPage: ...
 
     def record_artifact(self, run_id: str, info: ArtifactInfo, audit: AuditEvent) -> None:
@@ -114,6 +119,21 @@ class TrackingStore(Protocol):
     def get_artifact(self, run_id: str, path: str) -> ArtifactInfo: ...
 
     def list_audit(self, *, target: str | None = None, since: int | None = None, limit: int = 1000) -> list[AuditEntry]: ...
+
+
+class SecretGuard(Protocol):
+    """Refuses values that carry a stored secret (the wiring provides one; see governance)."""
+
+    def check_values(
+        self, actor: str, target: str, texts: Mapping[str, str], numbers: Iterable[float] = ()
+    ) -> None:
+        """Raise :class:`~steward.errors.InvalidInputError` naming the field and the secret.
+
+        Args:
+            texts: field -> value of params and tags (``params.lr``).
+            numbers: the values of metric points, in order (the field is ``metrics[i]``).
+        """
+        ...
 
 
 class BlobStore(Protocol):

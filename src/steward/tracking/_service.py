@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import BinaryIO
 
 from steward.core import (
@@ -21,9 +21,10 @@ from steward.core import (
     validate_param,
     validate_tag,
 )
+from steward.core.permissions import PROJECT_TAG, new_project
 from steward.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 
-from ._ports import ArtifactInfo, AuditEvent, BlobStore, RunPage, TrackingStore
+from ._ports import ArtifactInfo, AuditEvent, BlobStore, RunPage, SecretGuard, TrackingStore
 
 MAX_RESULTS_LIMIT = 10_000
 _RUN_ID_CHARS = frozenset("0123456789abcdef")
@@ -65,23 +66,45 @@ class TrackingService:
         store: metadata storage.
         blobs: content-addressed artifact storage.
         actor: who is acting (recorded in the audit trail).
+        secret_guard: refuses params, tags and metric values equal to a stored secret.
     """
 
-    def __init__(self, store: TrackingStore, blobs: BlobStore, actor: str) -> None:
+    def __init__(self, store: TrackingStore, blobs: BlobStore, actor: str, *, secret_guard: SecretGuard | None = None) -> None:
         self.store = store
         self.blobs = blobs
         self.actor = actor
+        self.secret_guard = secret_guard
 
     def _event(self, action: str, target: str, details: dict[str, object] | None = None) -> AuditEvent:
         return AuditEvent(self.actor, action, target, now_ms(), details or {})
 
+    def _refuse_secrets(
+        self, target: str, params: Mapping[str, str] | None = None, tags: Mapping[str, str] | None = None, metrics: Sequence[Metric] = ()
+    ) -> None:
+        """Refuse (before anything is stored) a value that carries a stored secret."""
+        if self.secret_guard is None or not (params or tags or metrics):
+            return
+        texts = {f"params.{k}": v for k, v in (params or {}).items()} | {f"tags.{k}": v for k, v in (tags or {}).items()}
+        # lazily: the values of a large batch are read only when some secret is a number
+        self.secret_guard.check_values(self.actor, target, texts, (m.value for m in metrics))
+
     # -- experiments --------------------------------------------------------------------
 
-    def create_experiment(self, name: str, tags: Mapping[str, object] | None = None) -> Experiment:
+    def create_experiment(
+        self, name: str, tags: Mapping[str, object] | None = None, *, project: str | None = None
+    ) -> Experiment:
+        """Create an experiment in ``project`` (default: a ``steward.project`` tag, or its own name).
+
+        Raises:
+            InvalidInputError: a bad name, tag or project.
+            AlreadyExistsError: the name is taken.
+        """
         validate_name("experiment", name)
         clean = {k: validate_tag(k, v) for k, v in (tags or {}).items()}
+        self._refuse_secrets("experiments:/", tags=clean)
+        owner = new_project(name, project or clean.get(PROJECT_TAG))
         return self.store.create_experiment(
-            name, clean, now_ms(), self._event("experiments.create", "experiments:/", {"name": name})
+            name, clean, now_ms(), self._event("experiments.create", "experiments:/", {"name": name, "project": owner}), owner
         )
 
     def get_experiment(self, experiment_id: str) -> Experiment:
@@ -90,12 +113,12 @@ class TrackingService:
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         return self.store.get_experiment_by_name(name)
 
-    def get_or_create_experiment(self, name: str) -> Experiment:
+    def get_or_create_experiment(self, name: str, *, project: str | None = None) -> Experiment:
         found = self.store.get_experiment_by_name(name)
         if found is not None:
             return found
         try:
-            return self.create_experiment(name)
+            return self.create_experiment(name, project=project)
         except AlreadyExistsError:
             # another process created it between our read and our write
             again = self.store.get_experiment_by_name(name)
@@ -103,8 +126,11 @@ class TrackingService:
                 raise NotFoundError(f"experiment {name!r} not found", field="experiment") from None
             return again
 
-    def list_experiments(self, *, include_deleted: bool = False) -> list[Experiment]:
-        return self.store.list_experiments(include_deleted=include_deleted)
+    def list_experiments(
+        self, *, include_deleted: bool = False, projects: Collection[str] | None = None
+    ) -> list[Experiment]:
+        """Experiments (of ``projects`` only, when given: what the caller may read)."""
+        return self.store.list_experiments(include_deleted=include_deleted, projects=projects)
 
     def delete_experiment(self, experiment_id: str) -> Experiment:
         return self.store.set_experiment_lifecycle(
@@ -124,6 +150,7 @@ class TrackingService:
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: object) -> None:
         text = validate_tag(key, value)
+        self._refuse_secrets(f"experiments:/{experiment_id}", tags={key: text})
         self.store.set_experiment_tag(
             experiment_id, key, text, self._event("experiments.set_tag", f"experiments:/{experiment_id}", {"key": key})
         )
@@ -147,6 +174,7 @@ class TrackingService:
         run_name = validate_name("run", name, field="name") if name else f"run-{rid[:8]}"
         clean_params = {k: validate_param(k, v) for k, v in (params or {}).items()}
         clean_tags = {k: validate_tag(k, v) for k, v in (tags or {}).items()}
+        self._refuse_secrets(f"runs:/{rid}", clean_params, clean_tags)
         started = start_time if start_time is not None else now_ms()
         infos = []
         for path, data in (artifacts or {}).items():
@@ -181,6 +209,7 @@ class TrackingService:
         metrics: Sequence[Metric] = (),
     ) -> Run:
         """End a run; ``metrics`` (its last buffered points) are stored in the same transaction."""
+        self._refuse_secrets(f"runs:/{run_id}", metrics=metrics)
         details: dict[str, object] = {"status": status.value}
         if metrics:
             details["metrics"] = len(metrics)
@@ -234,6 +263,7 @@ class TrackingService:
                     seen.add(m.key)
         clean_params = {k: validate_param(k, v) for k, v in (params or {}).items()}
         clean_tags = {k: validate_tag(k, v) for k, v in (tags or {}).items()}
+        self._refuse_secrets(f"runs:/{run_id}", clean_params, clean_tags, metrics)
         if not (metrics or clean_params or clean_tags):
             return
         details: dict[str, object] = {"metrics": len(metrics)}
@@ -267,8 +297,12 @@ class TrackingService:
         max_results: int = 100,
         page_token: str | None = None,
         include_deleted: bool = False,
+        projects: Collection[str] | None = None,
     ) -> RunPage:
-        """Search runs of the named experiments (names or ids) with the filter language."""
+        """Search runs of the named experiments (names or ids) with the filter language.
+
+        ``projects`` (when given) keeps only runs of experiments in those projects, in the
+        query itself, so pages are full and tokens stay valid."""
         if isinstance(max_results, bool) or not isinstance(max_results, int) or not 1 <= max_results <= MAX_RESULTS_LIMIT:
             raise InvalidInputError(f"max_results must be between 1 and {MAX_RESULTS_LIMIT}", field="max_results")
         expr = parse_filter(filter)
@@ -276,7 +310,9 @@ class TrackingService:
         ids = self._experiment_ids(experiments)
         if ids == []:
             return RunPage([], None)
-        return self.store.search_runs(ids or [], expr, order, max_results, page_token, include_deleted=include_deleted)
+        return self.store.search_runs(
+            ids or [], expr, order, max_results, page_token, include_deleted=include_deleted, projects=projects
+        )
 
     def _experiment_ids(self, experiments: Sequence[str] | str | None) -> list[str] | None:
         """None: all experiments; [] : named experiments that do not exist."""

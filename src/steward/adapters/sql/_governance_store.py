@@ -7,14 +7,14 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy import exc as sa_exc
 
-from steward.core.permissions import Role
+from steward.core.permissions import ObjectKind, Role
 from steward.errors import AlreadyExistsError, ConflictError, NotFoundError
 from steward.governance._types import RoleBinding, Token, User
 from steward.tracking import AuditEvent
 
 from ._audit import append_audit
+from ._projects import project_of
 from ._store import SqlStore
-from ._tables import experiments, runs
 from ._tables_governance import api_tokens, role_bindings, users
 
 __all__ = ["SqlGovernanceStore"]
@@ -185,24 +185,5 @@ class SqlGovernanceStore:
 
     # -- projects --------------------------------------------------------------------------
 
-    def experiment_name(self, experiment_id: str) -> str | None:
-        try:
-            key = int(experiment_id)
-        except (TypeError, ValueError):
-            return None
-        if not -(2**31) <= key < 2**31:
-            return None
-        with self._store.read() as conn:
-            name: str | None = conn.execute(select(experiments.c.name).where(experiments.c.experiment_id == key)).scalar()
-        return name
-
-    def run_experiment_name(self, run_id: str) -> str | None:
-        if len(run_id) != 32:
-            return None
-        with self._store.read() as conn:
-            name: str | None = conn.execute(
-                select(experiments.c.name)
-                .select_from(runs.join(experiments, runs.c.experiment_id == experiments.c.experiment_id))
-                .where(runs.c.run_id == run_id)
-            ).scalar()
-        return name
+    def project_of(self, kind: ObjectKind, value: str) -> str | None:
+        return project_of(self._store, kind, value)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, tuple_, update
@@ -52,22 +52,28 @@ class SqlRegistryStore:
 
     # -- models ------------------------------------------------------------------------
 
-    def create_model(self, name: str, description: str, owner: str, tags: Mapping[str, str], now: int, audit: AuditEvent) -> RegisteredModel:
+    def create_model(
+        self, name: str, description: str, owner: str, tags: Mapping[str, str], now: int, audit: AuditEvent,
+        project: str | None = None,
+    ) -> RegisteredModel:
         try:
             with self._store.write() as conn:
                 if conn.execute(select(registered_models.c.name).where(registered_models.c.name == name)).first():
                     raise AlreadyExistsError(f"model {name!r} already exists", field="name")
-                self._insert_model(conn, name, description, owner, tags, now)
+                self._insert_model(conn, name, description, owner, tags, now, project or name)
                 self._audit(conn, audit)
         except sa_exc.IntegrityError as exc:
             raise AlreadyExistsError(f"model {name!r} already exists", field="name") from exc
         return self.get_model(name)
 
     @staticmethod
-    def _insert_model(conn: Connection, name: str, description: str, owner: str, tags: Mapping[str, str], now: int) -> None:
+    def _insert_model(
+        conn: Connection, name: str, description: str, owner: str, tags: Mapping[str, str], now: int, project: str
+    ) -> None:
         conn.execute(
             insert(registered_models).values(
-                name=name, description=description, owner=owner, created_at=now, updated_at=now, latest_version=0
+                name=name, description=description, owner=owner, created_at=now, updated_at=now, latest_version=0,
+                project=project,
             )
         )
         if tags:
@@ -90,7 +96,10 @@ class SqlRegistryStore:
         ):
             aliases[n][a] = v
         return [
-            RegisteredModel(r.name, r.description, r.owner, r.created_at, r.updated_at, r.latest_version, tags[r.name], aliases[r.name])
+            RegisteredModel(
+                r.name, r.description, r.owner, r.created_at, r.updated_at, r.latest_version, tags[r.name], aliases[r.name],
+                r.project,
+            )
             for r in rows
         ]
 
@@ -101,9 +110,13 @@ class SqlRegistryStore:
                 raise NotFoundError(f"model {name[:64]!r} not found", field="name")
             return self._models_from_rows(conn, [row])[0]
 
-    def list_models(self, name_prefix: str | None, max_results: int, page_token: str | None) -> ModelPage:
+    def list_models(
+        self, name_prefix: str | None, max_results: int, page_token: str | None, projects: Collection[str] | None = None
+    ) -> ModelPage:
         offset = decode_token(page_token)
         query = select(registered_models).order_by(registered_models.c.name)
+        if projects is not None:
+            query = query.where(registered_models.c.project.in_(sorted(projects)))
         if name_prefix:
             query = query.where(registered_models.c.name.startswith(name_prefix, autoescape=True))
         with self._store.read() as conn:
@@ -158,7 +171,7 @@ class SqlRegistryStore:
             if exists is None:
                 if not create_model:
                     raise NotFoundError(f"model {new.name!r} not found", field="name")
-                self._insert_model(conn, new.name, "", new.created_by, {}, new.created_at)
+                self._insert_model(conn, new.name, "", new.created_by, {}, new.created_at, new.project or new.name)
             # the UPDATE takes the model's row lock, so concurrent registrations get 1, 2, 3...
             number = conn.execute(
                 update(registered_models)
@@ -291,10 +304,14 @@ class SqlRegistryStore:
         run_id: str | None,
         max_results: int,
         page_token: str | None,
+        projects: Collection[str] | None = None,
     ) -> VersionPage:
         offset = decode_token(page_token)
         c = model_versions.c
         query = select(model_versions)
+        if projects is not None:
+            readable = select(registered_models.c.name).where(registered_models.c.project.in_(sorted(projects)))
+            query = query.where(c.name.in_(readable))
         if name is not None:
             query = query.where(c.name == name)
         if name_prefix:

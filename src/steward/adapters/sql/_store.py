@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -161,12 +161,15 @@ class SqlStore:
 
     # -- experiments -------------------------------------------------------------------
 
-    def create_experiment(self, name: str, tags_: dict[str, str], now: int, audit: AuditEvent) -> Experiment:
+    def create_experiment(
+        self, name: str, tags_: dict[str, str], now: int, audit: AuditEvent, project: str | None = None
+    ) -> Experiment:
+        project = project or name
         try:
             with self.write() as conn:
                 if conn.execute(select(experiments.c.experiment_id).where(experiments.c.name == name)).first():
                     raise AlreadyExistsError(f"experiment {name!r} already exists", field="name")
-                result = conn.execute(insert(experiments).values(name=name, created_at=now))
+                result = conn.execute(insert(experiments).values(name=name, created_at=now, project=project))
                 experiment_id = result.inserted_primary_key[0]  # type: ignore[index]
                 if tags_:
                     conn.execute(
@@ -177,7 +180,7 @@ class SqlStore:
         except sa_exc.IntegrityError as exc:
             # lost a race with another process creating the same name
             raise AlreadyExistsError(f"experiment {name!r} already exists", field="name") from exc
-        return Experiment(str(experiment_id), name, now, "active", dict(tags_))
+        return Experiment(str(experiment_id), name, now, "active", dict(tags_), project)
 
     def _experiment_from_row(self, conn: Connection, row: Any) -> Experiment:  # Any: Row
         tag_rows = conn.execute(
@@ -186,7 +189,7 @@ class SqlStore:
             )
         )
         return Experiment(
-            str(row.experiment_id), row.name, row.created_at, row.lifecycle_stage, {k: v for k, v in tag_rows}
+            str(row.experiment_id), row.name, row.created_at, row.lifecycle_stage, {k: v for k, v in tag_rows}, row.project
         )
 
     @staticmethod
@@ -215,9 +218,13 @@ class SqlStore:
             rows = _raw_rows(conn, _EXPERIMENT_IDS, {"names": list(names)})
         return {name: str(eid) for name, eid in rows}
 
-    def list_experiments(self, *, include_deleted: bool = False) -> list[Experiment]:
+    def list_experiments(
+        self, *, include_deleted: bool = False, projects: Collection[str] | None = None
+    ) -> list[Experiment]:
         with self.read() as conn:
             query = select(experiments).order_by(experiments.c.experiment_id)
+            if projects is not None:
+                query = query.where(experiments.c.project.in_(sorted(projects)))
             if not include_deleted:
                 query = query.where(experiments.c.lifecycle_stage == "active")
             rows = conn.execute(query).all()
@@ -225,7 +232,9 @@ class SqlStore:
             for eid, k, v in conn.execute(select(experiment_tags)):
                 all_tags.setdefault(eid, {})[k] = v
             return [
-                Experiment(str(r.experiment_id), r.name, r.created_at, r.lifecycle_stage, all_tags.get(r.experiment_id, {}))
+                Experiment(
+                    str(r.experiment_id), r.name, r.created_at, r.lifecycle_stage, all_tags.get(r.experiment_id, {}), r.project
+                )
                 for r in rows
             ]
 
@@ -551,12 +560,17 @@ class SqlStore:
         page_token: str | None,
         *,
         include_deleted: bool = False,
+        projects: Collection[str] | None = None,
     ) -> RunPage:
         offset = decode_token(page_token)
         eids = [self._experiment_key(e) for e in experiment_ids]
         query = select(runs).where(to_sql(filter_expr))
         if eids:
             query = query.where(runs.c.experiment_id.in_(eids))
+        if projects is not None:
+            # only runs the caller may read, filtered before paging
+            readable = select(experiments.c.experiment_id).where(experiments.c.project.in_(sorted(projects)))
+            query = query.where(runs.c.experiment_id.in_(readable))
         if not include_deleted:
             query = query.where(runs.c.lifecycle_stage == "active")
         query = apply_order(query, order_by).limit(max_results + 1).offset(offset)

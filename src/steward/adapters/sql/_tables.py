@@ -41,6 +41,8 @@ experiments = Table(
     Column("name", String(250), nullable=False, unique=True),
     Column("created_at", BigInteger, nullable=False),
     Column("lifecycle_stage", String(20), nullable=False, server_default="active"),
+    # the project it belongs to (core/permissions.py); fixed at creation
+    Column("project", String(250), nullable=False, index=True),
 )
 
 experiment_tags = Table(

@@ -26,6 +26,8 @@ datasets = Table(
     Column("description", Text, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("created_by", String(250), nullable=False),
+    # the project it belongs to (core/permissions.py); fixed at creation
+    Column("project", String(250), nullable=False, index=True),
 )
 
 # One row per version. (name, content_hash) is unique so that two processes registering

@@ -30,6 +30,8 @@ registered_models = Table(
     Column("updated_at", BigInteger, nullable=False),
     # bumped under the row lock when a version is created: versions count 1, 2, 3 per model
     Column("latest_version", Integer, nullable=False, server_default="0"),
+    # the project it belongs to (core/permissions.py); fixed at creation
+    Column("project", String(250), nullable=False, index=True),
 )
 
 registered_model_tags = Table(

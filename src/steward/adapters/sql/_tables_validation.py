@@ -31,6 +31,8 @@ validation_suites = Table(
     Column("content_hash", String(64), nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("created_by", String(250), nullable=False),
+    # the project it belongs to (core/permissions.py); every version of a suite has its first's
+    Column("project", String(250), nullable=False, index=True),
     UniqueConstraint("name", "version"),
     UniqueConstraint("name", "content_hash"),
 )

@@ -1,20 +1,37 @@
 """Projects: every experiment, registered model, dataset and suite belongs to one project.
 
+Existing rows get the project named after themselves, which is what role bindings on a
+name meant before (a binding on ``fraud`` covered the experiment and the model ``fraud``).
+
 Revision ID: 0008_projects
 Revises: 0007_evaluation
 """
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
 revision = "0008_projects"
 down_revision = "0007_evaluation"
 branch_labels = None
 depends_on = None
 
+_TABLES = ("experiments", "registered_models", "datasets", "validation_suites")
+
 
 def upgrade() -> None:
-    pass  # filled in by its issue's change
+    for table in _TABLES:
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("project", sa.String(250), nullable=True))
+        op.execute(sa.text(f"UPDATE {table} SET project = name"))  # noqa: S608 - fixed table names
+        with op.batch_alter_table(table) as batch:
+            batch.alter_column("project", existing_type=sa.String(250), nullable=False)
+            batch.create_index(f"ix_{table}_project", ["project"])
 
 
 def downgrade() -> None:
-    pass
+    for table in _TABLES:
+        with op.batch_alter_table(table) as batch:
+            batch.drop_index(f"ix_{table}_project")
+            batch.drop_column("project")

@@ -1,0 +1,133 @@
+"""Which project an object belongs to: the lookups behind every authorisation check.
+
+One indexed query per reference. A reference that does not parse or names nothing
+answers ``None`` (the caller decides what an unknown object means).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Connection, select
+
+from steward.core.permissions import ObjectKind
+from steward.errors import InvalidInputError
+
+from ._store import SqlStore
+from ._tables import experiments, runs
+from ._tables_data import dataset_versions, datasets
+from ._tables_registry import registered_models
+from ._tables_validation import validation_suites
+
+__all__ = ["DEFAULT_EXPERIMENT_NAME", "project_of"]
+
+# MLflow's experiment id "0" is Steward's experiment "Default", created on first use
+DEFAULT_EXPERIMENT_NAME = "Default"
+
+
+def _experiment(conn: Connection, value: str) -> str | None:
+    if value == "0":
+        return _experiment_name(conn, DEFAULT_EXPERIMENT_NAME) or DEFAULT_EXPERIMENT_NAME
+    try:
+        key = int(value)
+    except (TypeError, ValueError):
+        return None
+    if not -(2**31) <= key < 2**31:
+        return None
+    found: str | None = conn.execute(select(experiments.c.project).where(experiments.c.experiment_id == key)).scalar()
+    return found
+
+
+def _experiment_name(conn: Connection, value: str) -> str | None:
+    found: str | None = conn.execute(select(experiments.c.project).where(experiments.c.name == value)).scalar()
+    return found
+
+
+def _run(conn: Connection, value: str) -> str | None:
+    if len(value) != 32:
+        return None
+    found: str | None = conn.execute(
+        select(experiments.c.project)
+        .select_from(runs.join(experiments, runs.c.experiment_id == experiments.c.experiment_id))
+        .where(runs.c.run_id == value)
+    ).scalar()
+    return found
+
+
+def _artifact(conn: Connection, value: str) -> str | None:
+    # MLflow's artifact proxy paths: <experiment_id>/<run_id>/artifacts[/<path>]
+    parts = value.strip("/").split("/", 2)
+    return _run(conn, parts[1]) if len(parts) >= 2 else None
+
+
+def _model(conn: Connection, value: str) -> str | None:
+    found: str | None = conn.execute(
+        select(registered_models.c.project).where(registered_models.c.name == value)
+    ).scalar()
+    return found
+
+
+def _model_ref(conn: Connection, value: str) -> str | None:
+    from steward.registry._refs import parse_ref
+
+    try:
+        return _model(conn, parse_ref(value).name)
+    except InvalidInputError:
+        return None
+
+
+def _dataset(conn: Connection, value: str) -> str | None:
+    found: str | None = conn.execute(select(datasets.c.project).where(datasets.c.name == value)).scalar()
+    return found
+
+
+def _dataset_ref(conn: Connection, value: str) -> str | None:
+    from steward.data._versions import parse_ref
+
+    try:
+        parsed = parse_ref(value)
+    except InvalidInputError:
+        return None
+    if parsed.name is not None:
+        found = _dataset(conn, parsed.name)
+        if found is not None or parsed.hash_prefix is None:
+            return found
+    if parsed.hash_prefix is None:
+        return None
+    # a bare content-hash prefix: the dataset of the (single) version it names
+    names = conn.execute(
+        select(dataset_versions.c.name).distinct()
+        .where(dataset_versions.c.content_hash.startswith(parsed.hash_prefix, autoescape=True))
+        .limit(2)
+    ).scalars().all()
+    return _dataset(conn, names[0]) if len(names) == 1 else None
+
+
+def _suite(conn: Connection, value: str) -> str | None:
+    name = value.split(":", 1)[0].strip()
+    found: str | None = conn.execute(
+        select(validation_suites.c.project).where(validation_suites.c.name == name).limit(1)
+    ).scalar()
+    return found
+
+
+_LOOKUPS: dict[ObjectKind, Callable[[Connection, str], str | None]] = {
+    ObjectKind.EXPERIMENT: _experiment,
+    ObjectKind.EXPERIMENT_NAME: _experiment_name,
+    ObjectKind.RUN: _run,
+    ObjectKind.ARTIFACT: _artifact,
+    ObjectKind.MODEL: _model,
+    ObjectKind.MODEL_REF: _model_ref,
+    ObjectKind.DATASET: _dataset,
+    ObjectKind.DATASET_REF: _dataset_ref,
+    ObjectKind.SUITE: _suite,
+}
+
+
+def project_of(store: SqlStore, kind: ObjectKind, value: str) -> str | None:
+    """The project of the existing object ``value`` names (None: no such object)."""
+    lookup = _LOOKUPS.get(kind)
+    if lookup is None or not isinstance(value, str) or not value or len(value) > 1000:
+        return None
+    with store.read() as conn:
+        return lookup(conn, value)
