@@ -11,7 +11,7 @@ import typer
 
 from steward.errors import InvalidInputError, NotFoundError
 
-from ._output import note, print_json, print_table
+from ._output import echo, note, print_json, print_table
 from ._session import load_settings
 from ._time import format_time
 
@@ -68,9 +68,9 @@ def check_file(
     if as_json:
         print_json({"file": str(file), "valid": not faults, "errors": [{"line": ln, "message": m} for ln, m in faults]})
     elif not faults:
-        typer.echo(f"{file}: valid validation suite")
+        echo(f"{file}: valid validation suite")
     for line, message in faults if not as_json else []:
-        typer.echo(f"{file}:{line}: {message}", err=True)
+        echo(f"{file}:{line}: {message}", err=True)
     if faults:
         raise typer.Exit(1)
 
@@ -99,7 +99,7 @@ def register(data_app: typer.Typer) -> None:
             print_json({"name": suite.name, "version": suite.version, "ref": suite.ref, "checks": len(suite.checks), "yaml": suite.to_yaml()})
             return
         where = f"stored as {suite.ref}" if suite.ref else "not stored"
-        typer.echo(f"inferred suite {suite.name!r} with {len(suite.checks)} checks, {where}" + (f"; written to {out}" if out else ""))
+        echo(f"inferred suite {suite.name!r} with {len(suite.checks)} checks, {where}" + (f"; written to {out}" if out else ""))
 
     @suites_app.command("list")
     def list_suites(
@@ -132,7 +132,7 @@ def register(data_app: typer.Typer) -> None:
             print_json(record.to_dict())
             return
         note(f"# {record.ref} ({record.content_hash[:12]}) by {record.created_by}, {format_time(record.created_at)}")
-        typer.echo(record.yaml.rstrip())
+        echo(record.yaml.rstrip())
 
     @data_app.command("validate")
     def validate_cmd(
@@ -162,7 +162,7 @@ def register(data_app: typer.Typer) -> None:
             )
             s = result.summary()
             verdict = "PASSED" if result.passed else "FAILED"
-            typer.echo(
+            echo(
                 f"{verdict}: {s['passed']}/{s['checks']} checks passed, {s['failed_errors']} errors, "
                 f"{s['failed_warnings']} warnings ({result.duration_s:.2f} s)"
             )
@@ -202,9 +202,9 @@ def register(data_app: typer.Typer) -> None:
             )
             if result.validation is not None:
                 v = result.validation
-                typer.echo(f"validation: {'PASSED' if v.passed else 'FAILED'} ({v.summary()['failed_errors']} errors)")
+                echo(f"validation: {'PASSED' if v.passed else 'FAILED'} ({v.summary()['failed_errors']} errors)")
                 for c in v.failures:
-                    typer.echo(f"  {c.severity}: {c.name} {c.column or ''}: {c.message}")
-            typer.echo(f"{len(result.drifted)} of {len(result.features)} features drifted")
+                    echo(f"  {c.severity}: {c.name} {c.column or ''}: {c.message}")
+            echo(f"{len(result.drifted)} of {len(result.features)} features drifted")
         if not result.passed:
             raise typer.Exit(1)

@@ -12,7 +12,7 @@ import typer
 
 from steward.errors import InvalidInputError
 
-from ._output import blank_line, note, print_json, print_table
+from ._output import blank_line, echo, note, print_json, print_table
 from ._session import load_settings
 from ._time import format_time
 
@@ -81,7 +81,7 @@ def register(data_app: typer.Typer) -> None:
             print_json(version.to_dict())
             return
         seen = "already registered as" if version.created_at < started else "registered"
-        typer.echo(f"{seen} {version.ref} ({version.short_hash}): {version.num_rows:,} rows x {version.num_columns} columns")
+        echo(f"{seen} {version.ref} ({version.short_hash}): {version.num_rows:,} rows x {version.num_columns} columns")
         for warning in _warnings(version):
             note(f"warning: {warning}")
 
@@ -188,16 +188,16 @@ def register(data_app: typer.Typer) -> None:
             print_json(d.to_dict())
             return
         change = f"{d.row_change:+,}"
-        typer.echo(f"{d.a.ref} ({d.a.short_hash}) -> {d.b.ref} ({d.b.short_hash})")
-        typer.echo(f"rows: {d.a.num_rows:,} -> {d.b.num_rows:,} ({change})")
+        echo(f"{d.a.ref} ({d.a.short_hash}) -> {d.b.ref} ({d.b.short_hash})")
+        echo(f"rows: {d.a.num_rows:,} -> {d.b.num_rows:,} ({change})")
         if d.same_content:
-            typer.echo("same content")
+            echo("same content")
         for n, t in d.added_columns:
-            typer.echo(f"+ column {n} ({t})")
+            echo(f"+ column {n} ({t})")
         for n, t in d.removed_columns:
-            typer.echo(f"- column {n} ({t})")
+            echo(f"- column {n} ({t})")
         for c in d.type_changes:
-            typer.echo(f"~ column {c.name}: {c.type_a} -> {c.type_b}")
+            echo(f"~ column {c.name}: {c.type_a} -> {c.type_b}")
         blank_line()
         print_table(
             ["COLUMN", "MISSING A", "MISSING B", "PSI", "JS", "WASSERSTEIN"],
@@ -226,7 +226,7 @@ def register(data_app: typer.Typer) -> None:
         if as_json:
             print_json(found.to_dict())
             return
-        typer.echo(f"{found.version.ref} ({found.version.short_hash})")
+        echo(f"{found.version.ref} ({found.version.short_hash})")
         if not found.runs:
             note("No run has logged this version as an input yet.")
             return

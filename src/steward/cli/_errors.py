@@ -16,6 +16,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+from steward.core.names import escape_unsafe
 from steward.errors import StewardError
 
 # Exit code for an error we did not raise on purpose: a bug, but still one line.
@@ -23,8 +24,9 @@ INTERNAL_EXIT_CODE = 1
 
 
 def one_line(text: str) -> str:
-    """Collapse whitespace so an error message stays on one line."""
-    return " ".join(text.split())
+    """Collapse whitespace so an error message stays on one line; escape control characters
+    (a message may quote a name stored before names were checked, or come from a server)."""
+    return escape_unsafe(" ".join(text.split()))
 
 
 def report(exc: BaseException, *, debug: bool) -> int:

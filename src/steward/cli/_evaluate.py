@@ -15,7 +15,7 @@ from steward.errors import InvalidInputError, NotFoundError
 from steward.evaluation import EvaluationOptions, EvaluationRecord, EvaluationService, GateRecord
 from steward.wiring import build_services
 
-from ._output import format_value, note, print_json, print_table
+from ._output import echo, format_value, note, print_json, print_table
 from ._session import load_settings
 
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document instead of tables.")
@@ -147,7 +147,7 @@ def register(app: typer.Typer) -> None:
             if as_json:
                 print_json(waived.to_dict())
             else:
-                typer.echo(f"gate result {waived.gate_result_id} overridden by {waived.actor}: {waived.reason}")
+                echo(f"gate result {waived.gate_result_id} overridden by {waived.actor}: {waived.reason}")
             return
         if policy is None or data is None or target is None:
             raise InvalidInputError("steward gate needs --policy, --data and --target (or --override --reason)", field="--policy")

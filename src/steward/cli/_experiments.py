@@ -11,7 +11,7 @@ from steward.core.codec import experiment_to_dict
 from steward.errors import InvalidInputError, NotFoundError
 from steward.sdk import Client
 
-from ._output import note, print_json, print_table
+from ._output import echo, note, print_json, print_table
 from ._session import open_client
 from ._time import format_time
 
@@ -76,7 +76,7 @@ def create_experiment(
     if as_json:
         print_json(experiment_to_dict(created))
     else:
-        typer.echo(f"Created experiment {created.name!r} with id {created.experiment_id}.")
+        echo(f"Created experiment {created.name!r} with id {created.experiment_id}.")
 
 
 @app.command("delete")
@@ -91,4 +91,4 @@ def delete_experiment(
     if as_json:
         print_json(experiment_to_dict(deleted))
     else:
-        typer.echo(f"Deleted experiment {deleted.name!r} (id {deleted.experiment_id}).")
+        echo(f"Deleted experiment {deleted.name!r} (id {deleted.experiment_id}).")

@@ -10,7 +10,7 @@ from steward.errors import InvalidInputError
 from steward.evaluation import render_html, render_markdown
 
 from ._evaluate import open_evaluation
-from ._output import print_json
+from ._output import echo, print_json
 
 
 def _pairs(values: list[str]) -> dict[str, str]:
@@ -44,9 +44,9 @@ def register(models_app: typer.Typer) -> None:
             return
         markdown = render_markdown(document)
         if out is None:
-            typer.echo(markdown)
+            echo(markdown)
             return
         out.mkdir(parents=True, exist_ok=True)
         (out / "MODEL_CARD.md").write_text(markdown, encoding="utf-8")
         (out / "model_card.html").write_text(render_html(document), encoding="utf-8")
-        typer.echo(f"wrote {out / 'MODEL_CARD.md'} and {out / 'model_card.html'}")
+        echo(f"wrote {out / 'MODEL_CARD.md'} and {out / 'model_card.html'}")

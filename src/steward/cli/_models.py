@@ -22,7 +22,7 @@ from steward.registry import (
 )
 from steward.wiring import build_services
 
-from ._output import print_json, print_table
+from ._output import echo, print_json, print_table
 from ._session import load_settings
 
 app = typer.Typer(name="models", help="Registered models, versions, aliases, approvals and packaging.", no_args_is_help=True)
@@ -106,7 +106,7 @@ def register(
     """Register a run's logged model as the next version of NAME."""
     with _registry() as reg:
         v = reg.create_version(name, run_id, artifact_path=artifact_path)
-    typer.echo(f"registered {v.name}:{v.version}")
+    echo(f"registered {v.name}:{v.version}")
 
 
 @app.command("alias")
@@ -119,11 +119,11 @@ def alias(
     with _registry() as reg:
         if delete:
             reg.delete_alias(parse_ref(ref).name, alias_name)
-            typer.echo(f"removed {parse_ref(ref).name}@{alias_name}")
+            echo(f"removed {parse_ref(ref).name}@{alias_name}")
             return
         v = reg.resolve(ref)
         reg.set_alias(v.name, alias_name, v.version)
-    typer.echo(f"{v.name}@{alias_name} -> {v.version}")
+    echo(f"{v.name}@{alias_name} -> {v.version}")
 
 
 @app.command("approve")
@@ -135,7 +135,7 @@ def approve(
     with _registry() as reg:
         target = reg.resolve(ref)
         v = reg.approve(target.name, target.version, comment=comment)
-    typer.echo(f"{v.name}:{v.version} is {v.state.value} ({len(v.approvals)} approvals)")
+    echo(f"{v.name}:{v.version} is {v.state.value} ({len(v.approvals)} approvals)")
 
 
 @app.command("transition")
@@ -148,7 +148,7 @@ def transition(
     with _registry() as reg:
         target = reg.resolve(ref)
         v = reg.transition(target.name, target.version, state, comment=comment)
-    typer.echo(f"{v.name}:{v.version} is {v.state.value}")
+    echo(f"{v.name}:{v.version} is {v.state.value}")
 
 
 @app.command("retire")
@@ -160,7 +160,7 @@ def retire(
     with _registry() as reg:
         target = reg.resolve(ref)
         v = reg.retire(target.name, target.version, comment=comment)
-    typer.echo(f"{v.name}:{v.version} is {v.state.value}")
+    echo(f"{v.name}:{v.version} is {v.state.value}")
 
 
 @app.command("package")
@@ -172,4 +172,4 @@ def package(
     """Write a bundle: model files, signature, requirements.txt, MANIFEST.json and a Dockerfile."""
     with _registry() as reg:
         path = reg.package(ref, out, allow_retired=allow_retired)
-    typer.echo(f"wrote {path}")
+    echo(f"wrote {path}")

@@ -5,6 +5,12 @@ results, "more pages") go to stderr so that piped stdout stays parseable.
 
 Terminal detection is rich's: a tty, or ``TTY_COMPATIBLE=1`` / ``FORCE_COLOR`` in the
 environment (which is how the tests ask for tables).
+
+Text from the store is never trusted to be harmless: everything printed for people passes
+:func:`~steward.core.names.escape_unsafe`, so a name holding ``\x1b]0;pwned\x07`` (stored
+before names were checked, or a column read from a file) prints as that text and cannot
+set the terminal's title; and rich never reads it as markup (``[red]x[/red]`` prints as
+typed). ``--json`` is escaped by ``json.dumps`` itself.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from steward.core.codec import float_out
+from steward.core.names import escape_unsafe
 
 # Rows that differ are drawn in this style in a terminal and marked "*" in plain text.
 MARK_STYLE = "bold yellow"
@@ -52,7 +59,13 @@ def _strict(value: object) -> object:
 
 def note(message: str) -> None:
     """A line for people, on stderr (never mixed into tables or JSON)."""
-    typer.echo(message, err=True)
+    echo(message, err=True)
+
+
+def echo(message: str, *, err: bool = False) -> None:
+    """Print text for people: control, bidirectional and zero-width characters escaped
+    (newlines and tabs kept, so multi-line text stays multi-line)."""
+    typer.echo(escape_unsafe(message, keep="\n\t"), err=err)
 
 
 def format_value(value: float) -> str:
@@ -81,14 +94,19 @@ def print_table(
     """
     flags = list(marked) if marked is not None else [False] * len(rows)
     if is_terminal():
-        table = Table(title=title, show_header=show_header, title_justify="left", header_style="bold")
+        table = Table(
+            title=Text(escape_unsafe(title)) if title else None,
+            show_header=show_header,
+            title_justify="left",
+            header_style="bold",
+        )
         for header in headers:
-            table.add_column(header, overflow="fold")
+            table.add_column(Text(escape_unsafe(header)), overflow="fold")
         for row, flag in zip(rows, flags, strict=True):
-            table.add_row(*(Text(cell or _EMPTY) for cell in row), style=MARK_STYLE if flag else None)
+            table.add_row(*(Text(escape_unsafe(cell or _EMPTY)) for cell in row), style=MARK_STYLE if flag else None)
         _console().print(table)
         return
-    head = list(headers)
+    head = [escape_unsafe(h) for h in headers]
     body = [[_plain(cell) for cell in row] for row in rows]
     if marked is not None:
         head = ["", *head]
@@ -96,25 +114,25 @@ def print_table(
     lines = ([head] if show_header else []) + body
     widths = [max((len(line[c]) for line in lines), default=0) for c in range(len(lines[0]) if lines else 0)]
     if title:
-        typer.echo(title)
+        echo(escape_unsafe(title))
     for line in lines:
         typer.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
 
 
 def _plain(cell: str) -> str:
     # One row per line in plain text, so tools like grep and awk see whole rows.
-    return " ".join(cell.split()) if cell else _EMPTY
+    return escape_unsafe(" ".join(cell.split())) if cell else _EMPTY
 
 
 def print_block(title: str, body: str) -> None:
     """A titled block of verbatim text (e.g. a failed run's traceback)."""
     if is_terminal():
         console = _console()
-        console.print(Text(title, style="bold"))
-        console.print(Text(body.rstrip()))
+        console.print(Text(escape_unsafe(title), style="bold"))
+        console.print(Text(escape_unsafe(body.rstrip(), keep="\n\t")))
         return
-    typer.echo(title)
-    typer.echo(body.rstrip())
+    echo(title)
+    echo(body.rstrip())
 
 
 def blank_line() -> None:

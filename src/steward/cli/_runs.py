@@ -12,7 +12,7 @@ from steward.sdk import Client
 from steward.tracking import ArtifactInfo
 
 from ._experiments import resolve_experiment
-from ._output import blank_line, format_value, note, print_block, print_json, print_table
+from ._output import blank_line, echo, format_value, note, print_block, print_json, print_table
 from ._session import open_client
 from ._time import format_elapsed, format_time
 
@@ -204,4 +204,4 @@ def delete_run(
     if as_json:
         print_json(run_to_dict(deleted))
     else:
-        typer.echo(f"Deleted run {deleted.run_id} ({deleted.name}).")
+        echo(f"Deleted run {deleted.run_id} ({deleted.name}).")

@@ -45,6 +45,10 @@ _ENTITY_ALIASES: dict[str, Entity] = {
 }
 _ATTRIBUTE_ALIASES = {"run_name": "name", "run_uuid": "run_id", "user_id": "user"}
 _OPS = ("<=", ">=", "!=", "==", "=", "<", ">")
+# Parentheses and NOTs nest at most this deep. Everything that walks the tree (the parser,
+# the MLflow translation, the SQL compiler) recurses once per level; without a bound a
+# filter of 10,000 "(" is a RecursionError, i.e. a 500, instead of a 400.
+MAX_FILTER_DEPTH = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +124,7 @@ class _Parser:
         self.text = text
         self.tokens = _tokenize(text)
         self.i = 0
+        self.depth = 0
 
     @property
     def tok(self) -> _Token:
@@ -163,15 +168,21 @@ class _Parser:
         return operands[0] if len(operands) == 1 else Logical("and", tuple(operands))
 
     def parse_unary(self) -> FilterExpr:
-        if self.keyword("not"):
-            self.advance()
+        if not (self.keyword("not") or self.tok.kind == "lparen"):
+            return self.parse_comparison()
+        if self.depth >= MAX_FILTER_DEPTH:
+            raise FilterSyntaxError(
+                f"filter nests parentheses or NOT more than {MAX_FILTER_DEPTH} deep", position=self.tok.pos
+            )
+        self.depth += 1
+        try:
+            if self.advance().kind == "lparen":
+                expr = self.parse_or()
+                self.expect("rparen", "')'")
+                return expr
             return Logical("not", (self.parse_unary(),))
-        if self.tok.kind == "lparen":
-            self.advance()
-            expr = self.parse_or()
-            self.expect("rparen", "')'")
-            return expr
-        return self.parse_comparison()
+        finally:
+            self.depth -= 1
 
     def parse_ident(self) -> tuple[Entity, str]:
         tok = self.tok

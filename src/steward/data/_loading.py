@@ -9,6 +9,7 @@ profiled and stored. Every failure is an :class:`~steward.errors.InvalidInputErr
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -32,6 +33,11 @@ BATCH_ROWS = 65_536
 _CSV_BLOCK = 16 << 20
 _PARQUET_EXT = (".parquet", ".pq", ".parq")
 _CSV_EXT = (".csv", ".tsv", ".csv.gz", ".tsv.gz", ".csv.bz2", ".csv.zst")
+# Separators a CSV file may use, in order of preference when several fit equally well.
+_SEPARATORS = (",", ";", "\t", "|")
+_SEPARATOR_NAMES = {",": "','", ";": "';'", "\t": "a tab", "|": "'|'"}
+_SNIFF_BYTES = 64 << 10
+_SNIFF_LINES = 20
 _CSV_ERROR = re.compile(r"column #(\d+).*?conversion error to (\w+).*?invalid value '(.*)'", re.DOTALL)
 
 Format = Literal["parquet", "csv"]
@@ -239,12 +245,16 @@ class _CsvSource:
         self.overrides: dict[str, pa.DataType] = {}
         self.warnings: list[str] = []
         self.owner: DataSource | None = None
+        self.delimiters: dict[Path, str] = {}
         stream = self._reader(files[0])
         self.schema = canonical_schema(stream.schema)
         stream.close()
+        _refuse_one_merged_column(files[0], self.schema.names)
 
     def _reader(self, p: Path) -> pacsv.CSVStreamingReader:
-        delimiter = "\t" if ".tsv" in p.name.lower() else ","
+        if p not in self.delimiters:
+            self.delimiters[p] = sniff_delimiter(p)
+        delimiter = self.delimiters[p]
         try:
             return pacsv.open_csv(
                 pa.input_stream(str(p), compression="detect"),
@@ -319,6 +329,49 @@ class _CsvSource:
         if self.owner is not None:
             self.owner.schema = self.schema
         raise SchemaChangedError
+
+
+def sniff_delimiter(path: Path) -> str:
+    """The separator of a CSV file, read from its header and first lines.
+
+    The separator that splits the header into more than one column and every one of the
+    first lines into the same number of fields wins (``,`` first, then ``;``, tab, ``|``);
+    a UTF-8 byte-order mark is ignored (pyarrow skips it when reading). When none fits,
+    the extension decides: tab for ``.tsv``, comma otherwise.
+    """
+    default = "\t" if ".tsv" in path.name.lower() else ","
+    try:
+        with pa.input_stream(str(path), compression="detect") as stream:
+            head = stream.read(_SNIFF_BYTES)
+    except (pa.ArrowException, OSError):
+        return default  # the reader reports the unreadable file, naming it
+    text = head.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    lines = text.splitlines()
+    if len(head) == _SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut short
+    lines = [line for line in lines[:_SNIFF_LINES] if line.strip()]
+    if not lines:
+        return default
+    fitting = []
+    for sep in (default, *(s for s in _SEPARATORS if s != default)):
+        counts = {len(row) for row in csv.reader(lines, delimiter=sep)}
+        if len(counts) == 1 and counts.pop() > 1:
+            fitting.append(sep)
+    return fitting[0] if fitting else default
+
+
+def _refuse_one_merged_column(path: Path, names: list[str]) -> None:
+    """A file read as one column whose header holds a separator was read with the wrong one."""
+    if len(names) != 1:
+        return
+    found = [s for s in _SEPARATORS if s in names[0]]
+    if found:
+        raise InvalidInputError(
+            f"{path.name[:200]!r} was read as one column named {names[0][:60]!r}: its lines do not split evenly "
+            f"on any separator; if it is separated by {_SEPARATOR_NAMES[found[0]]}, check that every line has "
+            "the same number of fields (quote values that hold the separator)",
+            field="source",
+        )
 
 
 def _wider(a: pa.DataType, b: pa.DataType) -> pa.DataType:

@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 import yaml
 
+from steward.core.names import first_unsafe
 from steward.errors import InvalidInputError
 
 __all__ = [
@@ -536,4 +537,5 @@ def _table_checks(item: Mapping[str, Any], line: int) -> list[CheckSpec]:
 
 def suite_name_is_valid(name: str) -> bool:
     """True when ``name`` can name a suite."""
-    return re.match(_NAME, name) is not None
+    # fullmatch: the schema's "$" (ECMA-262) would let Python's re accept a trailing newline
+    return isinstance(name, str) and first_unsafe(name) is None and re.fullmatch(_NAME, name) is not None

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
+from steward.core.names import check_name
 from steward.errors import InvalidInputError
 
 __all__ = ["ColumnSchema", "DatasetRef", "DatasetVersion", "Storage", "parse_ref", "validate_name"]
@@ -13,8 +14,8 @@ __all__ = ["ColumnSchema", "DatasetRef", "DatasetVersion", "Storage", "parse_ref
 Storage = Literal["stored", "reference"]
 
 # Dataset names: like model names, readable in a URI path segment and a shell.
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}$")
-_HEX = re.compile(r"^[0-9a-f]{6,64}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}")
+_HEX = re.compile(r"[0-9a-f]{6,64}")
 
 
 class ColumnSchema(NamedTuple):
@@ -123,7 +124,9 @@ def validate_name(name: str) -> str:
         InvalidInputError: the name is empty, too long or has characters outside
             letters, digits, ``_``, ``.`` and ``-``.
     """
-    if not isinstance(name, str) or not _NAME.match(name):
+    if isinstance(name, str):
+        check_name(name, "name", kind="dataset name")
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         shown = str(name)[:60]
         raise InvalidInputError(
             f"dataset name {shown!r} is invalid: use 1-200 letters, digits, '_', '.' or '-', "
@@ -158,7 +161,7 @@ def parse_ref(ref: str) -> DatasetRef:
     if "@" in text:
         name, _, prefix = text.partition("@")
         prefix = prefix.lower()
-        if not _HEX.match(prefix):
+        if not _HEX.fullmatch(prefix):
             raise InvalidInputError(
                 f"dataset reference {shown!r}: after '@' give 6 to 64 hex digits of the content hash", field="ref"
             )
@@ -166,9 +169,9 @@ def parse_ref(ref: str) -> DatasetRef:
     if ":" in text:
         name, _, version = text.rpartition(":")
         return DatasetRef(name=validate_name(name), version=_version(version, shown), text=text)
-    if _HEX.match(text.lower()) and not _NAME.match(text):
+    if _HEX.fullmatch(text.lower()) and not _NAME.fullmatch(text):
         return DatasetRef(hash_prefix=text.lower(), text=text)
-    if _HEX.match(text.lower()):
+    if _HEX.fullmatch(text.lower()):
         # could be either; the service tries the name first, then the hash
         return DatasetRef(name=text, hash_prefix=text.lower(), text=text)
     return DatasetRef(name=validate_name(text), text=text)

@@ -17,6 +17,7 @@ from typing import Protocol
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from steward.core.names import check_name
 from steward.errors import IntegrityError, InvalidInputError
 from steward.tracking import AuditEvent, now_ms
 
@@ -26,7 +27,7 @@ from ._redaction import Redactor
 __all__ = ["SecretInfo", "SecretRecord", "SecretsService", "SecretsStore", "check_secret_name"]
 
 # usable as an environment variable name, which is how commands receive secrets
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 MAX_VALUE_BYTES = 64 * 1024
 _NONCE = 12
 
@@ -68,7 +69,9 @@ def check_secret_name(name: str) -> str:
     Raises:
         InvalidInputError: naming the rule, never echoing the input.
     """
-    if not isinstance(name, str) or not _NAME.match(name):
+    if isinstance(name, str):
+        check_name(name, "name", kind="secret name")
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise InvalidInputError(
             "a secret name is 1-128 letters, digits or _ and does not start with a digit", field="name"
         )

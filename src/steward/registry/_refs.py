@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from steward.core.lifecycle import ModelState
+from steward.core.names import check_name
 from steward.errors import InvalidInputError
 
 __all__ = ["ModelRef", "check_alias", "check_model_name", "parse_ref"]
@@ -22,6 +23,8 @@ def check_model_name(name: object, *, field: str = "name") -> str:
     Raises:
         InvalidInputError: anything else.
     """
+    if isinstance(name, str):
+        check_name(name, field, kind="model name")
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise InvalidInputError(
             "model name must be 1-63 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit",
@@ -36,6 +39,8 @@ def check_alias(alias: object, *, field: str = "alias") -> str:
     Raises:
         InvalidInputError: anything else.
     """
+    if isinstance(alias, str):
+        check_name(alias, field, kind="alias")
     if not isinstance(alias, str) or not _ALIAS.fullmatch(alias):
         raise InvalidInputError(
             "alias must be 1-63 characters of a-z, 0-9, '_' or '-', starting with a letter", field=field

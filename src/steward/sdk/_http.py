@@ -14,6 +14,7 @@ import httpx
 from steward import errors
 from steward.core import AuditEntry, Experiment, Metric, Run, RunInput, RunStatus
 from steward.core.codec import experiment_from_dict, float_out, metric_from_dict, run_from_dict
+from steward.core.limits import MAX_BATCH_METRICS
 from steward.tracking import ArtifactInfo, RunPage
 
 _BY_CODE: dict[str, type[errors.StewardError]] = {
@@ -209,6 +210,12 @@ class HttpBackend:
         tags: Mapping[str, object] | None = None,
         validated: bool = False,
     ) -> None:
+        if len(metrics) > MAX_BATCH_METRICS:
+            # the server takes at most MAX_BATCH_METRICS points a request; a flush that
+            # buffered more (a tight logging loop) goes in several requests
+            self.log_batch(run_id, metrics=metrics[:MAX_BATCH_METRICS], params=params, tags=tags, validated=validated)
+            self.log_batch(run_id, metrics=metrics[MAX_BATCH_METRICS:], validated=validated)
+            return
         # columnar metrics: a third of the bytes of one object per point, and faster to parse
         body: dict[str, Any] = {
             "metrics": {

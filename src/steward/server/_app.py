@@ -21,13 +21,16 @@ from steward.wiring import Services, build_services, default_actor
 from ._audit_checkpoints import audit_checkpoints
 from ._auth import AuthMiddleware, authorize
 from ._errors import error_response, install_error_handlers, log
+from ._denials import RefusalBursts, record_bursts
 from ._mlflow import router as mlflow_router
 from ._openapi import document_error_responses
-from ._ratelimit import RateLimiter
+from ._ratelimit import LoginLimiter
 from ._routes_data import router as data_router
 from ._routes_evaluation import router as evaluation_router
+from ._routes_deployments import router as deployments_router
 from ._routes_governance import router as governance_router
 from ._routes_registry import router as registry_router
+from ._routes_predictions import router as predictions_router
 from ._routes_secrets import router as secrets_router
 from ._routes_tracking import router as tracking_router
 from ._routes_validation import router as validation_router
@@ -41,7 +44,14 @@ _SECURITY_HEADERS = [
 
 
 class BodyLimitAndHeaders:
-    """Refuse bodies over the limit with 413 (before reading them) and add security headers."""
+    """Refuse bodies over the limit with 413 (before reading them) and add security headers.
+
+    A body without a content-length (``Transfer-Encoding: chunked``) is counted as it is
+    read. Once it passes the limit the 413 is sent from here and the app is told the client
+    went away (``http.disconnect``): raising inside ``receive`` instead would reach the app's
+    body parsing, which turns any exception into its own 400 (FastAPI) or a 500 (a route
+    reading ``request.stream()``), with this middleware no longer able to answer.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -52,11 +62,18 @@ class BodyLimitAndHeaders:
             await self.app(scope, receive, send)
             return
         async def send_with_headers(message: Message) -> None:
+        started = refused = False
+
             if message["type"] == "http.response.start":
+            nonlocal started
+            if refused:
+                return  # the 413 has been sent; whatever the app answers after it is dropped
                 message["headers"] = list(message.get("headers", [])) + _SECURITY_HEADERS
+                started = True
             await send(message)
 
         declared = dict(scope.get("headers", [])).get(b"content-length")
+        too_large = error_response(413, "PAYLOAD_TOO_LARGE", f"request body over {self.max_bytes} bytes")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await error_response(413, "PAYLOAD_TOO_LARGE", f"request body over {self.max_bytes} bytes")(scope, receive, send_with_headers)
             return

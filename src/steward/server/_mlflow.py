@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Query
 from starlette.responses import JSONResponse
 
 from steward.core import Metric, RunInput, RunStatus
+from steward.core.limits import check_batch_size
 from steward.errors import InvalidInputError, NotFoundError
 from steward.tracking import TrackingService
 
@@ -286,6 +287,7 @@ _POINT_FIELDS = ("key", "value", "step", "timestamp")
 def log_batch(body: LogBatchBody, svc: Tracking) -> JSON:
     # MLflow's Metric message also carries run_id, model_id and dataset fields; Steward
     # keeps points only (a point's run is the batch's run).
+    check_batch_size(metrics=len(body.metrics), params=len(body.params), tags=len(body.tags), mlflow=True)
     points = [{k: p[k] for k in _POINT_FIELDS if k in p} for p in body.metrics]
     _log(svc, _run_id(body), parse_metrics(points), as_dict(body.params), as_dict(body.tags))
     return {}

@@ -62,11 +62,19 @@ def _value(v: Scalar) -> str:
     return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def _operand(expr: FilterExpr, parent: str) -> str:
+    # Parentheses only where precedence needs them (an OR under AND or NOT, an AND under
+    # NOT): the printed filter then nests no deeper than the one the user wrote, so it
+    # parses again within the depth limit.
+    needs = isinstance(expr, Logical) and (expr.op == "or" and parent != "or" or expr.op == "and" and parent == "not")
+    return f"({_unparse(expr)})" if needs else _unparse(expr)
+
+
 def _unparse(expr: FilterExpr) -> str:
     if isinstance(expr, Logical):
         if expr.op == "not":
-            return f"not ({_unparse(expr.operands[0])})"
-        return "(" + f" {expr.op} ".join(_unparse(e) for e in expr.operands) + ")"
+            return f"not {_operand(expr.operands[0], 'not')}"
+        return f" {expr.op} ".join(_operand(e, expr.op) for e in expr.operands)
     ident = _ident(expr.entity, expr.key)
     if expr.op in ("in", "not_in"):
         assert isinstance(expr.value, tuple)

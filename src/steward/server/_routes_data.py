@@ -56,7 +56,8 @@ async def register_version(
 ) -> JSON:
     fmt = _format_of(request, format)
     with tempfile.TemporaryDirectory(prefix="steward-upload-") as tmp:
-        path = os.path.join(tmp, f"{name[:100].replace('/', '_')}{_FORMATS[fmt]}")
+        # not named after the dataset: the name is checked by the service, after the upload
+        path = os.path.join(tmp, f"upload{_FORMATS[fmt]}")
         size = 0
         # streamed to disk: the body never sits in memory whole
         with open(path, "wb") as out:  # noqa: ASYNC230 - local disk writes of body chunks
