@@ -27,6 +27,7 @@ from . import (
     _runs,
     _secrets,
 )
+from . import _labels, _predictions  # the prediction log and its delayed labels
 from ._data import data_app
 from ._errors import StewardGroup
 from ._server import server
@@ -81,6 +82,8 @@ app.add_typer(_governance.users_app)
 app.add_typer(_governance.roles_app)
 app.add_typer(_governance.tokens_app)
 app.add_typer(_secrets.app)
+app.add_typer(_labels.app)
+app.add_typer(_predictions.app)
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ from steward.errors import InvalidInputError, NotFoundError
 
 from ._ports import LabelRow
 
-__all__ = ["LabelReport", "labels_from_records", "labels_from_table", "read_label_bytes", "read_label_file"]
+__all__ = ["LabelReport", "labels_from_records", "labels_from_table", "labels_table", "read_label_bytes", "read_label_file"]
 
 _FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 _MAX_ID = 128
@@ -110,6 +110,16 @@ def labels_from_table(table: pa.Table, *, key: str = "request_id", label_column:
     rows = table.column("row").to_pylist() if "row" in columns and key != "row" else [None] * table.num_rows
     labels = table.column(label_column).to_pylist()
     return labels_from_records(ids, rows, labels)
+
+
+def labels_table(request_ids: Sequence[str], rows: Sequence[int | None], labels: Sequence[object]) -> pa.Table:
+    """A label table (``request_id``, ``row``, ``label``) from parallel sequences, as a file would hold it."""
+    values = [_json_value(v) for v in labels]
+    try:
+        label = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed kinds (numbers and text): JSON keeps each as it is
+        label = pa.array([None if v is None else str(v) for v in values], pa.string())
+    return pa.table({"request_id": pa.array(request_ids, pa.string()), "row": pa.array(rows, pa.int64()), "label": label})
 
 
 def labels_from_records(ids: Sequence[object], rows: Sequence[object], labels: Sequence[object]) -> tuple[list[LabelRow], int]:

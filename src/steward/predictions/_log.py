@@ -11,6 +11,7 @@ and nothing a reader can see.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import queue
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from steward.core.predictions import PredictionBatch
-from steward.errors import ConflictError
+from steward.errors import ConflictError, StewardError
 from steward.settings import Settings
 
 from ._ports import PredictionIndex, SegmentFiles, SegmentInfo
@@ -127,14 +128,13 @@ class PredictionLog:
         self.options = options
         self._clock = clock
         self._random = random.Random()
-        self._lock = threading.Lock()
         self._reset()
-        ref = weakref.ref(self)
         # a process forked after the log was built (a pre-fork server) gets a log of its own:
         # the parent's thread and buffered rows do not exist in the child
-        os.register_at_fork(after_in_child=lambda: (lambda me: me._reset() if me is not None else None)(ref()))
+        os.register_at_fork(after_in_child=functools.partial(_reset_after_fork, weakref.ref(self)))
 
     def _reset(self) -> None:
+        self._lock = threading.Lock()  # a lock held by another thread at fork time stays held in the child
         self._queue: queue.Queue[object] = queue.Queue(maxsize=self.options.queue_size)
         self._thread: threading.Thread | None = None
         self._closed = False
@@ -164,7 +164,7 @@ class PredictionLog:
         except queue.Full:
             with self._lock:
                 self._dropped += 1
-        except Exception:  # never into the request: the answer matters more than its log line
+        except Exception:
             log.exception("prediction log: append failed")
 
     def _start(self) -> None:
@@ -234,7 +234,7 @@ class PredictionLog:
                 elif isinstance(item, PredictionBatch):
                     self._add(item)
                 self._rotate_by_age()
-            except Exception:  # the writer must outlive any one bad batch or store hiccup
+            except Exception:
                 log.exception("prediction log: writer error")
 
     def _wait(self) -> float:
@@ -252,7 +252,7 @@ class PredictionLog:
             if entry is None:
                 entry = self._buffers[batch.deployment] = (SegmentBuffer(batch.deployment), self._clock())
             entry[0].add(batch, log_inputs=self.options.log_inputs)
-        except (ValueError, TypeError, AttributeError) as exc:  # InvalidInputError is a ValueError too
+        except (StewardError, ValueError, TypeError, AttributeError) as exc:  # a bad name, shape or value
             with self._lock:
                 self._rejected += 1
             log.warning("prediction log: batch of request %.64s not logged: %s", getattr(batch, "request_id", "?"), exc)
@@ -289,7 +289,7 @@ class PredictionLog:
                     self._index.add_segment(info)
                 except ConflictError:
                     pass  # an earlier attempt's row committed though its answer was lost
-            except Exception as exc:  # any store failure: retry, then count the rows as lost
+            except Exception as exc:  # noqa: BLE001 - any store failure: retry, then count the rows as lost
                 log.warning("prediction log: writing segment %s failed (attempt %d): %s", path, attempt + 1, exc)
                 time.sleep(0.2 * 2**attempt)
                 continue
@@ -300,3 +300,9 @@ class PredictionLog:
         with self._lock:
             self._rows_lost += buffer.rows
         log.error("prediction log: %d rows of %s lost: the store refused the segment", buffer.rows, deployment)
+
+
+def _reset_after_fork(ref: weakref.ReferenceType[PredictionLog]) -> None:
+    log_ = ref()
+    if log_ is not None:
+        log_._reset()

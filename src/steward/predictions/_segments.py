@@ -135,8 +135,17 @@ class SegmentBuffer:
         """The rows as one Arrow table; a column whose values disagree on a type is stored as text."""
         arrays: list[pa.Array] = []
         for name, values in self._cols.items():
+            if name == "output" and _mixes_vectors(values):
+                # variants that disagree on the output's shape (a shadow answering probabilities):
+                # the vectors stay in their output.<i> columns, the scalars in output
+                values = [None if isinstance(v, list) else v for v in values]
             arrays.append(_array(values, _TYPES.get(name)))
         return pa.Table.from_arrays(arrays, names=list(self._cols))
+
+
+def _mixes_vectors(values: list[object]) -> bool:
+    kinds = {isinstance(v, list) for v in values if v is not None}
+    return len(kinds) > 1
 
 
 def _array(values: list[object], type_: pa.DataType | None) -> pa.Array:

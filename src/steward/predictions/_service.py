@@ -199,7 +199,11 @@ def _concat(tables: Sequence[pa.Table]) -> pa.Table:
         for t in tables:
             for name in clash & set(t.column_names):
                 i = t.column_names.index(name)
-                t = t.set_column(i, name, _array([None if v is None else str(v) for v in t.column(name).to_pylist()], pa.string()))
+                if name == "output" and pa.types.is_list(t.schema.field(name).type):
+                    # vectors against scalars: the vectors are in output.<i> (as within a segment)
+                    t = t.set_column(i, name, pa.nulls(t.num_rows))
+                else:
+                    t = t.set_column(i, name, _array([None if v is None else str(v) for v in t.column(name).to_pylist()], pa.string()))
             fixed.append(t)
         return pa.concat_tables(fixed, promote_options="permissive")
 
