@@ -182,6 +182,14 @@ class Settings(BaseSettings):
         description="Seconds between the server's signed checkpoints of the audit trail's head "
         "(kept in the artifact store; `steward audit verify` detects entries cut off the end).",
     )
+    rollout_interval: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="Seconds between two looks of a deployment's rollout controller (advance, "
+        "hold or roll back); a rollout policy's `interval` overrides it. The controller's lease "
+        "lasts three intervals, so a replica takes over that long after the holder dies.",
+    )
 
     def resolved_home(self) -> Path:
         """The store folder: `tracking_uri` when it is a local path, else `home`."""

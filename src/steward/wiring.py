@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from steward.governance import AuditChainService, GovernanceService, SecretsService
     from steward.predictions import PredictionLog, PredictionService
     from steward.registry import RegistryService
+    from steward.serving._deployments import DeploymentService
 
 class _LogHolder:
     """The process's one prediction log, built on first use (the services are frozen)."""
@@ -94,6 +95,24 @@ class Services:
 
         who = actor or default_actor(self.settings)
         return EvaluationService(SqlEvaluationStore(self.store), self.registry(who), self.data(who), self.governance(who), self.store, who)
+
+    def deployments(self, actor: str | None = None) -> DeploymentService:
+        """The deployments service (traffic plans, rollouts, serving stats) acting as ``actor``.
+
+        A version is refused when retired, unapproved while approval is required, or when
+        its latest gate failed, and it must load here (in-process) before it takes traffic.
+        """
+        from steward.adapters.sql._deployment_store import SqlDeploymentStore
+        from steward.adapters.sql._evaluation_store import SqlEvaluationStore
+        from steward.evaluation import GateGuard
+        from steward.serving._deployments import DeploymentService
+
+        registry = self.registry(actor)
+        return DeploymentService(
+            SqlDeploymentStore(self.store), registry, registry.actor, require_approval=self.settings.require_approval,
+            gate_guard=GateGuard(SqlEvaluationStore(self.store)), loader=lambda ref: registry.load(ref),
+            rollout_interval=self.settings.rollout_interval,
+        )
 
     def governance(self, actor: str | None = None) -> GovernanceService:
         """The governance service (users, tokens, roles) acting as ``actor``."""

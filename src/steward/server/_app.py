@@ -155,6 +155,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(evaluation_router)
     app.include_router(governance_router)
     app.include_router(secrets_router)
+    app.include_router(deployments_router)
     document_error_responses(app)
     app.state.auth_limiter = RateLimiter(settings.auth_max_failures, settings.auth_failure_window)
 

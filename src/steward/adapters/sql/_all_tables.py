@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import (
     _tables_data,  # noqa: F401 - registers the data stage's tables
+    _tables_deployments,  # noqa: F401 - registers deployments, their history, stats and leases
     _tables_evaluation,  # noqa: F401 - registers evaluations, gate results, overrides
     _tables_governance,  # noqa: F401 - registers users, tokens, role bindings
     _tables_predictions,  # noqa: F401 - registers the prediction log's segment index and labels

@@ -16,6 +16,7 @@ from steward.errors import InvalidInputError
 from ._store import SqlStore
 from ._tables import experiments, runs
 from ._tables_data import dataset_versions, datasets
+from ._tables_deployments import deployments
 from ._tables_registry import registered_models
 from ._tables_validation import validation_suites
 
@@ -111,6 +112,11 @@ def _suite(conn: Connection, value: str) -> str | None:
     return found
 
 
+def _deployment(conn: Connection, value: str) -> str | None:
+    found: str | None = conn.execute(select(deployments.c.project).where(deployments.c.name == value)).scalar()
+    return found
+
+
 _LOOKUPS: dict[ObjectKind, Callable[[Connection, str], str | None]] = {
     ObjectKind.EXPERIMENT: _experiment,
     ObjectKind.EXPERIMENT_NAME: _experiment_name,
@@ -121,6 +127,7 @@ _LOOKUPS: dict[ObjectKind, Callable[[Connection, str], str | None]] = {
     ObjectKind.DATASET: _dataset,
     ObjectKind.DATASET_REF: _dataset_ref,
     ObjectKind.SUITE: _suite,
+    ObjectKind.DEPLOYMENT: _deployment,
 }
 
 
