@@ -191,6 +191,32 @@ class Settings(BaseSettings):
         "lasts three intervals, so a replica takes over that long after the holder dies.",
     )
 
+    serve_max_batch_size: int = Field(
+        default=64,
+        gt=0,
+        description="Most rows the inference server merges into one model call (micro-batching); "
+        "a single request with more rows runs alone.",
+    )
+    serve_max_wait_ms: float = Field(
+        default=5.0,
+        ge=0,
+        description="Longest the inference server holds a request waiting for others to join its "
+        "batch (only while more requests are being read; 0: never wait).",
+    )
+    serve_max_request_bytes: int = Field(
+        default=32 * 1024 * 1024, gt=0, description="Largest request body the inference server accepts (413 beyond)."
+    )
+    serve_plan_interval: float = Field(
+        default=2.0,
+        gt=0,
+        description="Seconds between two reads of a served deployment's traffic plan (`steward serve --deployment`).",
+    )
+    serve_stats_interval: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds between two reports of per-variant request counts and latencies to the store.",
+    )
+
     def resolved_home(self) -> Path:
         """The store folder: `tracking_uri` when it is a local path, else `home`."""
         uri = self.tracking_uri

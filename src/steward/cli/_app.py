@@ -26,6 +26,7 @@ from . import (
     _models,
     _runs,
     _secrets,
+    _serve,
 )
 from . import _labels, _predictions  # the prediction log and its delayed labels
 from ._data import data_app
@@ -65,6 +66,8 @@ def root(
 
 
 app.command("server")(server)
+app.command("serve")(_serve.serve)
+app.command("score")(_serve.score)
 app.command("check")(_data_checks.check_file)
 app.add_typer(_db.app)
 app.add_typer(_config.app)

@@ -1,0 +1,94 @@
+"""Run the inference server: uvicorn with N worker processes.
+
+uvicorn's supervisor replaces a worker that dies (even by SIGKILL) and drains in-flight
+requests on SIGTERM/SIGINT before the workers exit. Each worker builds its own
+application from a picklable factory, loads the model itself and, with more than one
+worker, writes its metrics where every worker's ``/metrics`` can sum them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import tempfile
+from functools import partial
+
+from steward.errors import InvalidInputError
+from steward.settings import Settings
+
+from ._app import ServingApp
+from ._runtime import SERVING_ACTOR, Runtime, ServeTarget
+
+__all__ = ["create_serving_app", "resolve_target", "run_server"]
+
+
+def create_serving_app(target: ServeTarget, settings: Settings) -> ServingApp:
+    """The ASGI application of one worker (uvicorn calls it in each worker process)."""
+    return ServingApp(Runtime(target, settings), settings)
+
+
+def resolve_target(target: ServeTarget, settings: Settings) -> ServeTarget:
+    """Check the target before any worker starts, pinning an alias to its current version.
+
+    Every worker then loads the same version even if the alias moves during start-up.
+
+    Raises:
+        NotFoundError: no such model, version, alias or deployment.
+        ConflictError: the version is retired.
+        InvalidInputError: both or neither of a model and a deployment.
+    """
+    if (target.model is None) == (target.deployment is None):
+        raise InvalidInputError("serve either a model reference or --deployment NAME", field="ref")
+    if settings.is_remote():
+        return target
+    from steward.wiring import build_services
+
+    services = build_services(settings)
+    try:
+        if target.deployment is not None:
+            services.deployments(SERVING_ACTOR).get_plan(target.deployment)
+            return target
+        assert target.model is not None
+        registry = services.registry(SERVING_ACTOR)
+        found = registry.resolve_for_use(target.model)
+        registry.check_deployable(found)
+        return ServeTarget(model=f"{found.name}:{found.version}", trusted=target.trusted)
+    finally:
+        services.close()
+
+
+def run_server(target: ServeTarget, settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
+    """Serve until SIGINT/SIGTERM (blocking); in-flight requests are answered before exit."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    metrics_dir = None
+    if workers > 1:
+        # prometheus-client's multiprocess mode is chosen by this variable when the
+        # workers import it; the folder is this server's alone and removed at exit
+        metrics_dir = tempfile.mkdtemp(prefix="steward-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    config = uvicorn.Config(
+        partial(create_serving_app, target, settings),
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+        http="httptools" if importlib.util.find_spec("httptools") else "h11",
+        lifespan="on",
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=30,
+        backlog=4096,
+    )
+    try:
+        if workers == 1:
+            uvicorn.Server(config).run()
+        else:
+            sock = config.bind_socket()
+            Multiprocess(config, sockets=[sock]).run()
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
