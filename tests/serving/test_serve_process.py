@@ -17,7 +17,14 @@ import pyarrow as pa
 import pyarrow.ipc
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from serving_testing import FEATURES, ServeProcess, register, store_env, store_settings, training_frame
+from serving_testing import (
+    FEATURES,
+    ServeProcess,
+    register,
+    store_env,
+    store_settings,
+    training_frame,
+)
 
 import steward.models
 

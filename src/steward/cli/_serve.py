@@ -39,8 +39,8 @@ def serve(
 
 def score(
     ref: str = typer.Argument(..., help="Model: fraud:3, fraud@champion, models:/fraud/3 ..."),
-    source: Path = typer.Argument(..., help="Parquet file or folder of Parquet files to score."),
-    out: Path = typer.Argument(..., help="Parquet file to write: the input columns plus the predictions."),
+    source: Path = typer.Argument(..., help="Parquet file or folder of Parquet files to score."),  # noqa: B008 - typer idiom
+    out: Path = typer.Argument(..., help="Parquet file to write: the input columns plus the predictions."),  # noqa: B008 - typer idiom
     batch_rows: int = typer.Option(65_536, "--batch-rows", min=1, help="Rows read, scored and written at a time."),
     dask: str = typer.Option(None, "--dask", help="Score partitions on a Dask cluster: a scheduler address, or 'local'."),
     trusted: bool = typer.Option(False, "--trusted", help="Allow model files that can run code when read (pickle)."),

@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import orjson
 
 from steward import __version__
@@ -196,7 +195,7 @@ class ServingApp:
             answer = _error(413, "PAYLOAD_TOO_LARGE", f"request body over {self.max_body} bytes")
         except _Gone:
             return
-        except Exception:  # noqa: BLE001 - a failure of the model itself; logged, answered as JSON
+        except Exception:
             log.exception("prediction failed")
             answer = _error(500, "MODEL_ERROR", "the model failed on this request; see the server log")
         finally:

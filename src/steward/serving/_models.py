@@ -16,7 +16,7 @@ from steward.core.traffic import TrafficPlan, Variant, choose_variant
 from steward.errors import InvalidInputError, NotFoundError
 from steward.registry import Predictor
 
-from ._batching import Inflow, MicroBatcher
+from ._batching import MicroBatcher
 from ._payloads import Outputs, Rows, Schema, outputs_of
 
 __all__ = ["Router", "ServedModel", "load_served", "single_model_plan"]

@@ -119,7 +119,7 @@ class Runtime:
                 self.follow_once(deployment, install, router)
             except StewardError as exc:
                 log.warning("deployment %s: cannot read the plan: %s", deployment, exc.message)
-            except Exception:  # noqa: BLE001 - the follower must outlive any one bad look
+            except Exception:
                 log.exception("deployment %s: following the plan failed", deployment)
 
     def follow_once(self, deployment: str, install: Installer, router: Router) -> bool:

@@ -98,7 +98,13 @@ def _progress(total: int, enabled: bool) -> Any:  # Any: a rich Progress or None
     if not enabled:
         return None
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     return Progress(
         TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
