@@ -6,12 +6,13 @@ passed down; nothing else in Steward reads ``os.environ``.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings"]
 
@@ -112,11 +113,40 @@ class Settings(BaseSettings):
     auth_max_failures: int = Field(
         default=10,
         gt=0,
-        description="Failed authentications per client address within `auth_failure_window` "
-        "before the server answers 429.",
+        description="Failed logins per client address within `auth_failure_window` before the "
+        "server answers 429 (per user name, from all addresses together: five times as many). "
+        "A valid API token is still accepted from a limited address; a password is not checked.",
     )
     auth_failure_window: int = Field(
         default=300, gt=0, description="Seconds over which failed authentications are counted."
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For "
+        "header is believed, comma-separated or as JSON; empty (the default): the header is "
+        "ignored and the connecting address is the client's. Also passed to uvicorn as "
+        "`forwarded_allow_ips`.",
+    )
+    max_token_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="Longest lifetime, in days, of an API token created by anyone but an "
+        "administrator; non-administrators cannot create tokens that never expire.",
+    )
+    audit_checkpoint_interval: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds between the server's signed checkpoints of the audit trail's head "
+        "(kept in the artifact store; `steward audit verify` detects entries cut off the end).",
+    )
+    rollout_interval: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="Seconds between two looks of a deployment's rollout controller (advance, "
+        "hold or roll back); a rollout policy's `interval` overrides it. The controller's lease "
+        "lasts three intervals, so a replica takes over that long after the holder dies.",
     )
     prediction_sample_rate: float = Field(
         default=1.0,
@@ -176,46 +206,21 @@ class Settings(BaseSettings):
         description="Seconds between two reports of per-variant request counts and latencies to the store.",
     )
 
-    audit_checkpoint_interval: float = Field(
-        default=60.0,
-        gt=0,
-        description="Seconds between the server's signed checkpoints of the audit trail's head "
-        "(kept in the artifact store; `steward audit verify` detects entries cut off the end).",
-    )
-    rollout_interval: float = Field(
-        default=5.0,
-        gt=0,
-        le=3600,
-        description="Seconds between two looks of a deployment's rollout controller (advance, "
-        "hold or roll back); a rollout policy's `interval` overrides it. The controller's lease "
-        "lasts three intervals, so a replica takes over that long after the holder dies.",
-    )
-
-    serve_max_batch_size: int = Field(
-        default=64,
-        gt=0,
-        description="Most rows the inference server merges into one model call (micro-batching); "
-        "a single request with more rows runs alone.",
-    )
-    serve_max_wait_ms: float = Field(
-        default=5.0,
-        ge=0,
-        description="Longest the inference server holds a request waiting for others to join its "
-        "batch (only while more requests are being read; 0: never wait).",
-    )
-    serve_max_request_bytes: int = Field(
-        default=32 * 1024 * 1024, gt=0, description="Largest request body the inference server accepts (413 beyond)."
-    )
-    serve_plan_interval: float = Field(
-        default=2.0,
-        gt=0,
-        description="Seconds between two reads of a served deployment's traffic plan (`steward serve --deployment`).",
-    )
-    serve_stats_interval: float = Field(
-        default=5.0,
-        gt=0,
-        description="Seconds between two reports of per-variant request counts and latencies to the store.",
-    )
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        """Accept ``10.0.0.1,10.0.1.0/24`` as well as a JSON list; refuse what is not an address."""
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else [p for p in text.split(",") if p.strip()]
+        if isinstance(value, list | tuple):
+            cleaned = []
+            for item in value:
+                entry = str(item).strip()
+                ipaddress.ip_network(entry, strict=False)  # ValueError names the bad entry
+                cleaned.append(entry)
+            return cleaned
+        return value
 
     def resolved_home(self) -> Path:
         """The store folder: `tracking_uri` when it is a local path, else `home`."""

@@ -7,16 +7,16 @@ once per :class:`~steward.sdk.Client`.
 from __future__ import annotations
 
 import getpass
-import threading
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from steward.adapters.artifacts import ContentAddressedStore
 from steward.adapters.sql import SqlStore
-from steward.governance._redaction import Redactor
+from steward.governance._redaction import Redactor, SecretSource, SecretValueGuard
 from steward.settings import Settings
-from steward.tracking import TrackingService
+from steward.tracking import AuditEvent, TrackingService
 
 if TYPE_CHECKING:
     from steward.data import DataService
@@ -54,9 +54,30 @@ class Services:
     # the prediction log of this process: one writer thread, closed with the services
     prediction_log_holder: _LogHolder = field(default_factory=_LogHolder, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        # the redactor follows the stored secrets, whoever sets them (read on first need)
+        self.redactor.watch(self._stored_secrets)
+
+    def _stored_secrets(self) -> SecretSource:
+        from steward.adapters.sql._secrets_store import SqlSecretsStore
+        from steward.governance import StoredSecrets, find_master_key
+
+        return StoredSecrets(SqlSecretsStore(self.store), lambda: find_master_key(self.settings))
+
+    def _record_audit(self, event: AuditEvent) -> None:
+        from steward.adapters.sql._secrets_store import SqlSecretsStore
+
+        SqlSecretsStore(self.store).record(event)
+
     def tracking(self, actor: str | None = None) -> TrackingService:
-        """The tracking service acting as ``actor`` (default: the configured user)."""
-        return TrackingService(self.store, self.blobs, actor or default_actor(self.settings))
+        """The tracking service acting as ``actor`` (default: the configured user).
+
+        Params, tags and metric values that carry a stored secret are refused (and audited).
+        """
+        return TrackingService(
+            self.store, self.blobs, actor or default_actor(self.settings),
+            secret_guard=SecretValueGuard(self.redactor, self._record_audit),
+        )
 
     def registry(self, actor: str | None = None) -> RegistryService:
         """The registry service acting as ``actor`` (default: the configured user)."""
@@ -119,7 +140,9 @@ class Services:
         from steward.adapters.sql._governance_store import SqlGovernanceStore
         from steward.governance import GovernanceService
 
-        return GovernanceService(SqlGovernanceStore(self.store), actor or default_actor(self.settings))
+        return GovernanceService(
+            SqlGovernanceStore(self.store), actor or default_actor(self.settings), max_token_days=self.settings.max_token_days
+        )
 
     def audit(self, *, create_key: bool = False) -> AuditChainService:
         """Verification, export and signed head checkpoints of the hash-chained audit trail;

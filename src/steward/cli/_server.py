@@ -60,4 +60,4 @@ def server(
             )
     from steward.server import serve  # the server stack is heavy; only this command needs it
 
-    serve(host, port, workers=workers)
+    serve(host, port, workers=workers, trusted_proxies=settings.trusted_proxies)

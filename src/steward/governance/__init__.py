@@ -19,8 +19,23 @@ from ._credentials import TOKEN_PREFIX, hash_password, hash_token, verify_passwo
 from ._master_key import MasterKey, find_master_key, generate_master_key, load_master_key
 from ._policy import check_separation_of_duties
 from ._ports import GovernanceStore
-from ._redaction import MASK, Redactor, SecretRedactionFilter, install_redaction
-from ._secrets import SecretInfo, SecretRecord, SecretsService, SecretsStore, check_secret_name
+from ._redaction import (
+    MASK,
+    Redactor,
+    SecretRedactionFilter,
+    SecretSource,
+    SecretValueGuard,
+    encoded_forms,
+    install_redaction,
+)
+from ._secrets import (
+    SecretInfo,
+    SecretRecord,
+    SecretsService,
+    SecretsStore,
+    StoredSecrets,
+    check_secret_name,
+)
 from ._service import GovernanceService, check_project, check_user_name
 from ._types import NewToken, Principal, RoleBinding, Token, User
 
@@ -44,8 +59,11 @@ __all__ = [
     "SecretInfo",
     "SecretRecord",
     "SecretRedactionFilter",
+    "SecretSource",
+    "SecretValueGuard",
     "SecretsService",
     "SecretsStore",
+    "StoredSecrets",
     "Token",
     "User",
     "binding_to_dict",
@@ -53,6 +71,7 @@ __all__ = [
     "check_secret_name",
     "check_separation_of_duties",
     "check_user_name",
+    "encoded_forms",
     "find_master_key",
     "generate_master_key",
     "hash_password",

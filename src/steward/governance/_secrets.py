@@ -8,9 +8,10 @@ handles is added to its :class:`~steward.governance.Redactor` so logs mask it.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -18,13 +19,22 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from steward.core.names import check_name
-from steward.errors import IntegrityError, InvalidInputError
+from steward.errors import IntegrityError, InvalidInputError, StewardError
 from steward.tracking import AuditEvent, now_ms
 
 from ._master_key import MasterKey
 from ._redaction import Redactor
 
-__all__ = ["SecretInfo", "SecretRecord", "SecretsService", "SecretsStore", "check_secret_name"]
+__all__ = [
+    "SecretInfo",
+    "SecretRecord",
+    "SecretsService",
+    "SecretsStore",
+    "StoredSecrets",
+    "check_secret_name",
+]
+
+log = logging.getLogger("steward.secrets")
 
 # usable as an environment variable name, which is how commands receive secrets
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
@@ -61,6 +71,9 @@ class SecretsStore(Protocol):
     def list_secrets(self) -> list[SecretInfo]: ...
     def delete_secret(self, name: str, audit: AuditEvent) -> None: ...
     def record(self, audit: AuditEvent) -> int: ...
+    def secrets_fingerprint(self) -> tuple[int, int, int]:
+        """(count, sum of versions, latest update): moves whenever a secret is set, changed or deleted."""
+        ...
 
 
 def check_secret_name(name: str) -> str:
@@ -171,17 +184,59 @@ class SecretsService:
         return {name: self.resolve(name) for name in names}
 
     def load_redactor(self) -> Redactor:
-        """Register every stored value with the redactor (at server start); unreadable ones are skipped."""
-        values = []
-        for info in self.store.list_secrets():
-            record = self.store.get_secret(info.name)
-            if record.key_id != self._key.key_id:
-                continue
-            try:
-                values.append(
-                    self._aead.decrypt(record.ciphertext[:_NONCE], record.ciphertext[_NONCE:], info.name.encode("utf-8")).decode("utf-8")
-                )
-            except (InvalidTag, UnicodeDecodeError):
-                continue
-        self.redactor.add(*values)
+        """Register every stored value with the redactor; unreadable ones are skipped."""
+        self.redactor.add(*_decrypt_all(self.store, self._key).values())
         return self.redactor
+
+
+def _decrypt_all(store: SecretsStore, key: MasterKey) -> dict[str, str]:
+    """``{name: plaintext}`` of every secret ``key`` decrypts (others are skipped)."""
+    aead = AESGCM(key.key)
+    values = {}
+    for info in store.list_secrets():
+        record = store.get_secret(info.name)
+        if record.key_id != key.key_id:
+            continue
+        try:
+            values[info.name] = aead.decrypt(
+                record.ciphertext[:_NONCE], record.ciphertext[_NONCE:], info.name.encode("utf-8")
+            ).decode("utf-8")
+        except (InvalidTag, UnicodeDecodeError):
+            continue
+    return values
+
+
+class StoredSecrets:
+    """The stored secrets as a :class:`~steward.governance.SecretSource` of the redactor.
+
+    The master key is asked for only when there are secrets to decrypt, so a process of a
+    store without secrets never needs (or creates) one.
+
+    Args:
+        store: where the ciphertexts are.
+        key: returns the master key, or None when none is configured.
+    """
+
+    def __init__(self, store: SecretsStore, key: Callable[[], MasterKey | None]) -> None:
+        self.store = store
+        self._key = key
+        self._warned = False
+
+    def fingerprint(self) -> tuple[int, int, int]:
+        return self.store.secrets_fingerprint()
+
+    def values(self) -> dict[str, str]:
+        if not self.store.list_secrets():
+            return {}
+        try:
+            key = self._key()
+        except StewardError as exc:  # a malformed key: the values stay unknown, the work goes on
+            key, reason = None, exc.message
+        else:
+            reason = "no master key is configured"
+        if key is None:
+            if not self._warned:
+                self._warned = True
+                log.warning("stored secrets are not masked in logs nor refused as params: %s", reason)
+            return {}
+        return _decrypt_all(self.store, key)

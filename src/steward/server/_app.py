@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from fastapi import Depends, FastAPI, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,17 +21,17 @@ from steward.wiring import Services, build_services, default_actor
 
 from ._audit_checkpoints import audit_checkpoints
 from ._auth import AuthMiddleware, authorize
-from ._errors import error_response, install_error_handlers, log
 from ._denials import RefusalBursts, record_bursts
+from ._errors import error_response, install_error_handlers, log
 from ._mlflow import router as mlflow_router
 from ._openapi import document_error_responses
 from ._ratelimit import LoginLimiter
 from ._routes_data import router as data_router
-from ._routes_evaluation import router as evaluation_router
 from ._routes_deployments import router as deployments_router
+from ._routes_evaluation import router as evaluation_router
 from ._routes_governance import router as governance_router
-from ._routes_registry import router as registry_router
 from ._routes_predictions import router as predictions_router
+from ._routes_registry import router as registry_router
 from ._routes_secrets import router as secrets_router
 from ._routes_tracking import router as tracking_router
 from ._routes_validation import router as validation_router
@@ -61,48 +62,47 @@ class BodyLimitAndHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        async def send_with_headers(message: Message) -> None:
         started = refused = False
 
-            if message["type"] == "http.response.start":
+        async def send_with_headers(message: Message) -> None:
             nonlocal started
             if refused:
                 return  # the 413 has been sent; whatever the app answers after it is dropped
-                message["headers"] = list(message.get("headers", [])) + _SECURITY_HEADERS
+            if message["type"] == "http.response.start":
                 started = True
+                message["headers"] = list(message.get("headers", [])) + _SECURITY_HEADERS
             await send(message)
 
-        declared = dict(scope.get("headers", [])).get(b"content-length")
         too_large = error_response(413, "PAYLOAD_TOO_LARGE", f"request body over {self.max_bytes} bytes")
+        declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await error_response(413, "PAYLOAD_TOO_LARGE", f"request body over {self.max_bytes} bytes")(scope, receive, send_with_headers)
+            await too_large(scope, receive, send_with_headers)
             return
         received = 0
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _TooLarge()
+                    if not started:
+                        await too_large(scope, receive, send_with_headers)
+                    refused = True
+                    return {"type": "http.disconnect"}
             return message
 
-        try:
-            await self.app(scope, limited_receive, send_with_headers)
-        except _TooLarge:
-            await error_response(413, "PAYLOAD_TOO_LARGE", f"request body over {self.max_bytes} bytes")(scope, receive, send_with_headers)
-
-
-class _TooLarge(Exception):
-    pass
+        await self.app(scope, limited_receive, send_with_headers)
 
 
 def _preload_secret_values(services: Services) -> None:
-    """Teach the log redactor every stored secret, so that values arriving in requests are masked too."""
+    """Teach the log redactor every stored secret now; it follows later changes by any
+    process on its own (see governance/_redaction.py)."""
     try:
-        services.secrets("server").load_redactor()
-    except StewardError as exc:  # no master key yet (team server without STEWARD_MASTER_KEY): nothing to load
+        services.redactor.refresh(force=True)
+    except StewardError as exc:  # the store is unreachable at start: the redactor retries when logging
         log.info("secret values not preloaded for log redaction: %s", exc.message)
 
 
@@ -128,7 +128,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         try:
             # the audit head, signed outside the audit table, on a schedule and on shutdown
             async with audit_checkpoints(built, settings.audit_checkpoint_interval):
-                yield
+                try:
+                    yield
+                finally:
+                    # refusals still being counted are audited before the last checkpoint
+                    await run_in_threadpool(record_bursts, built, _app.state.refusal_bursts.drain())
         finally:
             remove_redaction()
         if services is None:
@@ -155,9 +159,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(evaluation_router)
     app.include_router(governance_router)
     app.include_router(secrets_router)
+    app.include_router(predictions_router)
     app.include_router(deployments_router)
     document_error_responses(app)
-    app.state.auth_limiter = RateLimiter(settings.auth_max_failures, settings.auth_failure_window)
+    app.state.auth_limiter = LoginLimiter(settings.auth_max_failures, settings.auth_failure_window)
+    # 429s and credential-less 401s: one audit entry per (address, user) and window
+    app.state.refusal_bursts = RefusalBursts(settings.auth_failure_window)
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")
     def healthz() -> dict[str, str]:
@@ -175,7 +182,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             return JSONResponse({"status": "unavailable", "migration": current, "expected": head}, status_code=503)
         return JSONResponse({"status": "ready", "migration": current})
 
-    app.add_middleware(AuthMiddleware, enabled=auth_enabled)
+    app.add_middleware(AuthMiddleware, enabled=auth_enabled, trusted_proxies=settings.trusted_proxies)
     if settings.cors_origins:
         # outside authentication, so that browsers' preflight requests get an answer;
         # off unless origins are configured

@@ -1,21 +1,35 @@
-"""Rate limiting of failed authentications per client address (brute-force defence).
+"""Rate limiting of failed logins (brute-force defence) and who the client is.
 
-A small in-memory sliding window, one per server process, kept on ``app.state``; it
-forgets an address once its window has passed. Replicas count separately, which is
-enough to make guessing tokens or passwords impractical.
+Small in-memory sliding windows, one set per server process, kept on ``app.state``; they
+forget a key once its window has passed. Replicas count separately, which is enough to
+make guessing passwords impractical.
+
+Failures count against the client address and, for passwords, against the user name
+(:class:`LoginLimiter`). A limited address still gets in with a *valid* API token: tokens
+are 256 random bits that nobody guesses, so refusing them would only let an attacker who
+shares an address (a NAT, a proxy) lock everybody else out. Passwords are guessable, so
+a limited address or user is refused before the password is even checked.
+
+The client address is the connecting peer, unless that peer is one of the trusted
+proxies (``STEWARD_TRUSTED_PROXIES``): then it is the last address in
+``X-Forwarded-For`` that is not itself a trusted proxy (:class:`TrustedProxies`). A client
+that is not a trusted proxy cannot choose its address by sending that header.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+
+from starlette.types import Scope
 
 from steward.errors import RateLimitedError
 
-__all__ = ["RateLimiter"]
+__all__ = ["LoginLimiter", "RateLimiter", "TrustedProxies"]
 
 
 class RateLimiter:
@@ -55,20 +69,24 @@ class RateLimiter:
             return None
         return times
 
+    def blocked_for(self, key: str) -> int:
+        """Seconds until ``key`` may try again (0: it is not blocked)."""
+        with self._lock:
+            now = self._clock()
+            times = self._recent(key, now)
+            if times is not None and len(times) >= self.max_failures:
+                return max(1, math.ceil(times[0] + self.window - now))
+            return 0
+
     def check(self, key: str) -> None:
         """Refuse a blocked key.
 
         Raises:
             RateLimitedError: ``key`` failed ``max_failures`` times within the window.
         """
-        with self._lock:
-            now = self._clock()
-            times = self._recent(key, now)
-            if times is not None and len(times) >= self.max_failures:
-                retry = max(1, math.ceil(times[0] + self.window - now))
-                raise RateLimitedError(
-                    f"too many failed authentication attempts; retry in {retry} s", retry_after=retry
-                )
+        retry = self.blocked_for(key)
+        if retry:
+            raise RateLimitedError(f"too many failed authentication attempts; retry in {retry} s", retry_after=retry)
 
     def failure(self, key: str) -> None:
         """Count one failed attempt of ``key``."""
@@ -81,3 +99,92 @@ class RateLimiter:
             self._failures.move_to_end(key)
             while len(self._failures) > self.max_keys:
                 self._failures.popitem(last=False)
+
+
+class LoginLimiter:
+    """Failed logins per client address and per user name.
+
+    Args:
+        max_failures: failures allowed per address within the window.
+        window_seconds: length of the window.
+        user_factor: failures allowed per user name, from all addresses together, as a
+            multiple of ``max_failures``: it stops a password guesser that rotates
+            addresses, while a user's own typos from one address meet the address limit
+            first.
+        clock: seconds, monotonic (tests pass a fake one).
+    """
+
+    def __init__(
+        self, max_failures: int, window_seconds: float, *, user_factor: int = 5, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.addresses = RateLimiter(max_failures, window_seconds, clock=clock)
+        self.users = RateLimiter(max_failures * user_factor, window_seconds, clock=clock)
+
+    def check_password(self, user: str, address: str) -> None:
+        """Refuse a password attempt from a limited address or for a limited user.
+
+        Raises:
+            RateLimitedError: either is limited.
+        """
+        self.addresses.check(address)
+        self.users.check(user)
+
+    def address_blocked_for(self, address: str) -> int:
+        """Seconds until ``address`` may try a failing credential again (0: not limited)."""
+        return self.addresses.blocked_for(address)
+
+    def failure(self, address: str, user: str | None = None) -> None:
+        """Count a failed login from ``address`` (and against ``user``, for a password)."""
+        self.addresses.failure(address)
+        if user:
+            self.users.failure(user)
+
+
+class TrustedProxies:
+    """The reverse proxies whose ``X-Forwarded-For`` is believed, and the client of a request.
+
+    Args:
+        entries: addresses or CIDR networks (``10.0.0.1``, ``10.0.0.0/8``, ``::1``).
+    """
+
+    def __init__(self, entries: Sequence[str] = ()) -> None:
+        self.networks = tuple(ipaddress.ip_network(e.strip(), strict=False) for e in entries)
+
+    def __contains__(self, host: object) -> bool:
+        if not self.networks or not isinstance(host, str):
+            return False
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return any(address in network for network in self.networks)
+
+    def client_of(self, scope: Scope) -> str:
+        """The client address of a request: the peer, or what a trusted proxy says it forwarded for."""
+        peer = scope.get("client")
+        host = str(peer[0]) if peer else "unknown"
+        if host not in self:
+            return host
+        hops = [
+            hop.strip()
+            for name, value in scope.get("headers", [])
+            if name == b"x-forwarded-for"
+            for hop in value.decode("latin-1").split(",")
+            if hop.strip()
+        ]
+        # each proxy appends the address it saw: the first untrusted one from the right is
+        # the client, whatever a client wrote further left
+        for hop in reversed(hops):
+            address = _host_of(hop)
+            if address not in self:
+                return address[:100]
+        return host
+
+
+def _host_of(hop: str) -> str:
+    """``203.0.113.7:5123`` -> ``203.0.113.7``; ``[2001:db8::1]:443`` -> ``2001:db8::1``."""
+    if hop.startswith("["):
+        return hop[1 : hop.find("]")] if "]" in hop else hop
+    if hop.count(":") == 1:
+        return hop.split(":", 1)[0]
+    return hop

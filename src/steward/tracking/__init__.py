@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._capture import Environment, GitState, capture_environment, capture_git
-from ._ports import ArtifactInfo, AuditEvent, BlobStore, RunPage, TrackingStore
+from ._ports import ArtifactInfo, AuditEvent, BlobStore, RunPage, SecretGuard, TrackingStore
 from ._seed import seed_everything
 from ._service import TrackingService, check_run_id, clean_artifact_path, now_ms
 
@@ -14,6 +14,7 @@ __all__ = [
     "Environment",
     "GitState",
     "RunPage",
+    "SecretGuard",
     "TrackingService",
     "TrackingStore",
     "capture_environment",

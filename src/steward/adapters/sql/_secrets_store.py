@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy import exc as sa_exc
 
 from steward.errors import ConflictError, NotFoundError
@@ -73,3 +73,12 @@ class SqlSecretsStore:
     def record(self, audit: AuditEvent) -> int:
         with self._store.write() as conn:
             return append_audit(conn, audit)
+
+    def secrets_fingerprint(self) -> tuple[int, int, int]:
+        # one indexed aggregate over a small table: cheap enough to ask once a second
+        query = select(
+            func.count(), func.coalesce(func.sum(secrets.c.version), 0), func.coalesce(func.max(secrets.c.updated_at), 0)
+        )
+        with self._store.read() as conn:
+            count, versions, latest = conn.execute(query).one()
+        return int(count), int(versions), int(latest)
