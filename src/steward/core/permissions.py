@@ -125,6 +125,7 @@ class ObjectKind(str, enum.Enum):
     DATASET = "dataset"  # a dataset name; a new one gets the request's project
     DATASET_REF = "dataset_ref"  # ``transactions:3``, ``datasets:/transactions/3``: its dataset
     SUITE = "suite"  # a validation suite name or ``name:version``; a new one gets the request's project
+    SUITE_DOCUMENT = "suite_document"  # a suite's YAML text: the suite it names
     DEPLOYMENT = "deployment"  # a deployment name; a new one gets its model's project
 
 
@@ -272,7 +273,7 @@ _TABLE: list[tuple[str, str, Operation]] = [
     # lineage names runs: only those the caller may read are listed
     ("GET", "/api/v1/datasets/{name}/versions/{version}/lineage", _op(P.DATA_READ, _DATASET_PATH, listing=True)),
     ("GET", "/api/v1/datasets/{name}/diff", _op(P.DATA_READ, _DATASET_PATH)),
-    ("POST", "/api/v1/suites", _op(P.DATA_WRITE, _body(_SUITE, "name"))),
+    ("POST", "/api/v1/suites", _op(P.DATA_WRITE, _body(K.SUITE_DOCUMENT, "yaml"))),
     ("GET", "/api/v1/suites", _op(P.DATA_READ, _query(_SUITE, "name"), listing=True)),
     ("GET", "/api/v1/suites/{name}", _op(P.DATA_READ, _path(_SUITE, "name"))),
     ("PUT", "/api/v1/suites/{name}", _op(P.DATA_WRITE, _path(_SUITE, "name"))),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -22,6 +23,7 @@ class DatasetSummary:
     created_by: str
     latest_version: int
     num_versions: int
+    project: str = ""  # the project it belongs to (core/permissions.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +42,10 @@ class InputUse:
 class DataStore(Protocol):
     """Metadata storage of dataset versions."""
 
-    def add_dataset_version(self, version: DatasetVersion, audit: AuditEvent) -> DatasetVersion:
+    def add_dataset_version(self, version: DatasetVersion, audit: AuditEvent, project: str | None = None) -> DatasetVersion:
         """Insert ``version`` with the next free number (``version.version`` is ignored).
+
+        A new dataset is created in ``project`` (default: its name); an existing one keeps its own.
 
         Returns the stored version, or the existing one when the same name already has a
         version with the same content hash (then nothing is written).
@@ -54,5 +58,5 @@ class DataStore(Protocol):
 
     def find_dataset_versions_by_hash(self, prefix: str, name: str | None = None) -> list[DatasetVersion]: ...
     def list_dataset_versions(self, name: str | None = None) -> list[DatasetVersion]: ...
-    def list_datasets(self) -> list[DatasetSummary]: ...
-    def list_input_uses(self, refs: list[str]) -> list[InputUse]: ...
+    def list_datasets(self, projects: Collection[str] | None = None) -> list[DatasetSummary]: ...
+    def list_input_uses(self, refs: list[str], projects: Collection[str] | None = None) -> list[InputUse]: ...

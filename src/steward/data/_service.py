@@ -7,6 +7,7 @@ import hashlib
 import os
 import tempfile
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from steward.core.permissions import new_project
 from steward.errors import IntegrityError, InvalidInputError, NotFoundError
 from steward.tracking._ports import AuditEvent, BlobStore
 
@@ -76,7 +78,8 @@ class DataService:
     # -- register -----------------------------------------------------------------------
 
     def register(
-        self, name: str, source: object, *, reference_only: bool = False, description: str | None = None
+        self, name: str, source: object, *, reference_only: bool = False, description: str | None = None,
+        project: str | None = None,
     ) -> DatasetVersion:
         """Register ``source`` as the next version of dataset ``name``.
 
@@ -90,6 +93,8 @@ class DataService:
             reference_only: keep only the path, hash, schema and profile; leave the data where
                 it is (only for path sources).
             description: free text.
+            project: the project a new dataset belongs to (default: its name); an existing
+                dataset keeps its own.
 
         Returns:
             The new (or existing identical) version.
@@ -101,6 +106,7 @@ class DataService:
             StorageError: the metadata or artifact store failed.
         """
         validate_name(name)
+        owner = new_project(name, project)
         if description is not None and len(description) > 10_000:
             raise InvalidInputError("description is longer than 10,000 characters", field="description")
         opened = open_source(source)
@@ -153,7 +159,7 @@ class DataService:
             now,
             {"content_hash": digest, "num_rows": num_rows, "storage": version.storage},
         )
-        return self.store.add_dataset_version(version, audit)
+        return self.store.add_dataset_version(version, audit, owner)
 
     def _single_pass(self, opened: DataSource, staged: str) -> tuple[str, int, builtins.list[int]]:
         """Hash and stage the data in one read; restart when a CSV column had to widen."""
@@ -244,9 +250,9 @@ class DataService:
             validate_name(name)
         return self.store.list_dataset_versions(name)
 
-    def list_datasets(self) -> builtins.list[DatasetSummary]:
-        """Every dataset name with its latest version number and version count."""
-        return self.store.list_datasets()
+    def list_datasets(self, projects: Collection[str] | None = None) -> builtins.list[DatasetSummary]:
+        """Every dataset name (of ``projects`` only, when given) with its latest version number and version count."""
+        return self.store.list_datasets(projects)
 
     # -- read ---------------------------------------------------------------------------
 
@@ -315,11 +321,12 @@ class DataService:
         vb = b if isinstance(b, DatasetVersion) else self.get(b)
         return diff_versions(va, vb, self.scan(va), self.scan(vb))
 
-    def lineage(self, ref: str | DatasetVersion) -> Lineage:
-        """The runs that logged this version as an input (by any of its reference forms)."""
+    def lineage(self, ref: str | DatasetVersion, *, projects: Collection[str] | None = None) -> Lineage:
+        """The runs that logged this version as an input (by any of its reference forms);
+        only runs of ``projects`` when given (what the caller may read)."""
         version = ref if isinstance(ref, DatasetVersion) else self.get(ref)
         forms = [version.ref, f"{version.name}:{version.version}", f"{version.name}@{version.short_hash}"]
-        return Lineage(version, tuple(self.store.list_input_uses(forms)))
+        return Lineage(version, tuple(self.store.list_input_uses(forms, projects)))
 
 
 _TEXT_SUFFIXES = (".csv", ".tsv", ".csv.gz", ".tsv.gz", ".csv.bz2", ".csv.zst")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Collection
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from steward.core.names import check_name
+from steward.core.permissions import new_project
 from steward.errors import InvalidInputError, NotFoundError
 from steward.tracking._ports import AuditEvent
 
@@ -74,10 +76,11 @@ class ValidationService:
 
     # -- suites ------------------------------------------------------------------------
 
-    def create_suite(self, suite: Suite | str) -> Suite:
+    def create_suite(self, suite: Suite | str, *, project: str | None = None) -> Suite:
         """Store a suite (a parsed :class:`Suite` or YAML text) as its next version.
 
-        Storing the text of the latest version again returns that version unchanged.
+        Storing the text of the latest version again returns that version unchanged. A new
+        suite belongs to ``project`` (default: its name); later versions keep the first's.
 
         Raises:
             InvalidInputError: the YAML is malformed (naming the line); nothing is stored.
@@ -87,7 +90,8 @@ class ValidationService:
         if not suite_name_is_valid(parsed.name):
             raise InvalidInputError(f"invalid suite name {parsed.name[:100]!r}", field="name")
         record, _created = self._store.add_suite(
-            parsed.name, parsed.text, parsed.content_hash, int(time.time() * 1000), self._audit("create_suite", f"suites:/{parsed.name}")
+            parsed.name, parsed.text, parsed.content_hash, int(time.time() * 1000), self._audit("create_suite", f"suites:/{parsed.name}"),
+            new_project(parsed.name, project),
         )
         return replace(parsed, version=record.version)
 
@@ -106,9 +110,9 @@ class ValidationService:
         name, version = parse_suite_ref(ref)
         return self._store.get_suite(name, version)
 
-    def list_suites(self, name: str | None = None) -> list[SuiteRecord]:
-        """Every stored suite version (of ``name``)."""
-        return self._store.list_suites(name)
+    def list_suites(self, name: str | None = None, *, projects: Collection[str] | None = None) -> list[SuiteRecord]:
+        """Every stored suite version (of ``name``; of ``projects`` when given)."""
+        return self._store.list_suites(name, projects)
 
     def resolve_suite(self, spec: Suite | str | Path) -> Suite:
         """A suite from a :class:`Suite`, a YAML file path, or a stored suite reference."""
@@ -203,9 +207,11 @@ class ValidationService:
         """
         return self._store.delete_suite(name, self._audit("delete_suite", f"suites:/{name}"))
 
-    def list_results(self, dataset: str | None = None, suite: str | None = None, limit: int = 100) -> list[ResultRecord]:
+    def list_results(
+        self, dataset: str | None = None, suite: str | None = None, limit: int = 100, *, projects: Collection[str] | None = None
+    ) -> list[ResultRecord]:
         """Stored results (newest first), optionally for one dataset ref or suite ref."""
-        return self._store.list_results(dataset, suite, limit)
+        return self._store.list_results(dataset, suite, limit, projects)
 
     def infer(self, data: Any, name: str, *, store: bool = True, description: str | None = None) -> Suite:
         """Infer a suite from a dataset version, file or frame, and (by default) store it.

@@ -290,9 +290,15 @@ def _check(services: Services, principal: Principal, operation: Operation, reque
     governance = services.governance(principal.name)
     checks: list[tuple[Permission, str | None]] = []
     for ref in operation.refs:
+        kind = ref.kind
         for value in _values(ref, request, body):
-            project = governance.project_of(ref.kind, value)
-            if project is None and ref.kind in _CREATABLE and request.method != "GET":
+            if kind is ObjectKind.SUITE_DOCUMENT:
+                # the very parser the validation service stores the suite with names it
+                from steward.data import parse_suite
+
+                kind, value = ObjectKind.SUITE, parse_suite(value).name
+            project = governance.project_of(kind, value)
+            if project is None and kind in _CREATABLE and request.method != "GET":
                 project = new_project(value, requested_project(request.query_params.get("project"), body))
             checks.append((ref.permission or operation.permission, project))
     governance.authorize(principal, operation, checks)

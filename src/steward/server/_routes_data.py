@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from steward.data import DataService
 from steward.errors import InvalidInputError, StewardError
 
-from ._deps import current_actor, services
+from ._deps import Readable, current_actor, services
 
 router = APIRouter(prefix="/api/v1", tags=["data"])
 JSON = dict[str, Any]  # Any: JSON values
@@ -53,6 +53,7 @@ async def register_version(
     svc: Data,
     format: Annotated[str | None, Query(description="parquet or csv (default: from Content-Type)")] = None,
     description: Annotated[str | None, Query(max_length=10_000)] = None,
+    project: Annotated[str | None, Query(min_length=1, max_length=250, description="The project of a new dataset (default: its name).")] = None,
 ) -> JSON:
     fmt = _format_of(request, format)
     with tempfile.TemporaryDirectory(prefix="steward-upload-") as tmp:
@@ -68,7 +69,7 @@ async def register_version(
             raise InvalidInputError("the request body is empty", field="body")
         try:
             # hashing and profiling are CPU work: keep them off the event loop
-            version = await run_in_threadpool(svc.register, name, path, description=description)
+            version = await run_in_threadpool(svc.register, name, path, description=description, project=project)
         except StewardError as exc:
             # the staging path means nothing to the client; name the body instead
             exc.message = exc.message.replace(repr(path), "the request body").replace(path, "the request body")
@@ -79,7 +80,7 @@ async def register_version(
 
 
 @router.get("/datasets", summary="List datasets")
-def list_datasets(svc: Data) -> JSON:
+def list_datasets(svc: Data, readable: Readable) -> JSON:
     return {
         "datasets": [
             {
@@ -89,8 +90,9 @@ def list_datasets(svc: Data) -> JSON:
                 "description": s.description,
                 "created_at": s.created_at,
                 "created_by": s.created_by,
+                "project": s.project,
             }
-            for s in svc.list_datasets()
+            for s in svc.list_datasets(readable)
         ]
     }
 
@@ -111,8 +113,8 @@ def get_version(name: str, version: str, svc: Data) -> JSON:
 
 
 @router.get("/datasets/{name}/versions/{version}/lineage", summary="Runs that used a version")
-def get_lineage(name: str, version: str, svc: Data) -> JSON:
-    return svc.lineage(_ref(name, version)).to_dict()
+def get_lineage(name: str, version: str, svc: Data, readable: Readable) -> JSON:
+    return svc.lineage(_ref(name, version), projects=readable).to_dict()
 
 
 @router.get("/datasets/{name}/diff", summary="Compare two versions of a dataset")

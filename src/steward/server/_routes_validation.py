@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from steward.data import ValidationService
 
-from ._deps import current_actor, services
+from ._deps import Project, Readable, current_actor, services
 
 router = APIRouter(prefix="/api/v1", tags=["validation"])
 
@@ -23,6 +23,7 @@ class SuiteCreate(BaseModel):
     """A suite document to store as the next version of its name."""
 
     yaml: str = Field(..., min_length=1, max_length=5_000_000, description="The suite YAML (see `steward check`).")
+    project: Project | None = None
 
 
 class ValidationCreate(BaseModel):
@@ -35,16 +36,19 @@ class ValidationCreate(BaseModel):
 
 @router.post("/suites", status_code=201, summary="Store a suite (the next version; same text: same version)")
 def create_suite(body: SuiteCreate, service: ValidationService = Depends(validation_service)) -> dict[str, object]:
-    suite = service.create_suite(body.yaml)
+    suite = service.create_suite(body.yaml, project=body.project)
     assert suite.ref is not None
     return service.get_suite_record(suite.ref).to_dict()
 
 
 @router.get("/suites", summary="List stored suite versions")
 def list_suites(
-    name: str | None = Query(None, max_length=100), service: ValidationService = Depends(validation_service)
+    readable: Readable,
+    name: str | None = Query(None, max_length=100),
+    service: ValidationService = Depends(validation_service),
 ) -> dict[str, object]:
-    return {"suites": [{k: v for k, v in r.to_dict().items() if k != "yaml"} for r in service.list_suites(name)]}
+    found = service.list_suites(name, projects=readable)
+    return {"suites": [{k: v for k, v in r.to_dict().items() if k != "yaml"} for r in found]}
 
 
 @router.get("/suites/{name}", summary="The latest version of a suite")
@@ -60,7 +64,7 @@ def update_suite(name: str, body: SuiteCreate, service: ValidationService = Depe
     parsed = parse_suite(body.yaml)
     if parsed.name != name:
         raise InvalidInputError(f"the suite names itself {parsed.name!r}, not {name!r}", field="yaml")
-    suite = service.create_suite(parsed)
+    suite = service.create_suite(parsed, project=body.project)
     assert suite.ref is not None
     return service.get_suite_record(suite.ref).to_dict()
 
@@ -83,9 +87,10 @@ def create_validation(body: ValidationCreate, service: ValidationService = Depen
 
 @router.get("/validations", summary="Stored validation results, newest first")
 def list_validations(
+    readable: Readable,
     dataset: str | None = Query(None, max_length=1000),
     suite: str | None = Query(None, max_length=300),
     max_results: int = Query(100, ge=1, le=10_000),
     service: ValidationService = Depends(validation_service),
 ) -> dict[str, object]:
-    return {"validations": [r.to_dict() for r in service.list_results(dataset, suite, max_results)]}
+    return {"validations": [r.to_dict() for r in service.list_results(dataset, suite, max_results, projects=readable)]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, or_, select
@@ -15,7 +16,7 @@ from steward.tracking._ports import AuditEvent
 
 from ._audit import append_audit
 from ._store import SqlStore
-from ._tables import run_inputs, runs
+from ._tables import experiments, run_inputs, runs
 from ._tables_data import dataset_versions, datasets
 
 __all__ = ["SqlDataStore"]
@@ -30,19 +31,19 @@ class SqlDataStore:
     def __init__(self, store: SqlStore) -> None:
         self._store = store
 
-    def add_dataset_version(self, version: DatasetVersion, audit: AuditEvent) -> DatasetVersion:
+    def add_dataset_version(self, version: DatasetVersion, audit: AuditEvent, project: str | None = None) -> DatasetVersion:
         for _attempt in range(_MAX_ATTEMPTS):
             existing = self._by_name_and_hash(version.name, version.content_hash)
             if existing is not None:
                 return existing
             try:
-                return self._insert(version, audit)
+                return self._insert(version, audit, project or version.name)
             except sa_exc.IntegrityError:
                 # another process inserted this content or took this number; look again
                 continue
         raise StorageError(f"could not register a version of dataset {version.name!r}: too many concurrent writers")
 
-    def _insert(self, version: DatasetVersion, audit: AuditEvent) -> DatasetVersion:
+    def _insert(self, version: DatasetVersion, audit: AuditEvent, project: str) -> DatasetVersion:
         with self._store.write() as conn:
             same = conn.execute(
                 select(dataset_versions).where(
@@ -58,6 +59,7 @@ class SqlDataStore:
                         description=version.description,
                         created_at=version.created_at,
                         created_by=version.created_by,
+                        project=project,
                     )
                 )
             latest = conn.execute(
@@ -121,7 +123,7 @@ class SqlDataStore:
                 query = query.where(dataset_versions.c.name == name)
             return [_version_from_row(r) for r in conn.execute(query)]
 
-    def list_datasets(self) -> list[DatasetSummary]:
+    def list_datasets(self, projects: Collection[str] | None = None) -> list[DatasetSummary]:
         stats = (
             select(
                 dataset_versions.c.name,
@@ -136,13 +138,15 @@ class SqlDataStore:
             .join(stats, stats.c.name == datasets.c.name)
             .order_by(datasets.c.name)
         )
+        if projects is not None:
+            query = query.where(datasets.c.project.in_(sorted(projects)))
         with self._store.read() as conn:
             return [
-                DatasetSummary(r.name, r.description, r.created_at, r.created_by, int(r.latest), int(r.n))
+                DatasetSummary(r.name, r.description, r.created_at, r.created_by, int(r.latest), int(r.n), r.project)
                 for r in conn.execute(query)
             ]
 
-    def list_input_uses(self, refs: list[str]) -> list[InputUse]:
+    def list_input_uses(self, refs: list[str], projects: Collection[str] | None = None) -> list[InputUse]:
         query = (
             select(
                 runs.c.run_id,
@@ -158,6 +162,9 @@ class SqlDataStore:
             .where(runs.c.lifecycle_stage == "active")
             .order_by(runs.c.start_time, runs.c.run_id)
         )
+        if projects is not None:
+            readable = select(experiments.c.experiment_id).where(experiments.c.project.in_(sorted(projects)))
+            query = query.where(runs.c.experiment_id.in_(readable))
         with self._store.read() as conn:
             return [
                 InputUse(r.run_id, str(r.experiment_id), r.name, r.status, r.start_time, r.role, r.dataset)

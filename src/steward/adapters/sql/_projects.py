@@ -20,7 +20,7 @@ from ._tables_deployments import deployments
 from ._tables_registry import registered_models
 from ._tables_validation import validation_suites
 
-__all__ = ["DEFAULT_EXPERIMENT_NAME", "project_of"]
+__all__ = ["DEFAULT_EXPERIMENT_NAME", "dataset_ref_project", "project_of"]
 
 # MLflow's experiment id "0" is Steward's experiment "Default", created on first use
 DEFAULT_EXPERIMENT_NAME = "Default"
@@ -82,7 +82,8 @@ def _dataset(conn: Connection, value: str) -> str | None:
     return found
 
 
-def _dataset_ref(conn: Connection, value: str) -> str | None:
+def dataset_ref_project(conn: Connection, value: str) -> str | None:
+    """The project of the dataset a version reference names (None: no such dataset)."""
     from steward.data._versions import parse_ref
 
     try:
@@ -125,7 +126,7 @@ _LOOKUPS: dict[ObjectKind, Callable[[Connection, str], str | None]] = {
     ObjectKind.MODEL: _model,
     ObjectKind.MODEL_REF: _model_ref,
     ObjectKind.DATASET: _dataset,
-    ObjectKind.DATASET_REF: _dataset_ref,
+    ObjectKind.DATASET_REF: dataset_ref_project,
     ObjectKind.SUITE: _suite,
     ObjectKind.DEPLOYMENT: _deployment,
 }

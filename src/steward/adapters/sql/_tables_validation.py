@@ -47,6 +47,8 @@ validation_results = Table(
     Column("summary", JSON, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("created_by", String(250), nullable=False),
+    # its dataset's project (core/permissions.py)
+    Column("project", String(250), nullable=False, index=True),
     Index("ix_validation_results_dataset_ref", "dataset_ref"),
     Index("ix_validation_results_suite_ref", "suite_ref"),
 )

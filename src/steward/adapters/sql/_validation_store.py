@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy import exc as sa_exc
 
 from steward.data._validation_ports import ResultRecord, SuiteRecord
 from steward.errors import NotFoundError, StorageError
 from steward.tracking._ports import AuditEvent
 
+from ._projects import dataset_ref_project
 from ._store import SqlStore
 from ._tables_validation import validation_results, validation_suites
 
@@ -26,8 +28,12 @@ class SqlValidationStore:
     def __init__(self, store: SqlStore) -> None:
         self._store = store
 
-    def add_suite(self, name: str, text: str, content_hash: str, now: int, audit: AuditEvent) -> tuple[SuiteRecord, bool]:
-        """Store a suite version; the existing one (and False) when this text is already stored."""
+    def add_suite(
+        self, name: str, text: str, content_hash: str, now: int, audit: AuditEvent, project: str | None = None
+    ) -> tuple[SuiteRecord, bool]:
+        """Store a suite version; the existing one (and False) when this text is already stored.
+
+        A new suite is created in ``project`` (default: its name); later versions keep the first's."""
         for _attempt in range(_MAX_ATTEMPTS):
             try:
                 with self._store.write() as conn:
@@ -42,6 +48,7 @@ class SqlValidationStore:
                         select(func.max(validation_suites.c.version)).where(validation_suites.c.name == name)
                     ).scalar()
                     record = SuiteRecord(name, int(latest or 0) + 1, text, content_hash, now, audit.actor)
+                    owner = _suite_project(conn, name) or project or name
                     conn.execute(
                         insert(validation_suites).values(
                             name=name,
@@ -50,6 +57,7 @@ class SqlValidationStore:
                             content_hash=content_hash,
                             created_at=now,
                             created_by=audit.actor,
+                            project=owner,
                         )
                     )
                     self._store._audit(
@@ -75,9 +83,11 @@ class SqlValidationStore:
             raise NotFoundError(f"validation suite {shown!r} not found", field="suite")
         return _suite(row)
 
-    def list_suites(self, name: str | None = None) -> list[SuiteRecord]:
-        """Every version (of ``name``), by name then version."""
+    def list_suites(self, name: str | None = None, projects: Collection[str] | None = None) -> list[SuiteRecord]:
+        """Every version (of ``name``; of suites in ``projects`` when given), by name then version."""
         query = select(validation_suites).order_by(validation_suites.c.name, validation_suites.c.version)
+        if projects is not None:
+            query = query.where(validation_suites.c.project.in_(sorted(projects)))
         if name is not None:
             query = query.where(validation_suites.c.name == name)
         with self._store.read() as conn:
@@ -103,6 +113,7 @@ class SqlValidationStore:
                     summary=record.summary,
                     created_at=record.created_at,
                     created_by=record.created_by,
+                    project=dataset_ref_project(conn, record.dataset_ref) or record.dataset_ref.split(":", 1)[0][:250],
                 )
             )
             result_id = int(result.inserted_primary_key[0])  # type: ignore[index]
@@ -118,9 +129,14 @@ class SqlValidationStore:
             )
         return ResultRecord(result_id, record.suite_ref, record.dataset_ref, record.passed, record.summary, record.created_at, record.created_by)
 
-    def list_results(self, dataset_ref: str | None = None, suite_ref: str | None = None, limit: int = 100) -> list[ResultRecord]:
-        """Stored results, newest first."""
+    def list_results(
+        self, dataset_ref: str | None = None, suite_ref: str | None = None, limit: int = 100,
+        projects: Collection[str] | None = None,
+    ) -> list[ResultRecord]:
+        """Stored results, newest first (of datasets in ``projects`` when given)."""
         query = select(validation_results).order_by(validation_results.c.id.desc()).limit(limit)
+        if projects is not None:
+            query = query.where(validation_results.c.project.in_(sorted(projects)))
         if dataset_ref is not None:
             query = query.where(validation_results.c.dataset_ref == dataset_ref)
         if suite_ref is not None:
@@ -130,6 +146,13 @@ class SqlValidationStore:
                 ResultRecord(r.id, r.suite_ref, r.dataset_ref, bool(r.passed), dict(r.summary), r.created_at, r.created_by)
                 for r in conn.execute(query)
             ]
+
+
+def _suite_project(conn: Connection, name: str) -> str | None:
+    found: str | None = conn.execute(
+        select(validation_suites.c.project).where(validation_suites.c.name == name).limit(1)
+    ).scalar()
+    return found
 
 
 def _suite(row: Any) -> SuiteRecord:  # Any: a SQLAlchemy Row
