@@ -367,7 +367,7 @@ def _refuse_one_merged_column(path: Path, names: list[str]) -> None:
     found = [s for s in _SEPARATORS if s in names[0]]
     if found:
         raise InvalidInputError(
-            f"{path.name[:200]!r} was read as one column named {names[0][:60]!r}: its lines do not split evenly "
+            f"{str(path)[:300]!r} was read as one column named {names[0][:60]!r}: its lines do not split evenly "
             f"on any separator; if it is separated by {_SEPARATOR_NAMES[found[0]]}, check that every line has "
             "the same number of fields (quote values that hold the separator)",
             field="source",
