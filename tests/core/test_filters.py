@@ -212,3 +212,13 @@ def test_random_garbage_in_order_by_raises_only_filter_syntax_errors(text: str) 
         parse_order_by([text])
     except FilterSyntaxError as exc:
         assert 0 <= exc.position <= len(text)
+
+
+def test_a_filter_nested_past_the_depth_limit_is_a_filter_error_not_a_recursion_error() -> None:
+    from steward.core.filters import MAX_FILTER_DEPTH
+
+    for deep in ("(" * 100_000 + "metrics.a > 1" + ")" * 100_000, "not " * 100_000 + "metrics.a > 1"):
+        with pytest.raises(FilterSyntaxError) as info:
+            parse_filter(deep)
+        assert info.value.field == "filter" and f"more than {MAX_FILTER_DEPTH} deep" in info.value.message
+    assert parse_filter("(" * MAX_FILTER_DEPTH + "metrics.a > 1" + ")" * MAX_FILTER_DEPTH) is not None
