@@ -87,16 +87,16 @@ def test_a_secret_set_by_another_process_after_start_is_masked_in_the_server_log
     logger = logging.getLogger("steward.server")
 
     async def scenario() -> None:
-        async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://steward.test") as api:
-                assert (await api.get("/healthz")).status_code == 200
-                assert not keyed.redactor.contains(VALUE)  # the server started before the secret existed
-                await asyncio.to_thread(_other_process_sets, keyed.settings, NAME, VALUE)
-                # the redactor looks at the store at most once a second, from the logging path
-                await asyncio.sleep(1.1)
-                for label, form in _forms(VALUE).items():
-                    logger.warning("upstream refused %s credentials: %s", label, form)
-                logger.error(f"retrying with Authorization: Basic {_forms(VALUE)['basic-auth-header']}")
+        transport = httpx.ASGITransport(app=app)
+        async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://steward.test") as api:
+            assert (await api.get("/healthz")).status_code == 200
+            assert not keyed.redactor.contains(VALUE)  # the server started before the secret existed
+            await asyncio.to_thread(_other_process_sets, keyed.settings, NAME, VALUE)
+            # the redactor looks at the store at most once a second, from the logging path
+            await asyncio.sleep(1.1)
+            for label, form in _forms(VALUE).items():
+                logger.warning("upstream refused %s credentials: %s", label, form)
+            logger.error(f"retrying with Authorization: Basic {_forms(VALUE)['basic-auth-header']}")
 
     asyncio.run(scenario())
     lines = [r.getMessage() for r in caplog.records if r.name == "steward.server" and "credentials" in r.getMessage()]
