@@ -212,3 +212,19 @@ def test_bad_windows_and_names_are_refused_naming_the_field(local_services: Serv
         service.read("../x")
     assert bad_name.value.field == "deployment"
     assert service.read("never-served").num_rows == 0
+
+
+def test_numpy_columns_vector_and_named_outputs_are_logged_as_columns(local_services: Services, make_log: Callable[..., PredictionLog]) -> None:
+    import numpy as np
+
+    log = make_log(local_services)
+    inputs = {"amount": np.array([1.5, 2.5]), "country": np.array(["fr", "de"], dtype=object)}
+    log.append(PredictionBatch("r-vec", "fraud-api", "fraud", 1, "primary", inputs, np.array([[0.1, 0.9], [0.7, 0.3]]), 1.0, T0))
+    log.append(PredictionBatch("r-named", "fraud-api", "fraud", 2, "candidate", None, [{"p": 0.4, "cls": "a"}], 1.0, T0 + 1))
+    log.append(PredictionBatch("r-scalar", "fraud-api", "fraud", 3, "shadow", None, np.array([1]), 1.0, T0 + 2, shadow=True))
+    assert log.flush()
+    rows = {r["request_id"] + str(r["row"]): r for r in local_services.predictions().read("fraud-api").to_pylist()}
+    assert (rows["r-vec0"]["input.amount"], rows["r-vec1"]["input.country"]) == (1.5, "de")
+    assert (rows["r-vec1"]["output.0"], rows["r-vec1"]["output.1"]) == (0.7, 0.3)
+    assert (rows["r-named0"]["output.p"], rows["r-named0"]["output.cls"]) == (0.4, "a")
+    assert rows["r-scalar0"]["output"] == 1 and rows["r-vec0"]["output"] is None  # shapes disagree: vectors stay in output.<i>

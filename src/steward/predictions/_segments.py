@@ -5,8 +5,8 @@ apart by ``row``). Columns::
 
     request_id  row  timestamp  model_name  model_version  variant  shadow  latency_ms
     input.<feature> ...          (absent when inputs are not logged)
-    output                       (a scalar, or the vector as a list)
-    output.<i> ...               (vector outputs: one column per component)
+    output                       (a scalar, the vector as a list, or named outputs as a struct)
+    output.<i> | output.<name>   (vector or named outputs: one column per component)
 
 The buffer keeps plain Python columns and builds Arrow arrays once per segment: a request
 costs a few list extends in the writer thread, not an Arrow table.
@@ -103,7 +103,11 @@ class SegmentBuffer:
                     raise ValueError(f"input {name!r} has {len(column)} values for {n} outputs")
                 extra[f"input.{name}"] = column
         first = outputs[0]
-        if isinstance(first, list | tuple):
+        if isinstance(first, Mapping):  # named outputs (a model answering several columns)
+            extra["output"] = [dict(o) if isinstance(o, Mapping) else None for o in outputs]
+            for key in first:
+                extra[f"output.{key}"] = [o.get(key) if isinstance(o, Mapping) else None for o in outputs]
+        elif isinstance(first, list | tuple):
             width = max(len(o) if isinstance(o, list | tuple) else 1 for o in outputs)
             vectors = [list(o) if isinstance(o, list | tuple) else [o] for o in outputs]
             extra["output"] = vectors  # type: ignore[assignment]
@@ -138,13 +142,13 @@ class SegmentBuffer:
             if name == "output" and _mixes_vectors(values):
                 # variants that disagree on the output's shape (a shadow answering probabilities):
                 # the vectors stay in their output.<i> columns, the scalars in output
-                values = [None if isinstance(v, list) else v for v in values]
+                values = [None if isinstance(v, list | dict) else v for v in values]
             arrays.append(_array(values, _TYPES.get(name)))
         return pa.Table.from_arrays(arrays, names=list(self._cols))
 
 
 def _mixes_vectors(values: list[object]) -> bool:
-    kinds = {isinstance(v, list) for v in values if v is not None}
+    kinds = {type(v) if isinstance(v, list | dict) else None for v in values if v is not None}
     return len(kinds) > 1
 
 

@@ -199,7 +199,8 @@ def _concat(tables: Sequence[pa.Table]) -> pa.Table:
         for t in tables:
             for name in clash & set(t.column_names):
                 i = t.column_names.index(name)
-                if name == "output" and pa.types.is_list(t.schema.field(name).type):
+                kind = t.schema.field(name).type
+                if name == "output" and (pa.types.is_list(kind) or pa.types.is_struct(kind)):
                     # vectors against scalars: the vectors are in output.<i> (as within a segment)
                     t = t.set_column(i, name, pa.nulls(t.num_rows))
                 else:
