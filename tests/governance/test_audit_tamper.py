@@ -10,11 +10,12 @@ import threading
 
 import pytest
 import sqlalchemy as sa
+from pydantic import SecretStr
 
 from steward.adapters.sql import SqlStore
 from steward.adapters.sql._audit import SqlAuditStore, append_audit
 from steward.core.audit_chain import GENESIS_HASH, entry_hash
-from steward.governance import AuditChainService, ChainReport
+from steward.governance import AuditChainService, ChainReport, generate_master_key, verify_chain
 from steward.tracking import AuditEvent, TrackingService, now_ms
 from steward.wiring import Services
 
@@ -137,9 +138,11 @@ def test_a_truncated_tail_is_caught_against_a_recorded_head(services: Services, 
     assert "missing" in report.first_break.reason
 
 
-def test_a_recomputed_chain_is_caught_against_a_recorded_head(services: Services, tracking: TrackingService) -> None:
+def test_a_recomputed_chain_is_caught_against_a_recorded_head_and_a_signed_checkpoint(services: Services, tracking: TrackingService) -> None:
     _fill(services, tracking)
     head = _verify(services)
+    keyed = Services(services.settings.model_copy(update={"master_key": SecretStr(generate_master_key())}), services.store, services.blobs)
+    assert keyed.audit().checkpoint() is not None
     # the full forgery: edit entry 2 and rehash everything after it
     entries = list(SqlAuditStore(services.store).iter_entries())
     prev = entries[0].hash
@@ -154,9 +157,13 @@ def test_a_recomputed_chain_is_caught_against_a_recorded_head(services: Services
                 {"a": actor, "p": prev, "h": digest, "id": e.entry_id},
             )
             prev = digest
-    assert _verify(services).intact
+    assert verify_chain(SqlAuditStore(services.store).iter_entries()).intact  # the chain alone holds
     report = _verify(services, expect_head=(head.head_id, head.head_hash))
     assert report.first_break is not None and report.first_break.entry_id == head.head_id
+    # the signed checkpoint catches it without being told the head
+    report = keyed.audit().verify()
+    assert report.first_break is not None and report.first_break.entry_id == head.head_id
+    assert "differs from the checkpoint of" in report.first_break.reason
 
 
 def test_appends_from_eight_threads_form_one_linear_chain(services: Services) -> None:

@@ -18,7 +18,6 @@ from typer.testing import CliRunner, Result
 from steward.adapters.artifacts import ArtifactCheckpointStore
 from steward.adapters.sql._audit import SqlAuditStore
 from steward.cli import app as cli_app
-from steward.core.audit_chain import entry_hash
 from steward.errors import StorageError
 from steward.governance import generate_master_key
 from steward.governance._audit_checkpoints import KEEP_CHECKPOINTS, checkpoint_name
@@ -181,28 +180,6 @@ def test_a_checkpoint_written_after_the_cut_does_not_hide_it(services: Services)
     assert "differs from the checkpoint of" in report.first_break.reason
 
 
-def test_a_recomputed_chain_is_caught_against_a_checkpoint_without_being_told_the_head(services: Services) -> None:
-    keyed = _keyed(services)
-    _append(keyed, 5)
-    keyed.audit().checkpoint()
-    entries = list(SqlAuditStore(keyed.store).iter_entries())
-    prev = entries[0].hash
-    with keyed.store.engine.begin() as conn:
-        for e in entries[1:]:
-            actor = "mallory" if e.entry_id == 2 else e.actor
-            digest = entry_hash(
-                entry_id=e.entry_id, timestamp=e.timestamp, actor=actor, action=e.action, target=e.target, details=e.details, prev_hash=prev
-            )
-            conn.execute(
-                sa.text("UPDATE audit_log SET actor = :a, prev_hash = :p, hash = :h WHERE entry_id = :id"),
-                {"a": actor, "p": prev, "h": digest, "id": e.entry_id},
-            )
-            prev = digest
-    report = keyed.audit().verify()
-    assert report.first_break is not None and report.first_break.entry_id == 5
-    assert "the chain was rewritten" in report.first_break.reason
-
-
 def test_without_a_master_key_verify_says_checkpoints_are_unavailable(services: Services) -> None:
     _append(services, 3)
     with pytest.raises(StorageError, match="master key"):
@@ -260,17 +237,17 @@ def test_the_server_signs_the_head_on_its_schedule_and_on_shutdown(services: Ser
         return current[0]
 
     async def serve() -> tuple[int, list[str], int]:
-        async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://steward.test") as client:
-                assert (await client.post("/api/v1/experiments", json={"name": "fraud"})).status_code == 201
-                first = head()
-                for _ in range(200):  # the schedule signs the new head within an interval or two
-                    if checkpoint_name(first) in await asyncio.to_thread(stored.list_checkpoints):
-                        break
-                    await asyncio.sleep(0.05)
-                scheduled = await asyncio.to_thread(stored.list_checkpoints)
-                # a change just before shutdown is signed on the way out
-                assert (await client.post("/api/v1/experiments", json={"name": "churn"})).status_code == 201
+        transport = httpx.ASGITransport(app=app)
+        async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://steward.test") as client:
+            assert (await client.post("/api/v1/experiments", json={"name": "fraud"})).status_code == 201
+            first = head()
+            for _ in range(200):  # the schedule signs the new head within an interval or two
+                if checkpoint_name(first) in await asyncio.to_thread(stored.list_checkpoints):
+                    break
+                await asyncio.sleep(0.05)
+            scheduled = await asyncio.to_thread(stored.list_checkpoints)
+            # a change just before shutdown is signed on the way out
+            assert (await client.post("/api/v1/experiments", json={"name": "churn"})).status_code == 201
         return first, scheduled, head()
 
     first, scheduled, last = asyncio.run(serve())
