@@ -182,8 +182,9 @@ class SqlDeploymentStore:
             if conn.execute(select(_L.holder).where(_L.deployment == name)).first() is not None:
                 return False
             stmt = self._store._upsert(deployment_leases).values(deployment=name, holder=holder, expires_at=expires, acquired_at=now)
-            inserted = conn.execute(stmt.on_conflict_do_nothing(index_elements=["deployment"]))
-            return bool(inserted.rowcount == 1)
+            # RETURNING, not rowcount: psycopg reports no rowcount for ON CONFLICT DO NOTHING
+            inserted = conn.execute(stmt.on_conflict_do_nothing(index_elements=["deployment"]).returning(_L.holder))
+            return inserted.first() is not None
 
     def release_lease(self, name: str, holder: str) -> None:
         with self._store.write() as conn:
