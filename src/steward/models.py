@@ -189,9 +189,9 @@ def register(run_id: str, name: str, *, artifact_path: str | None = None, settin
     if cfg.is_remote():
         remote = _Remote(cfg)
         try:
-            body = {"run_id": run_id, "artifact_path": artifact_path}
+            body = {"run_id": run_id, "artifact_path": artifact_path, "project": cfg.project}
             return version_from_dict(remote.http._call("POST", f"/models/{quote(name, safe='')}/versions", body=body))
         finally:
             remote.http.close()
     with registry(cfg) as reg:
-        return reg.create_version(name, run_id, artifact_path=artifact_path)
+        return reg.create_version(name, run_id, artifact_path=artifact_path, project=cfg.project)

@@ -91,6 +91,13 @@ class Settings(BaseSettings):
         description="File of API tokens written by `steward login` (0600); default "
         "`home`/credentials when STEWARD_HOME is set, else ~/.config/steward/credentials.",
     )
+    project: str | None = Field(
+        default=None,
+        description="The project new experiments, datasets, suites and models of this process belong to "
+        "(default: each one's own name). Role bindings grant access per project.",
+        min_length=1,
+        max_length=250,
+    )
     require_approval: bool = Field(
         default=True,
         description="A model version needs a recorded approval before it can move to production.",

@@ -29,7 +29,9 @@ def register(name: str, source: Any, *, reference_only: bool = False, descriptio
         >>> version.ref  # doctest: +SKIP
         'datasets:/transactions/1'
     """
-    return _service().register(name, source, reference_only=reference_only, description=description)
+    return _service().register(
+        name, source, reference_only=reference_only, description=description, project=steward.get_client().settings.project
+    )
 
 
 def get(ref: str) -> DatasetVersion:

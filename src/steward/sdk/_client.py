@@ -96,7 +96,9 @@ class Client:
         """
         experiment_id = self._experiment_ids.get(experiment)
         if experiment_id is None:
-            experiment_id = self._experiment_ids[experiment] = self.backend.get_or_create_experiment(experiment).experiment_id
+            experiment_id = self._experiment_ids[experiment] = self.backend.get_or_create_experiment(
+                experiment, project=self.settings.project
+            ).experiment_id
         all_tags: dict[str, object] = {}
         git = None
         env = None
@@ -136,7 +138,9 @@ class Client:
         except (NotFoundError, ConflictError):
             # the cached experiment was deleted meanwhile: look it up again once
             self._experiment_ids.pop(experiment, None)
-            experiment_id = self._experiment_ids[experiment] = self.backend.get_or_create_experiment(experiment).experiment_id
+            experiment_id = self._experiment_ids[experiment] = self.backend.get_or_create_experiment(
+                experiment, project=self.settings.project
+            ).experiment_id
             run = self.backend.create_run(experiment_id, name=name, params=params, tags=all_tags, artifacts=artifacts)
         return ActiveRun(
             self.backend, run, flush_interval=self.settings.flush_interval, flush_max_points=self.settings.flush_max_points,
@@ -168,8 +172,11 @@ class Client:
     def list_experiments(self) -> list[Experiment]:
         return self.backend.list_experiments()
 
-    def create_experiment(self, name: str, tags: Mapping[str, object] | None = None) -> Experiment:
-        return self.backend.create_experiment(name, tags)
+    def create_experiment(
+        self, name: str, tags: Mapping[str, object] | None = None, *, project: str | None = None
+    ) -> Experiment:
+        """Create an experiment in ``project`` (default: ``STEWARD_PROJECT``, else its own name)."""
+        return self.backend.create_experiment(name, tags, project=project or self.settings.project)
 
     def list_artifacts(self, run_id: str, prefix: str = "") -> list[ArtifactInfo]:
         return self.backend.list_artifacts(run_id, prefix)

@@ -110,8 +110,13 @@ class HttpBackend:
 
     # -- experiments ---------------------------------------------------------------------
 
-    def create_experiment(self, name: str, tags: Mapping[str, object] | None = None) -> Experiment:
-        return experiment_from_dict(self._call("POST", "/experiments", body={"name": name, "tags": {k: str(v) for k, v in (tags or {}).items()}}))
+    def create_experiment(
+        self, name: str, tags: Mapping[str, object] | None = None, *, project: str | None = None
+    ) -> Experiment:
+        body: dict[str, object] = {"name": name, "tags": {k: str(v) for k, v in (tags or {}).items()}}
+        if project:
+            body["project"] = project
+        return experiment_from_dict(self._call("POST", "/experiments", body=body))
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         return experiment_from_dict(self._call("GET", f"/experiments/{quote(str(experiment_id), safe='')}"))
@@ -120,12 +125,12 @@ class HttpBackend:
         found = self._call("GET", "/experiments", params={"name": name, "include_deleted": "true"})["experiments"]
         return experiment_from_dict(found[0]) if found else None
 
-    def get_or_create_experiment(self, name: str) -> Experiment:
+    def get_or_create_experiment(self, name: str, *, project: str | None = None) -> Experiment:
         found = self.get_experiment_by_name(name)
         if found is not None:
             return found
         try:
-            return self.create_experiment(name)
+            return self.create_experiment(name, project=project)
         except errors.AlreadyExistsError:
             again = self.get_experiment_by_name(name)
             if again is None:

@@ -299,7 +299,9 @@ def _check(services: Services, principal: Principal, operation: Operation, reque
                 kind, value = ObjectKind.SUITE, parse_suite(value).name
             project = governance.project_of(kind, value)
             if project is None and kind in _CREATABLE and request.method != "GET":
-                project = new_project(value, requested_project(request.query_params.get("project"), body))
+                # the project query parameter only where the body is not JSON (a dataset upload)
+                query_project = None if body else request.query_params.get("project")
+                project = new_project(value, requested_project(query_project, body))
             checks.append((ref.permission or operation.permission, project))
     governance.authorize(principal, operation, checks)
     if operation.listing:

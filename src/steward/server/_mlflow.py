@@ -23,7 +23,7 @@ from steward.core.limits import check_batch_size
 from steward.errors import InvalidInputError, NotFoundError
 from steward.tracking import TrackingService
 
-from ._deps import tracking_service
+from ._deps import Readable, tracking_service
 from ._metrics import parse_metrics
 from ._mlflow_artifacts import router as artifacts_router
 from ._mlflow_codec import (
@@ -120,9 +120,9 @@ def get_experiment_by_name(svc: Tracking, experiment_name: Annotated[str | None,
     return {"experiment": experiment_json(found)}
 
 
-def _search_experiments(svc: TrackingService, body: SearchExperimentsBody) -> JSON:
+def _search_experiments(svc: TrackingService, body: SearchExperimentsBody, readable: frozenset[str] | None) -> JSON:
     view = view_type_in(body.view_type)
-    found = svc.list_experiments(include_deleted=view != "ACTIVE_ONLY")
+    found = svc.list_experiments(include_deleted=view != "ACTIVE_ONLY", projects=readable)
     if view == "DELETED_ONLY":
         found = [e for e in found if e.lifecycle_stage == "deleted"]
     ordered = order_experiments(filter_experiments(found, body.filter), body.order_by)
@@ -143,13 +143,14 @@ def _offset(token: str | None) -> int:
 
 
 @api.post("/experiments/search", summary="MLflow: search experiments")
-def search_experiments(body: SearchExperimentsBody, svc: Tracking) -> JSON:
-    return _search_experiments(svc, body)
+def search_experiments(body: SearchExperimentsBody, svc: Tracking, readable: Readable) -> JSON:
+    return _search_experiments(svc, body, readable)
 
 
 @api.get("/experiments/search", summary="MLflow: search experiments (query string)")
 def search_experiments_get(
     svc: Tracking,
+    readable: Readable,
     max_results: int | None = None,
     page_token: Annotated[str | None, Query(max_length=64)] = None,
     filter: Annotated[str | None, Query(max_length=10_000)] = None,
@@ -160,7 +161,7 @@ def search_experiments_get(
     body = SearchExperimentsBody(
         max_results=max_results, page_token=page_token, filter=filter, order_by=order_by or [], view_type=view
     )
-    return _search_experiments(svc, body)
+    return _search_experiments(svc, body, readable)
 
 
 @api.post("/experiments/delete", summary="MLflow: delete an experiment")
@@ -305,7 +306,7 @@ def log_inputs(body: LogInputsBody, svc: Tracking) -> JSON:
 
 
 @api.post("/runs/search", summary="MLflow: search runs")
-def search_runs(body: SearchRunsBody, svc: Tracking) -> JSON:
+def search_runs(body: SearchRunsBody, svc: Tracking, readable: Readable) -> JSON:
     view = view_type_in(body.run_view_type)
     ids = [_experiment_id(svc, e) for e in body.experiment_ids]
     if not ids:
@@ -317,6 +318,7 @@ def search_runs(body: SearchRunsBody, svc: Tracking) -> JSON:
         max_results=_page(body.max_results, 1000),
         page_token=body.page_token or None,
         include_deleted=view != "ACTIVE_ONLY",
+        projects=readable,
     )
     # Steward has no lifecycle filter in its language; deleted-only pages may come out short
     runs = [r for r in page.runs if view != "DELETED_ONLY" or r.lifecycle_stage == "deleted"]
