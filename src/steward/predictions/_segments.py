@@ -64,6 +64,8 @@ def segment_path(deployment: str, min_time: int) -> str:
 
 
 def _plain(values: Sequence[object]) -> list[object]:
+    if type(values) is list:
+        return values
     tolist = getattr(values, "tolist", None)  # numpy arrays and pandas series: one C call
     return list(tolist()) if tolist is not None else list(values)
 
@@ -78,12 +80,7 @@ class SegmentBuffer:
         self.min_time: int | None = None
         self.max_time: int | None = None
         self._cols: dict[str, list[object]] = {name: [] for name in BASE_COLUMNS}
-
-    def _column(self, name: str) -> list[object]:
-        col = self._cols.get(name)
-        if col is None:
-            col = self._cols[name] = [None] * self.rows
-        return col
+        self._input_names: dict[str, str] = {}  # feature -> its column name, built once
 
     def add(self, batch: PredictionBatch, *, log_inputs: bool) -> None:
         """Append the batch's rows.
@@ -95,45 +92,57 @@ class SegmentBuffer:
         n = len(outputs)
         if n == 0:
             return
-        extra: dict[str, list[object]] = {}
+        # everything is checked and built before the first column grows, so a bad batch
+        # leaves the buffer as it was
+        extra: list[tuple[str, list[object]]] = []
         if log_inputs and batch.inputs:
+            names = self._input_names
             for name, values in batch.inputs.items():
                 column = _plain(values)
                 if len(column) != n:
                     raise ValueError(f"input {name!r} has {len(column)} values for {n} outputs")
-                extra[f"input.{name}"] = column
+                key = names.get(name)
+                if key is None:
+                    key = names[name] = f"input.{name}"
+                extra.append((key, column))
         first = outputs[0]
         if isinstance(first, Mapping):  # named outputs (a model answering several columns)
-            extra["output"] = [dict(o) if isinstance(o, Mapping) else None for o in outputs]
-            for key in first:
-                extra[f"output.{key}"] = [o.get(key) if isinstance(o, Mapping) else None for o in outputs]
+            extra.append(("output", [dict(o) if isinstance(o, Mapping) else None for o in outputs]))
+            for name in first:
+                extra.append((f"output.{name}", [o.get(name) if isinstance(o, Mapping) else None for o in outputs]))
         elif isinstance(first, list | tuple):
-            width = max(len(o) if isinstance(o, list | tuple) else 1 for o in outputs)
             vectors = [list(o) if isinstance(o, list | tuple) else [o] for o in outputs]
-            extra["output"] = vectors  # type: ignore[assignment]
-            for i in range(width):
-                extra[f"output.{i}"] = [v[i] if i < len(v) else None for v in vectors]
+            extra.append(("output", vectors))  # type: ignore[arg-type]
+            for i in range(max(len(v) for v in vectors)):
+                extra.append((f"output.{i}", [v[i] if i < len(v) else None for v in vectors]))
         else:
-            extra["output"] = outputs
+            extra.append(("output", outputs))
         cols = self._cols
-        cols["request_id"].extend([batch.request_id] * n)
-        cols["row"].extend(range(n))
-        cols["timestamp"].extend([batch.timestamp_ms] * n)
-        cols["model_name"].extend([batch.model_name] * n)
-        cols["model_version"].extend([batch.model_version] * n)
-        cols["variant"].extend([batch.variant] * n)
-        cols["shadow"].extend([batch.shadow] * n)
-        cols["latency_ms"].extend([batch.latency_ms] * n)
-        for name, values in extra.items():
-            self._column(name).extend(values)
-        self.rows += n
-        for name, col in cols.items():  # columns this batch did not have
-            if len(col) < self.rows:
-                col.extend([None] * (self.rows - len(col)))
+        base = (batch.request_id, None, batch.timestamp_ms, batch.model_name, batch.model_version, batch.variant, batch.shadow, batch.latency_ms)
+        for name, value in zip(BASE_COLUMNS, base, strict=True):
+            if name == "row":
+                cols[name].extend(range(n))
+            elif n == 1:
+                cols[name].append(value)
+            else:
+                cols[name].extend([value] * n)
+        rows = self.rows
+        for key, values in extra:
+            col = cols.get(key)
+            if col is None:
+                col = cols[key] = [None] * rows
+            col.extend(values)
+        self.rows = rows = rows + n
+        if len(extra) + len(BASE_COLUMNS) != len(cols):  # columns this batch did not have
+            for col in cols.values():
+                if len(col) < rows:
+                    col.extend([None] * (rows - len(col)))
         self.approx_bytes += n * (64 + len(batch.request_id) + _VALUE_BYTES * len(extra))
         ts = batch.timestamp_ms
-        self.min_time = ts if self.min_time is None else min(self.min_time, ts)
-        self.max_time = ts if self.max_time is None else max(self.max_time, ts)
+        if self.min_time is None or ts < self.min_time:
+            self.min_time = ts
+        if self.max_time is None or ts > self.max_time:
+            self.max_time = ts
 
     def to_table(self) -> pa.Table:
         """The rows as one Arrow table; a column whose values disagree on a type is stored as text."""
