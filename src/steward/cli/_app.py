@@ -29,6 +29,7 @@ from . import (
     _serve,
 )
 from . import _labels, _predictions  # the prediction log and its delayed labels
+from . import _deploy  # deployments, traffic changes and rollouts
 from ._data import data_app
 from ._errors import StewardGroup
 from ._server import server
@@ -85,6 +86,7 @@ app.add_typer(_governance.users_app)
 app.add_typer(_governance.roles_app)
 app.add_typer(_governance.tokens_app)
 app.add_typer(_secrets.app)
+app.add_typer(_deploy.app)
 app.add_typer(_labels.app)
 app.add_typer(_predictions.app)
 

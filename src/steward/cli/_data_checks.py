@@ -64,11 +64,15 @@ def check_file(
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInputError(f"cannot read {str(file)[:300]!r}: {exc}", field="file") from exc
-    faults = suite_faults(text)
+    from steward.serving._rollout_policy import is_rollout_policy, rollout_policy_faults
+
+    # a rollout policy (a mapping with `steps`) is checked against its own schema
+    kind = "rollout policy" if is_rollout_policy(text) else "validation suite"
+    faults = rollout_policy_faults(text) if kind == "rollout policy" else suite_faults(text)
     if as_json:
         print_json({"file": str(file), "valid": not faults, "errors": [{"line": ln, "message": m} for ln, m in faults]})
     elif not faults:
-        echo(f"{file}: valid validation suite")
+        echo(f"{file}: valid {kind}")
     for line, message in faults if not as_json else []:
         echo(f"{file}:{line}: {message}", err=True)
     if faults:
