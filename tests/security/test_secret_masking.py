@@ -23,10 +23,11 @@ from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from pydantic import SecretStr
 
 from steward.errors import InvalidInputError
-from steward.governance import MASK, generate_master_key
+from steward.governance import MASK, Redactor, generate_master_key
 from steward.sdk import Client
 from steward.server import create_app
 from steward.settings import Settings
@@ -279,3 +280,28 @@ def test_the_embedded_sdk_refuses_a_param_equal_to_a_secret_set_by_another_proce
         client.close()
     assert stored.params == {"lr": "0.1"} and VALUE not in repr(stored.tags)
     assert [field for _action, _target, field in _refusals(keyed)] == ["params.api_key", "tags.key"]
+
+
+def test_the_logging_path_asks_the_store_at_most_once_a_second_however_much_is_logged(settings: Settings, services: Services) -> None:
+    now = [1000.0]
+    redactor = Redactor(clock=lambda: now[0])
+    watched = Services(settings, services.store, services.blobs, redactor)
+    looks: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "FROM secrets" in statement and "count(" in statement.lower():
+            looks.append(statement)
+
+    sa.event.listen(watched.store.engine, "before_cursor_execute", count)
+    try:
+        for i in range(2000):
+            redactor.contains(f"GET /api/v1/runs/{i} 200")
+        assert len(looks) == 1
+        now[0] += 0.5
+        redactor.contains("still within the second")
+        assert len(looks) == 1
+        now[0] += 0.6
+        redactor.contains("a second later")
+        assert len(looks) == 2
+    finally:
+        sa.event.remove(watched.store.engine, "before_cursor_execute", count)
