@@ -164,6 +164,19 @@ def test_sampling_logs_about_the_configured_fraction(local_services: Services, m
     assert local_services.predictions().read("fraud-api").num_rows == stats.rows_written
 
 
+def test_sampling_keeps_or_leaves_a_request_and_its_shadow_together(local_services: Services, make_log: Callable[..., PredictionLog]) -> None:
+    log = make_log(local_services, sample_rate=0.5)
+    for i in range(400):
+        log.append(batch(i, T0 + i))
+        log.append(batch(i, T0 + i, variant="shadow", version=2, shadow=True))
+    assert log.flush()
+    table = local_services.predictions().read("fraud-api")
+    counts: dict[str, int] = {}
+    for rid in table.column("request_id").to_pylist():
+        counts[rid] = counts.get(rid, 0) + 1
+    assert set(counts.values()) == {2} and 140 <= len(counts) <= 260
+
+
 def test_a_sample_rate_of_zero_logs_nothing(local_services: Services, make_log: Callable[..., PredictionLog]) -> None:
     log = make_log(local_services, sample_rate=0.0)
     for i in range(100):

@@ -15,7 +15,6 @@ import functools
 import logging
 import os
 import queue
-import random
 import threading
 import time
 import weakref
@@ -36,6 +35,8 @@ log = logging.getLogger("steward.predictions")
 # how often the writer wakes when idle, to rotate segments by age
 _TICK_S = 0.5
 _WRITE_ATTEMPTS = 3
+_MASK = (1 << 32) - 1
+_SPAN = float(1 << 32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,8 @@ class LogOptions:
     """How the log samples, what it keeps and when it rotates (see the ``prediction_*`` settings).
 
     Attributes:
-        sample_rate: fraction of requests logged (0..1), decided per request.
+        sample_rate: fraction of requests logged (0..1), decided per request id, so a
+            request's primary and shadow answers are logged together or not at all.
         log_inputs: keep the input columns (off: outputs and metadata only, for privacy).
         max_rows: rotate a segment at this many rows.
         max_bytes: rotate a segment at this estimated uncompressed size.
@@ -127,7 +129,6 @@ class PredictionLog:
         self._files = files
         self.options = options
         self._clock = clock
-        self._random = random.Random()
         self._reset()
         # a process forked after the log was built (a pre-fork server) gets a log of its own:
         # the parent's thread and buffered rows do not exist in the child
@@ -152,7 +153,9 @@ class PredictionLog:
         """
         try:
             rate = self.options.sample_rate
-            if rate < 1.0 and self._random.random() >= rate:
+            # str's hash is cached on the string and uniform over random ids; per process, which is
+            # where a request and its shadow are answered
+            if rate < 1.0 and (hash(batch.request_id) & _MASK) >= rate * _SPAN:
                 with self._lock:
                     self._sampled_out += 1
                 return
