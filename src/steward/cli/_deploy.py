@@ -229,7 +229,7 @@ def manifests(
 ) -> None:
     """Write a Deployment, Service, HorizontalPodAutoscaler and ConfigMap for the serving processes."""
     from steward.serving._manifests import ManifestOptions, write_manifests
-    from steward.serving._ports import Deployment, variant_from_dict
+    from steward.serving._ports import deployment_from_dict
 
     options = ManifestOptions(image=image, namespace=namespace, replicas=replicas, max_replicas=max_replicas, workers=workers, secret=secret)
 
@@ -242,15 +242,9 @@ def manifests(
         return written
 
     def remote(b: HttpBackend) -> list[Path]:
-        from steward.core.traffic import TrafficPlan
-
         if bundle:
             raise InvalidInputError("--bundle needs the embedded store; run `steward models package` against the server instead", field="bundle")
-        d = b._call("GET", _path(name))
-        plan = TrafficPlan(d["name"], int(d["revision"]), tuple(variant_from_dict(v) for v in d["variants"]), d.get("sticky_key"))
-        found = Deployment(d["name"], d["project"], plan, d["mode"], d["status"], d["reason"], d.get("rollout"),
-                           d["created_at"], d["created_by"], d["updated_at"], d["updated_by"])
-        return write_manifests(found, out, options)
+        return write_manifests(deployment_from_dict(b._call("GET", _path(name))), out, options)
 
     for path in _run(local, remote):
         typer.echo(str(path))

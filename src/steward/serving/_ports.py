@@ -9,7 +9,16 @@ from typing import Any, Protocol
 from steward.core.traffic import TrafficPlan, Variant, VariantStats
 from steward.tracking import AuditEvent
 
-__all__ = ["Deployment", "DeploymentStore", "HistoryEntry", "PlanChange", "variant_from_dict", "variant_to_dict"]
+__all__ = [
+    "Deployment",
+    "DeploymentStore",
+    "HistoryEntry",
+    "PlanChange",
+    "deployment_from_dict",
+    "history_from_dict",
+    "variant_from_dict",
+    "variant_to_dict",
+]
 
 JSON = dict[str, Any]  # Any: JSON values
 
@@ -68,6 +77,24 @@ class Deployment:
             "updated_at": self.updated_at,
             "updated_by": self.updated_by,
         }
+
+
+def deployment_from_dict(data: JSON) -> Deployment:
+    """A :class:`Deployment` from its JSON form (``Deployment.to_dict``, the REST API's answer)."""
+    plan = TrafficPlan(str(data["name"]), int(data["revision"]), tuple(variant_from_dict(v) for v in data["variants"]), data.get("sticky_key"))
+    return Deployment(
+        str(data["name"]), str(data["project"]), plan, str(data["mode"]), str(data["status"]), str(data.get("reason") or ""),
+        data.get("rollout"), int(data["created_at"]), str(data["created_by"]), int(data["updated_at"]), str(data["updated_by"]),
+    )
+
+
+def history_from_dict(data: JSON) -> HistoryEntry:
+    """A :class:`HistoryEntry` from its JSON form."""
+    return HistoryEntry(
+        int(data["id"]), str(data["deployment"]), int(data["revision"]), str(data["action"]), str(data["actor"]),
+        str(data.get("reason") or ""), tuple(variant_from_dict(v) for v in data["variants"]), dict(data.get("details") or {}),
+        int(data["created_at"]),
+    )
 
 
 def _public_rollout(rollout: JSON | None) -> JSON | None:
