@@ -115,7 +115,7 @@ class PredictionLog:
         index: the segment index (metadata store).
         files: where segment files go (artifact store).
         options: sampling, privacy, rotation and queue bounds.
-        clock: wall clock in seconds (segment ages); tests may pass their own.
+        clock: a monotonic clock in seconds, for segment ages.
 
     Example:
         >>> sink = services.prediction_log()  # doctest: +SKIP
@@ -167,7 +167,7 @@ class PredictionLog:
         except queue.Full:
             with self._lock:
                 self._dropped += 1
-        except Exception:
+        except Exception:  # never into the request: the answer matters more than its log line
             log.exception("prediction log: append failed")
 
     def _start(self) -> None:
@@ -232,13 +232,17 @@ class PredictionLog:
                     self._write_all()
                     return
                 if isinstance(item, _Flush):
-                    self._write_all()
-                    item.done.set()
+                    try:
+                        self._write_all()
+                    finally:
+                        item.done.set()
                 elif isinstance(item, PredictionBatch):
                     self._add(item)
                 self._rotate_by_age()
-            except Exception:
+            except Exception:  # the writer outlives any one bad batch or store hiccup
                 log.exception("prediction log: writer error")
+                if item is _STOP:
+                    return
 
     def _wait(self) -> float:
         if not self._buffers:
