@@ -17,7 +17,7 @@ from steward.errors import InvalidInputError, NotFoundError
 from steward.sdk import HttpBackend
 from steward.serving import DeploymentService, check_deployment_name
 
-from ._output import note, print_json, print_table
+from ._output import echo, note, print_json, print_table
 from ._session import run_local_or_remote
 from ._time import format_time
 
@@ -48,7 +48,7 @@ def _show(document: JSON, as_json: bool) -> None:
     if document.get("sticky_key"):
         typer.echo(f"sticky key: {document['sticky_key']}")
     if document.get("reason"):
-        typer.echo(f"reason: {document['reason']}")
+        echo(f"reason: {document['reason']}")  # free text: printed escaped
 
 
 def _change(name: str, verb: str, body: JSON, local: Callable[[DeploymentService], Any], as_json: bool) -> None:
@@ -113,7 +113,7 @@ def status(name: str = typer.Argument(..., help="Deployment name."), as_json: bo
         )
     nxt = document["rollout"].get("next")
     if nxt:
-        typer.echo(f"next: {nxt['action']}: {nxt['reason']}")
+        echo(f"next: {nxt['action']}: {nxt['reason']}")
 
 
 @app.command("history")
