@@ -22,10 +22,12 @@ import pyarrow as pa
 
 from steward.settings import Settings
 
-from ._labels import LabelReport, read_label_file
+from ._labels import LabelReport
+from ._labels import read_label_file as _read_label_file
 from ._log import LogOptions, LogStats, PredictionLog
 from ._ports import LabelRow, PredictionIndex, SegmentFiles, SegmentInfo
-from ._service import PredictionService, TimeLike, to_epoch_ms
+from ._service import PredictionService, TimeLike
+from ._service import to_epoch_ms as _to_epoch_ms
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -86,7 +88,7 @@ def read(
     """
     cfg = settings or Settings()
     if cfg.is_remote():
-        params = {k: str(to_epoch_ms(v, field=k)) for k, v in (("start", start), ("end", end)) if v is not None}
+        params = {k: str(_to_epoch_ms(v, field=k)) for k, v in (("start", start), ("end", end)) if v is not None}
         http = _remote(cfg)
         try:
             data = http._call(  # the backend's one request path: errors map to the same classes
@@ -135,7 +137,7 @@ def ingest_labels(
         980
     """
     cfg = settings or Settings()
-    table = read_label_file(file, key=key)
+    table = _read_label_file(file, key=key)
     if cfg.is_remote():
         sink = pa.BufferOutputStream()
         import pyarrow.parquet as pq
