@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import polars as pl
 import pytest
 import uvicorn
 
@@ -193,6 +194,9 @@ def test_a_dataset_name_with_a_hidden_character_is_422_and_nothing_is_registered
         f"/api/v1/datasets/{quote(bad, safe='')}/versions", content=b"a,b\n1,2\n", headers={"content-type": "text/csv"}
     )
     _names_the_character(_refused(response, "name"))
+    with pytest.raises(InvalidInputError) as info:  # the embedded SDK's path: the same service
+        services.data("tester").register(bad, pl.DataFrame({"a": [1]}))
+    assert info.value.field == "name" and "U+" in info.value.message
     assert api.get("/api/v1/datasets").json()["datasets"] == []
     assert _audit_size(services) == before
 
@@ -202,6 +206,9 @@ def test_a_user_name_with_a_hidden_character_is_422(api: httpx.Client, services:
     before = _audit_size(services)
     response = api.post("/api/v1/users", json={"name": bad, "email": "x@example.com"})
     _names_the_character(_refused(response, "name"))
+    with pytest.raises(InvalidInputError) as info:
+        services.governance("root").create_user(bad, "x@example.com")
+    assert info.value.field == "name" and "U+" in info.value.message
     assert services.governance("root").list_users() == []
     assert _audit_size(services) == before
 
