@@ -166,3 +166,22 @@ def _open(settings: Settings) -> tuple[object, object]:
     from steward.adapters.sql import SqlStore
 
     return SqlStore(settings.resolved_database_url()), ContentAddressedStore(settings.resolved_artifact_root())
+
+
+def test_the_quality_hook_feeds_a_policy_quality_bound(fast: Services, versions: Versions) -> None:
+    from steward.adapters.sql._deployment_store import SqlDeploymentStore
+    from steward.core.rollout import QualityObservation
+    from steward.serving import DeploymentService
+
+    asked: list[tuple[str, str]] = []
+
+    def quality(deployment: str, metric: str, since_ms: int) -> QualityObservation:
+        asked.append((deployment, metric))
+        return QualityObservation(metric, 0.9, 0.7, 1000, 1000)
+
+    deploy = DeploymentService(SqlDeploymentStore(fast.store), fast.registry("x"), "x", quality=quality)
+    deploy.start_rollout("fraud-api", "fraud:2", POLICY + "quality: {metric: accuracy, max_drop: 0.05}\n")
+    _healthy(fast)
+    assert fast.deployments("x").store.acquire_lease("fraud-api", "q", 0, 10**15)
+    decision = deploy.tick_rollout("fraud-api", "q")
+    assert decision is not None and decision.action.value == "rollback" and asked == [("fraud-api", "accuracy")]

@@ -107,3 +107,15 @@ def test_every_fault_names_its_line(text: str, line: int, words: str) -> None:
     with pytest.raises(InvalidInputError) as caught:
         parse_rollout_policy(text)
     assert caught.value.field == "policy" and "line" in caught.value.message
+
+
+def test_a_quality_bound_rolls_back_only_with_enough_labels() -> None:
+    from steward.core.rollout import QualityBound, QualityObservation
+
+    policy = RolloutPolicy(steps=(10, 100), min_requests=10, min_duration_ms=0, quality=QualityBound("accuracy", 0.02, min_labels=50))
+    healthy = {"primary": totals(1000), "candidate": totals(100)}
+    worse = QualityObservation("accuracy", 0.91, 0.80, primary_labels=500, candidate_labels=60)
+    decision = decide(policy, step_index=0, step_started_ms=0, now_ms=1, quality=worse, **healthy)
+    assert decision.action is RolloutAction.ROLLBACK and "accuracy 0.8000" in decision.reason
+    few = QualityObservation("accuracy", 0.91, 0.80, primary_labels=500, candidate_labels=10)
+    assert decide(policy, step_index=0, step_started_ms=0, now_ms=1, quality=few, **healthy).action is RolloutAction.PROMOTE

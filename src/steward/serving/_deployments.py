@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from steward.core.lifecycle import ModelState
 from steward.core.names import check_name
-from steward.core.rollout import Decision, RolloutAction, RolloutPolicy, decide, sum_stats
+from steward.core.rollout import Decision, QualityObservation, RolloutAction, RolloutPolicy, decide, sum_stats
 from steward.core.traffic import LATENCY_BUCKETS_MS, TrafficPlan, Variant, VariantStats
 from steward.errors import ConflictError, InvalidInputError, StewardError
 from steward.registry import ModelVersion, PromotionGuard, RegistryService
@@ -25,7 +25,7 @@ from steward.tracking import AuditEvent, now_ms
 from ._ports import Deployment, DeploymentStore, HistoryEntry, PlanChange
 from ._rollout_policy import parse_rollout_policy
 
-__all__ = ["DeploymentService", "ModelLoader", "check_deployment_name"]
+__all__ = ["DeploymentService", "ModelLoader", "QualitySource", "check_deployment_name"]
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 _STICKY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,249}")
@@ -46,6 +46,15 @@ def check_deployment_name(name: object, *, field: str = "name") -> str:
             "deployment name must be 1-63 characters of a-z, 0-9 or '-', starting with a letter or digit", field=field
         )
     return name
+
+
+class QualitySource(Protocol):
+    """Labelled quality of a deployment's variants (the prediction log joined with its labels).
+
+    The hook for a rollout policy's ``quality`` bound; without one the bound is not judged.
+    """
+
+    def __call__(self, deployment: str, metric: str, since_ms: int) -> QualityObservation | None: ...
 
 
 class ModelLoader(Protocol):
@@ -82,6 +91,7 @@ class DeploymentService:
         gate_guard: refuses a version whose latest gate failed.
         loader: loads a version to check it can serve (None: not checked).
         rollout_interval: default seconds between controller looks.
+        quality: labelled quality per variant, for policies with a ``quality`` bound.
     """
 
     def __init__(
@@ -94,6 +104,7 @@ class DeploymentService:
         gate_guard: PromotionGuard | None = None,
         loader: ModelLoader | None = None,
         rollout_interval: float = 5.0,
+        quality: QualitySource | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -102,6 +113,7 @@ class DeploymentService:
         self.gate_guard = gate_guard
         self.loader = loader
         self.rollout_interval = rollout_interval
+        self.quality = quality
 
     def _event(self, action: str, name: str, details: dict[str, object] | None = None) -> AuditEvent:
         return AuditEvent(self.actor, action, f"deployments:/{name}", now_ms(), details or {})
@@ -399,13 +411,18 @@ class DeploymentService:
         if current.status != "rolling_out" or not rollout or rollout.get("state") != "running":
             return None
         stats = self.store.stats_since(current.name, current.plan.revision, int(rollout["step_started_at"]))
+        policy = self._policy(rollout)
+        quality = None
+        if policy.quality is not None and self.quality is not None:
+            quality = self.quality(current.name, policy.quality.metric, int(rollout["step_started_at"]))
         return decide(
-            self._policy(rollout),
+            policy,
             step_index=int(rollout["step"]),
             step_started_ms=int(rollout["step_started_at"]),
             now_ms=now,
             primary=sum_stats(stats, "primary"),
             candidate=sum_stats(stats, "candidate"),
+            quality=quality,
         )
 
     def rollout_status(self, name: str) -> dict[str, object]:
