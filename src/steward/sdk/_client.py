@@ -144,7 +144,7 @@ class Client:
             run = self.backend.create_run(experiment_id, name=name, params=params, tags=all_tags, artifacts=artifacts)
         return ActiveRun(
             self.backend, run, flush_interval=self.settings.flush_interval, flush_max_points=self.settings.flush_max_points,
-            flusher=self._flusher,
+            flusher=self._flusher, project=self.settings.project,
         )
 
     def get_run(self, run_id: str) -> Run:

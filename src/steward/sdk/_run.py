@@ -126,8 +126,10 @@ class ActiveRun:
         flush_interval: float = 0.5,
         flush_max_points: int = 50_000,
         flusher: Flusher | None = None,
+        project: str | None = None,
     ) -> None:
         self._backend = backend
+        self._project = project  # where a model that log_model registers is created
         self.info = run
         self.run_id = run.run_id
         self._buffer: list[Metric] = []
@@ -307,7 +309,7 @@ class ActiveRun:
         )
         if registered_model_name is None:
             return logged
-        body = {"run_id": self.run_id, "artifact_path": logged.artifact_path}
+        body = {"run_id": self.run_id, "artifact_path": logged.artifact_path, "project": self._project}
         if isinstance(self._backend, HttpBackend):
             path = f"/models/{registered_model_name}/versions"
             version = version_from_dict(self._backend._call("POST", path, body=body))
@@ -317,7 +319,7 @@ class ActiveRun:
             )
 
             version = registry_for(self._backend).create_version(  # type: ignore[arg-type]
-                registered_model_name, self.run_id, artifact_path=logged.artifact_path
+                registered_model_name, self.run_id, artifact_path=logged.artifact_path, project=self._project
             )
         return dataclasses.replace(logged, registered=version)
 
