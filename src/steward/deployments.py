@@ -113,7 +113,7 @@ def get(name: str, *, settings: Settings | None = None) -> Deployment:
     return _run(settings, lambda s: s.get_deployment(name), lambda b: deployment_from_dict(b._call("GET", _path(name))))
 
 
-def list(*, project: str | None = None, settings: Settings | None = None) -> _list[Deployment]:  # noqa: A001 - the verb of the API
+def list(*, project: str | None = None, settings: Settings | None = None) -> _list[Deployment]:
     """Every deployment (of one project), by name.
 
     Example:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from deployments_testing import Versions, register_versions
 
-import steward.deployments as deployments
-from steward import Client, Settings
+from steward import Client, Settings, deployments
 from steward.errors import ConflictError, NotFoundError
 from steward.wiring import Services
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 from deployments_testing import latency_counts
 
-from steward.core.rollout import RolloutAction, RolloutPolicy, VariantTotals, decide, latency_quantile_ms, sum_stats
+from steward.core.rollout import (
+    RolloutAction,
+    RolloutPolicy,
+    VariantTotals,
+    decide,
+    latency_quantile_ms,
+    sum_stats,
+)
 from steward.core.traffic import LATENCY_BUCKETS_MS, VariantStats
 from steward.errors import InvalidInputError
 from steward.serving import parse_rollout_policy, rollout_policy_faults

@@ -28,6 +28,8 @@ JSON = dict[str, Any]  # Any: JSON values
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document.")
 MODEL_OPTION = typer.Option(..., "--model", "-m", help="Model version: fraud:5, fraud@champion, models:/fraud/5.")
 REASON_OPTION = typer.Option("", "--reason", "--comment", help="Why (recorded in the history and the audit trail).")
+POLICY_OPTION = typer.Option(..., "--policy", help="Rollout policy YAML (steward check FILE validates it).")
+OUT_OPTION = typer.Option(..., "--out", help="Folder for the manifests (created when missing).")
 
 
 def _run(local: Callable[[DeploymentService], T], remote: Callable[[HttpBackend], T]) -> T:
@@ -199,7 +201,7 @@ def rollback(name: str = typer.Argument(..., help="Deployment name."), reason: s
 def rollout(
     name: str = typer.Argument(..., help="Deployment name."),
     model: str = MODEL_OPTION,
-    policy: Path = typer.Option(..., "--policy", help="Rollout policy YAML (steward check FILE validates it)."),
+    policy: Path = POLICY_OPTION,
     reason: str = REASON_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -218,7 +220,7 @@ def rollout(
 @app.command("manifests")
 def manifests(
     name: str = typer.Argument(..., help="Deployment name."),
-    out: Path = typer.Option(..., "--out", help="Folder for the manifests (created when missing)."),
+    out: Path = OUT_OPTION,
     image: str | None = typer.Option(None, "--image", help="Serving image (default steward-<model>:v<version>)."),
     namespace: str | None = typer.Option(None, "--namespace", help="Kubernetes namespace."),
     replicas: int = typer.Option(2, "--replicas", help="Replicas at start and the autoscaler's minimum."),

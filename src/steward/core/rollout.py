@@ -191,6 +191,15 @@ def _limit(base: float, ratio: float | None, delta: float | None) -> float | Non
     return max(options) if options else None
 
 
+def _judged_quality(bound: QualityBound | None, quality: QualityObservation | None) -> tuple[float, float] | None:
+    """(primary, candidate) values when the bound can be judged: both known, enough labels each."""
+    if bound is None or quality is None or quality.primary is None or quality.candidate is None:
+        return None
+    if min(quality.primary_labels, quality.candidate_labels) < bound.min_labels:
+        return None
+    return quality.primary, quality.candidate
+
+
 def _breaches(policy: RolloutPolicy, primary: VariantTotals, candidate: VariantTotals, quality: QualityObservation | None) -> tuple[list[str], dict[str, object]]:
     breaches: list[str] = []
     limits: dict[str, object] = {}
@@ -212,13 +221,14 @@ def _breaches(policy: RolloutPolicy, primary: VariantTotals, candidate: VariantT
             primary_text = "n/a" if prim_p99 is None else f"{prim_p99:.1f} ms"
             breaches.append(f"p99 latency {cand_p99:.1f} ms is over the bound {p99_limit:.1f} ms (primary {primary_text})")
     bound = policy.quality
-    if bound is not None and quality is not None and quality.primary is not None and quality.candidate is not None:
-        if min(quality.primary_labels, quality.candidate_labels) >= bound.min_labels:
-            limits[bound.metric] = round(quality.primary - bound.max_drop, 6)
-            if quality.candidate < quality.primary - bound.max_drop:
-                breaches.append(
-                    f"{bound.metric} {quality.candidate:.4f} is more than {bound.max_drop} below the primary's {quality.primary:.4f}"
-                )
+    judged = _judged_quality(bound, quality)
+    if bound is not None and judged is not None:
+        primary_value, candidate_value = judged
+        limits[bound.metric] = round(primary_value - bound.max_drop, 6)
+        if candidate_value < primary_value - bound.max_drop:
+            breaches.append(
+                f"{bound.metric} {candidate_value:.4f} is more than {bound.max_drop} below the primary's {primary_value:.4f}"
+            )
     return breaches, limits
 
 

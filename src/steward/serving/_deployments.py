@@ -16,7 +16,14 @@ from typing import Any, Protocol
 
 from steward.core.lifecycle import ModelState
 from steward.core.names import check_name
-from steward.core.rollout import Decision, QualityObservation, RolloutAction, RolloutPolicy, decide, sum_stats
+from steward.core.rollout import (
+    Decision,
+    QualityObservation,
+    RolloutAction,
+    RolloutPolicy,
+    decide,
+    sum_stats,
+)
 from steward.core.traffic import LATENCY_BUCKETS_MS, TrafficPlan, Variant, VariantStats
 from steward.errors import ConflictError, InvalidInputError, StewardError
 from steward.registry import ModelVersion, PromotionGuard, RegistryService

@@ -16,12 +16,23 @@ from sqlalchemy import exc as sa_exc
 
 from steward.core.traffic import TrafficPlan, VariantStats
 from steward.errors import AlreadyExistsError, ConflictError, NotFoundError
-from steward.serving._ports import Deployment, HistoryEntry, PlanChange, variant_from_dict, variant_to_dict
+from steward.serving._ports import (
+    Deployment,
+    HistoryEntry,
+    PlanChange,
+    variant_from_dict,
+    variant_to_dict,
+)
 from steward.tracking import AuditEvent
 
 from ._audit import append_audit
 from ._store import SqlStore
-from ._tables_deployments import deployment_history, deployment_leases, deployment_stats, deployments
+from ._tables_deployments import (
+    deployment_history,
+    deployment_leases,
+    deployment_stats,
+    deployments,
+)
 
 __all__ = ["SqlDeploymentStore"]
 
