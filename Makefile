@@ -28,6 +28,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/data.py
 	$(BIN)/python bench/registry.py --json-out bench/results/registry.json
 	$(BIN)/python bench/data_register.py --gb 1
+	command -v wrk >/dev/null 2>&1 || apt-get install -y wrk
+	$(BIN)/python bench/serving.py --json-out bench/results/serving.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

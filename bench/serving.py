@@ -41,7 +41,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from _serving_model import COLUMNS, fitted, request_rows  # noqa: E402 - bench/ is on the path just above
+from _serving_model import COLUMNS, fitted, request_rows
 
 PY = sys.executable
 MLFLOW_PY = HERE / ".venv-mlflow" / "bin" / "python"
@@ -179,7 +179,6 @@ def steward_store(tmp: Path) -> dict[str, str]:
         "STEWARD_CAPTURE_PACKAGES": "false",
     }
     import pandas as pd
-
     from _serving_model import training_data
 
     settings = Settings(home=tmp / "home", database_url=env["STEWARD_DATABASE_URL"], artifact_root=env["STEWARD_ARTIFACT_ROOT"],
