@@ -23,8 +23,7 @@ def serve(
 ) -> None:
     """Serve a model version or a deployment over HTTP: /predict, the Open Inference
     Protocol v2 (/v2/...), /metrics. Ctrl-C or SIGTERM stops after in-flight requests."""
-    from steward.serving._runtime import ServeTarget
-    from steward.serving._server import resolve_target, run_server
+    from steward.serving import ServeTarget, resolve_target, run_server
 
     settings = load_settings()
     if ref is not None and deployment is not None:
@@ -47,7 +46,7 @@ def score(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Score a Parquet file in chunks (bounded memory) and write the predictions next to the inputs."""
-    from steward.serving._scoring import score_file, score_file_dask
+    from steward.serving import score_file, score_file_dask
 
     settings = load_settings()
     if dask is not None:

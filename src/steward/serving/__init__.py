@@ -2,10 +2,38 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 from ._controller import run_controller
 from ._deployments import DeploymentService, check_deployment_name
 from ._ports import Deployment, DeploymentStore, HistoryEntry, PlanChange
 from ._rollout_policy import ROLLOUT_POLICY_SCHEMA, parse_rollout_policy, rollout_policy_faults
+
+if TYPE_CHECKING:
+    from ._runtime import ServeTarget
+    from ._scoring import ScoreSummary, score_file, score_file_dask
+    from ._server import create_serving_app, resolve_target, run_server
+
+# The inference server and batch scoring need the `serve` extra (orjson, prometheus-client):
+# their names are imported on first use, so that deployments work without it.
+_LAZY = {
+    "ScoreSummary": "._scoring",
+    "ServeTarget": "._runtime",
+    "create_serving_app": "._server",
+    "resolve_target": "._server",
+    "run_server": "._server",
+    "score_file": "._scoring",
+    "score_file_dask": "._scoring",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __name__), name)
+
 
 __all__: list[str] = [
     "ROLLOUT_POLICY_SCHEMA",
@@ -14,6 +42,13 @@ __all__: list[str] = [
     "DeploymentStore",
     "HistoryEntry",
     "PlanChange",
+    "ScoreSummary",
+    "ServeTarget",
+    "create_serving_app",
+    "resolve_target",
+    "run_server",
+    "score_file",
+    "score_file_dask",
     "check_deployment_name",
     "parse_rollout_policy",
     "rollout_policy_faults",
