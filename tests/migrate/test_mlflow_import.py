@@ -93,6 +93,9 @@ def test_an_mlflow_store_is_imported_completely_and_idempotently(mlflow_python: 
         assert model.aliases == {"champion": 1}
         files = [a.path for a in tracking.list_artifacts(good, versions[0].artifact_path)]
         assert f"{versions[0].artifact_path}/MLmodel" in files
+        # imported versions pin their files too: later changes to the run do not reach them
+        pinned = registry.list_version_files("churn-model", versions[0].version)
+        assert sorted(f"{versions[0].artifact_path}/{f.path}" for f in pinned) == sorted(files)
         audit_before = len(services.store.list_audit(limit=100_000))
     finally:
         services.close()

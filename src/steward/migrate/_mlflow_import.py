@@ -250,6 +250,7 @@ def _version(record: JSON, dump: Path, tracking: TrackingService, registry: Regi
         name=name, run_id=rid, artifact_path=path, flavor="mlflow", signature={}, requirements=requirements,
         datasets=sorted({i.dataset for i in run.inputs}), metrics={k: m.value for k, m in run.metrics.items() if math.isfinite(m.value)},
         description=str(record.get("description") or ""), created_by=registry.actor, created_at=int(record.get("creation_timestamp") or now_ms()),
+        files=registry.list_run_files(rid, path),  # pinned, as create_version pins Steward's own models
     )
     # The registry's create_version reads Steward's own model file; an MLflow model has an
     # MLmodel file instead, so the version is written through the store (still audited).

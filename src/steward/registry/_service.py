@@ -136,8 +136,7 @@ class RegistryService:
         path = (artifact_path or f"models/{name}").strip("/")
         # One listing pins every file (one query: one consistent state of the run's paths);
         # the metadata is read from the pinned blob, so it describes exactly what is pinned.
-        prefix = path + "/"
-        files = tuple(VersionFile(i.path.removeprefix(prefix), i.digest, i.size) for i in self.runs.list_artifacts(run_id, path))
+        files = self.list_run_files(run_id, path)
         model_file = next((f for f in files if f.path == MODEL_FILE), None)
         if model_file is None:
             raise NotFoundError(f"run {run_id} has no model at {path[:200]!r}; log one with run.log_model", field="artifact_path")
@@ -166,6 +165,12 @@ class RegistryService:
 
     def get_version(self, name: str, version: int) -> ModelVersion:
         return self.store.get_version(check_model_name(name), _version(version))
+
+    def list_run_files(self, run_id: str, artifact_path: str) -> tuple[VersionFile, ...]:
+        """The files under ``artifact_path`` of a run as they are now, as a version pins them
+        (paths relative to the folder). One query: one consistent state of the run's paths."""
+        prefix = artifact_path.strip("/") + "/"
+        return tuple(VersionFile(i.path.removeprefix(prefix), i.digest, i.size) for i in self.runs.list_artifacts(run_id, artifact_path))
 
     def resolve(self, ref: str | ModelRef) -> ModelVersion:
         """The version a reference names: ``fraud:3``, ``fraud@champion``, ``fraud/production``,
