@@ -185,3 +185,16 @@ def test_the_quality_hook_feeds_a_policy_quality_bound(fast: Services, versions:
     assert fast.deployments("x").store.acquire_lease("fraud-api", "q", 0, 10**15)
     decision = deploy.tick_rollout("fraud-api", "q")
     assert decision is not None and decision.action.value == "rollback" and asked == [("fraud-api", "accuracy")]
+
+
+def test_without_a_rollout_the_holder_keeps_an_hour_of_stats(fast: Services, versions: Versions) -> None:
+    from steward.tracking import now_ms
+
+    deploy = fast.deployments("x")
+    now = now_ms()
+    report(fast, [
+        window("fraud-api", 1, "primary", "fraud:1", requests=5, end_ms=now - 2 * 3_600_000),
+        window("fraud-api", 1, "primary", "fraud:1", requests=7, end_ms=now - 60_000),
+    ])
+    assert RolloutController(fast, "fraud-api", holder="h").step(INTERVAL) is None
+    assert [w.requests for w in deploy.store.stats_since("fraud-api", 1, 0)] == [7]

@@ -38,6 +38,7 @@ _NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 _STICKY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,249}")
 _MAX_REASON = 2000
 _MAX_STATS = 10_000
+_STATS_RETENTION_MS = 3_600_000
 
 
 def check_deployment_name(name: object, *, field: str = "name") -> str:
@@ -458,7 +459,11 @@ class DeploymentService:
         current = self.get_deployment(name)
         at = now if now is not None else now_ms()
         decision = self._decide(current, at)
-        if decision is None or decision.action is RolloutAction.HOLD:
+        if decision is None:
+            # no rollout reads these windows: keep an hour of them, for people looking
+            self.store.prune_stats(name, current.plan.revision, at - _STATS_RETENTION_MS)
+            return None
+        if decision.action is RolloutAction.HOLD:
             return decision
         assert current.rollout is not None  # _decide returned a decision
         details: dict[str, object] = {"evidence": decision.evidence, "controller": holder}

@@ -172,6 +172,15 @@ class SqlDeploymentStore:
             for r in rows
         ]
 
+    def prune_stats(self, name: str, revision: int, before_ms: int | None) -> int:
+        """Delete the windows of earlier revisions, and (``before_ms``) of this one ending
+        before that time. Returns how many went."""
+        stale = _S.revision < revision
+        if before_ms is not None:
+            stale = stale | (_S.window_end_ms < before_ms)
+        with self._store.write() as conn:
+            return int(conn.execute(delete(deployment_stats).where(_S.deployment == name, stale)).rowcount or 0)
+
     # -- leases -------------------------------------------------------------------------
 
     def acquire_lease(self, name: str, holder: str, now: int, ttl_ms: int) -> bool:
