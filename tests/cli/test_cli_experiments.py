@@ -85,3 +85,13 @@ def test_deleting_an_unknown_experiment_exits_3(cli: Cli) -> None:
         assert result.exit_code == 3, ref
         assert "not found" in result.stderr
         assert "Traceback" not in result.output
+
+
+def test_an_experiment_is_created_in_the_given_project_or_steward_project_or_its_own_name(cli: Cli) -> None:
+    made = json.loads(cli("experiments", "create", "fraud-training", "--project", "fraud", "--json").stdout)
+    assert made["project"] == "fraud"
+    made = json.loads(cli("experiments", "create", "fraud-eval", "--json", STEWARD_PROJECT="fraud").stdout)
+    assert made["project"] == "fraud"
+    assert json.loads(cli("experiments", "create", "churn", "--json").stdout)["project"] == "churn"
+    bad = cli("experiments", "create", "x", "--project", "*")
+    assert bad.exit_code == 2 and "project" in bad.stderr

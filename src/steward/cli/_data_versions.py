@@ -71,12 +71,18 @@ def register(data_app: typer.Typer) -> None:
             False, "--reference-only", help="Record hash, schema and profile; leave the data where it is."
         ),
         description: str | None = typer.Option(None, "--description", help="Free text."),
+        project: str | None = typer.Option(
+            None, "--project", help="Project of a new dataset (default: STEWARD_PROJECT, else its name)."
+        ),
         as_json: bool = JSON_OPTION,
     ) -> None:
         """Register a file or folder as the next version of a dataset (same content: same version)."""
         with open_data() as data:
             started = int(time.time() * 1000)
-            version = data.register(name, source, reference_only=reference_only, description=description)
+            version = data.register(
+                name, source, reference_only=reference_only, description=description,
+                project=project or load_settings().project,
+            )
         if as_json:
             print_json(version.to_dict())
             return

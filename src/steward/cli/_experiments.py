@@ -62,6 +62,9 @@ def list_experiments(
 def create_experiment(
     name: str = typer.Argument(..., help="Experiment name (unique)."),
     tag: Annotated[list[str] | None, typer.Option("--tag", help="KEY=VALUE tag; repeatable.")] = None,
+    project: str | None = typer.Option(
+        None, "--project", help="Project of a new experiment (default: STEWARD_PROJECT, else its name)."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Create an experiment; exits 5 when the name is taken."""
@@ -72,7 +75,7 @@ def create_experiment(
             raise InvalidInputError(f"--tag must be KEY=VALUE, got {item[:100]!r}", field="tag")
         tags[key] = value
     with open_client() as client:
-        created = client.create_experiment(name, tags)
+        created = client.create_experiment(name, tags, project=project)
     if as_json:
         print_json(experiment_to_dict(created))
     else:

@@ -102,10 +102,13 @@ def register(
     name: str = typer.Argument(..., help="Model name."),
     run_id: str = typer.Option(..., "--run", help="Run that logged the model."),
     artifact_path: str | None = typer.Option(None, "--path", help="Where in the run (default models/<name>)."),
+    project: str | None = typer.Option(
+        None, "--project", help="Project of a new model (default: STEWARD_PROJECT, else its name)."
+    ),
 ) -> None:
     """Register a run's logged model as the next version of NAME."""
     with _registry() as reg:
-        v = reg.create_version(name, run_id, artifact_path=artifact_path)
+        v = reg.create_version(name, run_id, artifact_path=artifact_path, project=project or load_settings().project)
     echo(f"registered {v.name}:{v.version}")
 
 
