@@ -130,7 +130,9 @@ def test_appending_never_blocks_a_full_queue_drops_and_counts(local_services: Se
 
     assert stats.dropped >= 2_000 - 50 - 2  # the writer holds one batch, the queue 50
     assert stats.dropped + stats.accepted + stats.queued == 2_000
-    assert max(costs) < 0.05, f"an append took {max(costs) * 1000:.1f} ms"
+    # a blocked append would wait for the gate (30 s); a busy 2-core machine may still pause
+    # any thread for tens of milliseconds, so the bounds leave room for that and no more
+    assert max(costs) < 1.0 and statistics.median(costs) < 100e-6, f"slowest append {max(costs) * 1000:.1f} ms"
     print(f"\nappend with a stalled store: median {statistics.median(costs) * 1e6:.2f} us, max {max(costs) * 1e6:.0f} us")
     written = local_services.predictions().read("fraud-api").num_rows
     assert written == log.stats().rows_written == 2_000 - log.stats().dropped

@@ -73,8 +73,8 @@ class PredictionIndex(Protocol):
         """Store labels (the latest wins per request and row) and audit the ingest, in one transaction."""
         ...
 
-    def get_labels(self, deployment: str, request_ids: Sequence[str]) -> list[LabelRow]:
-        """The labels of these requests (any row)."""
+    def get_labels(self, deployment: str, request_ids: Sequence[str] | None) -> list[LabelRow]:
+        """The labels of these requests (any row); ``None``: every label of the deployment."""
         ...
 
 

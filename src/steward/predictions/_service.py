@@ -18,6 +18,9 @@ from ._segments import _TYPES, BASE_COLUMNS, _array, decode_segment, validate_de
 
 __all__ = ["PredictionService", "TimeLike", "to_epoch_ms"]
 
+_LABELED_AT = pa.timestamp("ms", tz="UTC")
+_ALL_LABELS_FROM = 20_000  # distinct request ids in a window from which all labels are fetched at once
+
 TimeLike = dt.datetime | str | int | None
 _UNKNOWN_EXAMPLES = 5
 
@@ -115,35 +118,41 @@ class PredictionService:
     def _with_labels(self, deployment: str, table: pa.Table) -> pa.Table:
         n = table.num_rows
         table = table.add_column(3, "deployment", pa.array([deployment] * n, pa.string()))
-        ids = table.column("request_id").to_pylist()
-        exact: dict[tuple[str, int], LabelRow] = {}
-        whole: dict[str, LabelRow] = {}
-        for lab in self.index.get_labels(deployment, sorted(set(ids))) if n else []:
-            if lab.row < 0:
-                whole[lab.request_id] = lab
-            else:
-                exact[(lab.request_id, lab.row)] = lab
-        labels: list[object] = []
-        times: list[int | None] = []
-        for rid, row in zip(ids, table.column("row").to_pylist(), strict=True):
-            found = exact.get((rid, row)) or whole.get(rid)
-            labels.append(None if found is None else found.label)
-            times.append(None if found is None else found.ingested_at)
-        table = table.append_column("label", _array(labels, None) if labels else pa.nulls(0))
-        return table.append_column("labeled_at", pa.array(times, pa.timestamp("ms", tz="UTC")))
+        label: pa.Array | pa.ChunkedArray = pa.nulls(n)
+        labeled_at: pa.Array | pa.ChunkedArray = pa.nulls(n, _LABELED_AT)
+        if n:
+            unique = pc.unique(table.column("request_id"))
+            # a wide window: one query for all the deployment's labels beats many IN (...) lists
+            wanted = None if len(unique) > _ALL_LABELS_FROM else unique.to_pylist()
+            found = self.index.get_labels(deployment, wanted)
+            if found:
+                label, labeled_at = _join_labels(table, found)
+        return table.append_column("label", label).append_column("labeled_at", labeled_at)
 
-    def known_requests(self, deployment: str) -> tuple[set[str], set[tuple[str, int]]]:
-        """Request ids and (request id, row) pairs in the deployment's indexed segments."""
+    def known_requests(self, deployment: str, request_ids: Sequence[str]) -> tuple[set[str], set[tuple[str, int]]] | None:
+        """Which of ``request_ids`` the deployment's indexed segments hold, and their (id, row) pairs.
+
+        Only the id and row columns are read, and only matching ids leave Arrow, so the
+        cost follows the log's size in C, not in Python objects.
+
+        Returns:
+            None when the deployment has no indexed segment at all.
+        """
+        segments = self.index.list_segments(deployment, None, None)
+        if not segments:
+            return None
+        wanted = pa.array(sorted(set(request_ids)), pa.string())
         ids: set[str] = set()
         pairs: set[tuple[str, int]] = set()
-        for segment in self.index.list_segments(deployment, None, None):
+        for segment in segments:
             try:
                 part = decode_segment(self.files.read_bytes(segment.path), columns=["request_id", "row"])
             except NotFoundError as exc:
                 raise IntegrityError(f"indexed segment {segment.path!r} is missing from the artifact store") from exc
-            rids = part.column("request_id").to_pylist()
+            hit = part.filter(pc.is_in(part.column("request_id"), value_set=wanted))
+            rids = hit.column("request_id").to_pylist()
             ids.update(rids)
-            pairs.update(zip(rids, part.column("row").to_pylist(), strict=True))
+            pairs.update(zip(rids, hit.column("row").to_pylist(), strict=True))
         return ids, pairs
 
     def ingest_labels(
@@ -161,9 +170,10 @@ class PredictionService:
         """
         validate_deployment(deployment)
         labels, missing = labels_from_table(table, key=key, label_column=label_column)
-        ids, pairs = self.known_requests(deployment)
-        if not ids:
+        known = self.known_requests(deployment, [lab.request_id for lab in labels])
+        if known is None:
             raise NotFoundError(f"no predictions are logged for deployment {deployment!r}", field="deployment")
+        ids, pairs = known
         now = int(time.time() * 1000)
         attached: list[LabelRow] = []
         unknown: list[str] = []
@@ -182,6 +192,36 @@ class PredictionService:
         )
         self.index.upsert_labels(deployment, attached, self.actor, audit)
         return report
+
+
+def _join_labels(table: pa.Table, found: Sequence[LabelRow]) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
+    """The label and its time for each row of ``table``: the row's own label, else its request's.
+
+    A hash join in Arrow (keys only, then back in the table's order), so a window of
+    millions of rows never becomes Python objects.
+    """
+    labels = pa.table({
+        "request_id": pa.array([f.request_id for f in found], pa.string()),
+        "row": pa.array([f.row for f in found], pa.int64()),
+        "label": _array([f.label for f in found], None),
+        "labeled_at": pa.array([f.ingested_at for f in found], _LABELED_AT),
+    })
+    keys = pa.table({
+        "request_id": table.column("request_id"),
+        "row": table.column("row").cast(pa.int64()),
+        "i": pa.array(range(table.num_rows), pa.int64()),
+    })
+    whole = labels.filter(pc.less(labels.column("row"), 0)).select(["request_id", "label", "labeled_at"])
+    whole = whole.rename_columns(["request_id", "request_label", "request_labeled_at"])
+    joined = (
+        keys.join(labels.filter(pc.greater_equal(labels.column("row"), 0)), keys=["request_id", "row"], join_type="left outer")
+        .join(whole, keys="request_id", join_type="left outer")
+        .sort_by("i")
+    )
+    return (
+        pc.coalesce(joined.column("label"), joined.column("request_label")),
+        pc.coalesce(joined.column("labeled_at"), joined.column("request_labeled_at")),
+    )
 
 
 def _concat(tables: Sequence[pa.Table]) -> pa.Table:

@@ -6,8 +6,8 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, select
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import insert, select
 
 from steward.errors import ConflictError
 from steward.predictions._ports import LabelRow, SegmentInfo
@@ -78,9 +78,12 @@ class SqlPredictionStore:
                 )
             append_audit(conn, audit)
 
-    def get_labels(self, deployment: str, request_ids: Sequence[str]) -> list[LabelRow]:
+    def get_labels(self, deployment: str, request_ids: Sequence[str] | None) -> list[LabelRow]:
         found: list[LabelRow] = []
         with self._store.read() as conn:
+            if request_ids is None:
+                query = select(_L.request_id, _L.row, _L.label, _L.ingested_at).where(_L.deployment == deployment)
+                return [LabelRow(r.request_id, r.row, r.label, r.ingested_at) for r in conn.execute(query)]
             for i in range(0, len(request_ids), _CHUNK):
                 query = select(_L.request_id, _L.row, _L.label, _L.ingested_at).where(
                     _L.deployment == deployment, _L.request_id.in_(list(request_ids[i : i + _CHUNK]))
