@@ -90,6 +90,14 @@ def test_segments_rotate_by_estimated_size(local_services: Services, make_log: C
     assert max(rows) <= 25  # a segment closes on the batch that crosses the bound
 
 
+def test_long_text_inputs_count_toward_the_size_bound(local_services: Services, make_log: Callable[..., PredictionLog]) -> None:
+    log = make_log(local_services, max_bytes=100_000)
+    for i in range(20):
+        log.append(PredictionBatch(f"r{i}", "fraud-api", "fraud", 1, "primary", {"note": ["x" * 20_000]}, [1], 1.0, T0 + i))
+    assert log.flush()
+    assert [s.rows for s in local_services.predictions().list_segments("fraud-api")] == [5, 5, 5, 5]
+
+
 def test_segments_rotate_by_age_without_a_flush(local_services: Services, make_log: Callable[..., PredictionLog]) -> None:
     log = make_log(local_services, max_seconds=0.3)
     log.append(batch(1, T0))

@@ -137,7 +137,7 @@ class SegmentBuffer:
             for col in cols.values():
                 if len(col) < rows:
                     col.extend([None] * (rows - len(col)))
-        self.approx_bytes += n * (64 + len(batch.request_id) + _VALUE_BYTES * len(extra))
+        self.approx_bytes += n * (64 + len(batch.request_id) + _VALUE_BYTES * len(extra)) + sum(_text_bytes(v) for _k, v in extra)
         ts = batch.timestamp_ms
         if self.min_time is None or ts < self.min_time:
             self.min_time = ts
@@ -154,6 +154,17 @@ class SegmentBuffer:
                 values = [None if isinstance(v, list | dict) else v for v in values]
             arrays.append(_array(values, _TYPES.get(name)))
         return pa.Table.from_arrays(arrays, names=list(self._cols))
+
+
+def _text_bytes(values: list[object]) -> int:
+    """The length of a text column's values (numbers are counted per value elsewhere), so that
+    long strings (free text, documents) close a segment by size as they should."""
+    if not values or not isinstance(values[0], str | bytes):
+        return 0
+    try:
+        return sum(map(len, values))  # type: ignore[arg-type]
+    except TypeError:  # a None among the strings
+        return sum(len(v) for v in values if isinstance(v, str | bytes))
 
 
 def _mixes_vectors(values: list[object]) -> bool:
