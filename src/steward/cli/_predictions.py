@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 import typer
 
@@ -73,7 +74,7 @@ def segments_command(
         lambda s: s.predictions,
         lambda svc: [seg.to_dict() for seg in svc.list_segments(deployment, lo, hi)],
         lambda http: http._call(
-            "GET", f"/deployments/{deployment}/prediction-segments",
+            "GET", f"/deployments/{quote(deployment, safe='')}/prediction-segments",
             params={k: str(v) for k, v in (("start", lo), ("end", hi)) if v is not None},
         )["segments"],
     )
