@@ -1,13 +1,8 @@
-"""``make demo``: the model lifecycle on the embedded store, end to end.
-
-Stage 1 (tracking): two scikit-learn models trained on the breast-cancer data set that
-scikit-learn ships, as tracked runs, then compared. Later stages extend this script.
-Run with ``python -m steward.demo``; it uses ``STEWARD_HOME`` (default ``./.steward``).
-"""
+"""Demo chapter, tracking: two scikit-learn models trained on the breast-cancer data set
+that scikit-learn ships, as tracked runs, then compared."""
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Any
 
@@ -15,11 +10,20 @@ from rich.console import Console
 from rich.table import Table
 
 import steward
-from steward import Client, Settings
-from steward._demo_data import stage_data
+from steward import Client
 from steward.core import Run
 
 EXPERIMENT = "demo-breast-cancer"
+
+
+def load_data() -> dict[str, Any]:  # Any: pandas frames and series
+    """The breast-cancer data, split 75/25 (stratified, seeded): ``x_train``, ``x_test``, ``y_train``, ``y_test``."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split
+
+    x, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, random_state=42, stratify=y)
+    return {"x_train": x_train, "x_test": x_test, "y_train": y_train, "y_test": y_test}
 
 
 def _train(
@@ -55,38 +59,27 @@ def _train(
     return client.get_run(run.run_id)
 
 
-def main() -> int:
-    console = Console()
-    settings = Settings()
-    client = Client(settings)
-    console.rule("[bold]Steward demo[/bold] — a model's life on the embedded store")
-    console.print(f"Store: {settings.resolved_database_url()}")
-
-    from sklearn.datasets import load_breast_cancer
+def track(console: Console, client: Client, data: dict[str, Any], train_ref: str) -> None:  # Any: frames
+    """Train two models as tracked runs of ``EXPERIMENT`` and compare them."""
     from sklearn.ensemble import GradientBoostingClassifier
     from sklearn.linear_model import SGDClassifier
-    from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
-    x, y = load_breast_cancer(return_X_y=True, as_frame=True)
-    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, random_state=42, stratify=y)
-    data: dict[str, object] = {"x_train": x_train, "x_test": x_test, "y_train": y_train, "y_test": y_test}
-
-    train_version = stage_data(console, client.services, x_train.assign(target=y_train.to_numpy()), str(settings.resolved_home()))
+    x_train, x_test, y_train, y_test = data["x_train"], data["x_test"], data["y_train"], data["y_test"]
     console.rule("[bold]Training[/bold]: two tracked runs")
     steward.seed_everything(42)
     # SGD is trained epoch by epoch (partial_fit) on standardised features, to log a curve
     scaler = StandardScaler().fit(x_train)
     scaled = {"x_train": scaler.transform(x_train), "x_test": scaler.transform(x_test), "y_train": y_train, "y_test": y_test}
     runs = [
-        _train(client, "logistic-sgd", SGDClassifier(loss="log_loss", alpha=1e-3, random_state=42), {"model": "sgd", "alpha": 1e-3, "epochs": 30}, scaled, train_version.ref),
+        _train(client, "logistic-sgd", SGDClassifier(loss="log_loss", alpha=1e-3, random_state=42), {"model": "sgd", "alpha": 1e-3, "epochs": 30}, scaled, train_ref),
         _train(
             client,
             "gradient-boosting",
             GradientBoostingClassifier(n_estimators=150, max_depth=3, learning_rate=0.1, random_state=42),
             {"model": "gbm", "n_estimators": 150, "max_depth": 3, "learning_rate": 0.1},
             data,
-            train_version.ref,
+            train_ref,
         ),
     ]
 
@@ -107,12 +100,3 @@ def main() -> int:
                   "[bold]steward runs compare <id> <id>[/bold], or start the server with "
                   "[bold]steward server --port 5000[/bold] and point STEWARD_TRACKING_URI (or an mlflow client's "
                   "MLFLOW_TRACKING_URI) at http://127.0.0.1:5000.")
-    from steward._demo_stage2 import stage_two  # stage 2: evaluation, gates, promotion, model card
-
-    stage_two(console, settings, client, data)
-    client.close()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,8 +1,9 @@
-"""``make demo`` stage 2: evaluate both demo models, gate the challenger against the
+"""Demo chapter, registry: evaluate both demo models, gate the challenger against the
 champion on the same holdout version, promote the winner and write its model card."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from steward.core.lifecycle import ModelState
 from steward.evaluation import EvaluationOptions, render_html, render_markdown
 from steward.wiring import build_services
 
+from .tracking import EXPERIMENT
+
 MODEL = "breast-cancer"
 POLICY = """\
 # A challenger ships only when it earns it.
@@ -24,14 +27,23 @@ latency: {p99_single_row_ms: 250}  # generous: demo machines vary
 """
 
 
-def stage_two(console: Console, settings: Settings, client: Client, data: dict[str, Any]) -> None:  # Any: frames
+@dataclass(frozen=True, slots=True)
+class Release:
+    """The chapter's outcome: the champion's version, and this run's other version (the
+    challenger the serving chapter canaries)."""
+
+    champion: int
+    challenger: int
+
+
+def evaluate_and_promote(console: Console, settings: Settings, client: Client, data: dict[str, Any]) -> Release:  # Any: frames
     """Register a holdout version and two models, evaluate, gate, promote, write the card."""
     from sklearn.ensemble import GradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    console.rule("[bold]Stage 2[/bold]: evaluation, gates, promotion, model card")
+    console.rule("[bold]Registry[/bold]: evaluation, gates, promotion, model card")
     x_train, x_test, y_train, y_test = data["x_train"], data["x_test"], data["y_train"], data["y_test"]
     services = build_services(settings)
     try:
@@ -44,7 +56,7 @@ def stage_two(console: Console, settings: Settings, client: Client, data: dict[s
             ("gbm", GradientBoostingClassifier(n_estimators=150, max_depth=3, random_state=42)),
         ):
             estimator.fit(x_train, y_train)
-            with client.start_run("demo-breast-cancer", name=f"{label}-for-registry", params={"model": label}) as run:
+            with client.start_run(EXPERIMENT, name=f"{label}-for-registry", params={"model": label}) as run:
                 run.log_input(train.ref, role="train")  # the card's data lineage
                 logged = run.log_model(estimator, MODEL, input_example=x_train.head(5), registered_model_name=MODEL)
             assert logged.registered is not None  # registered_model_name was given
@@ -106,6 +118,8 @@ def stage_two(console: Console, settings: Settings, client: Client, data: dict[s
         (out / "model_card.html").write_text(render_html(card), encoding="utf-8")
         console.print(f"Model card: {out / 'model_card.html'} (and MODEL_CARD.md)")
         console.print(f"Next: [bold]steward models show {MODEL}[/bold], [bold]steward models card {MODEL}@champion[/bold]")
+        # this run's other version challenges the champion again, on live traffic
+        return Release(winner, versions["gbm"] if winner != versions["gbm"] else versions["logistic"])
     finally:
         services.close()
 

@@ -1,4 +1,4 @@
-"""Demo, data stage: register the training data, validate it, and show a failing check."""
+"""Demo chapter, data: register the training data, validate it, and show a failing check."""
 
 from __future__ import annotations
 
