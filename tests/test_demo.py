@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,12 +11,23 @@ from pathlib import Path
 import pytest
 
 
+def _split_rows(out: str, phase: str) -> list[list[int]]:
+    """The numbers of the split table's rows for ``phase``: requests, primary, candidate, share, errors."""
+    rows = []
+    for line in out.splitlines():
+        cells = [c.strip() for c in line.split("│")[1:-1]]
+        if cells and cells[0] == phase:
+            rows.append([int(c) for c in cells[1:4]] + [int(cells[5])])
+    return rows
+
+
 @pytest.mark.slow
 def test_the_demo_runs_the_lifecycle_on_a_fresh_store(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
     env["STEWARD_HOME"] = str(tmp_path / ".steward")
+    env["COLUMNS"] = "120"  # rich wraps at the terminal width; the tables below are read cell by cell
     done = subprocess.run(
-        [sys.executable, "-m", "steward.demo"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "steward.demo"], check=False, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout
@@ -27,3 +39,22 @@ def test_the_demo_runs_the_lifecycle_on_a_fresh_store(tmp_path: Path) -> None:
     assert (tmp_path / ".steward" / "reports" / "damaged-validation.html").is_file()
     cards = list((tmp_path / ".steward" / "cards").rglob("model_card.html"))
     assert cards, "the model card was not written"
+
+    # serving: the champion alone, then the challenger's canary steps, each seen in the split
+    (champion_only,) = _split_rows(out, "champion only")
+    assert champion_only == [300, 300, 0, 0]
+    canary_5, canary_50 = _split_rows(out, "canary 5%"), _split_rows(out, "canary 50%")
+    assert canary_5 and canary_5[0][2] > 0 and canary_5[0][3] == 0, out
+    if canary_50:  # the controller advanced: about half of the step's requests reached the challenger
+        requests, _, candidate, errors = canary_50[0]
+        assert candidate > requests / 4 and errors == 0
+    ended = re.search(r"^The controller (promoted|rolled back) breast-cancer:\d+ \(revision \d+\): (.+)$", out, re.MULTILINE)
+    assert ended, out
+    assert ("bounds held" in ended.group(2)) == (ended.group(1) == "promoted")
+    assert re.search(r"^Evidence at step \d/3 .*candidate \d+ requests", out, re.MULTILINE)
+    assert "/metrics of demo-api" in out and "p99 ms" in out
+    logged = re.search(r"^Prediction log: (\d+) rows for demo-api in this window; (\d+) requests were answered", out, re.MULTILINE)
+    assert logged, out
+    # a graceful stop flushes the log: every answered request is in it
+    assert int(logged.group(1)) == int(logged.group(2)) > 300
+    assert "Server stopped after draining in-flight requests" in out
