@@ -83,3 +83,11 @@ def test_an_existing_folder_chosen_by_the_operator_keeps_its_mode(permissive_uma
     assert stat.S_IMODE((shared / "home").stat().st_mode) == 0o700
     assert stat.S_IMODE((shared / "home" / "steward.db").stat().st_mode) == 0o600
     assert stat.S_IMODE((shared / "artifacts").stat().st_mode) == 0o700
+
+
+def test_steward_login_creates_the_home_it_saves_credentials_in_owner_only(permissive_umask: int, tmp_path: Path) -> None:
+    from steward.cli._governance import save_credentials
+
+    home = tmp_path / "fresh" / "home"
+    path = save_credentials(Settings(home=home), "http://127.0.0.1:5000", "stw_token")
+    assert path.is_file() and _loose(tmp_path / "fresh") == {}

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import typer
 
+from steward._private_files import make_private_dirs
 from steward.errors import InvalidInputError
 from steward.governance import GovernanceService, binding_to_dict, token_to_dict, user_to_dict
 from steward.sdk import HttpBackend
@@ -242,7 +243,7 @@ def revoke_token(token_id: str = typer.Argument(..., help="The token's id (see `
 def save_credentials(settings: Settings, url: str, token: str) -> Path:
     """Store ``token`` for server ``url`` in the credentials file, readable only by its owner."""
     path = settings.resolved_credentials_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(path.parent)  # STEWARD_HOME may be created here first: owner-only like the store
     saved: JSON = {}
     if path.is_file():
         try:
