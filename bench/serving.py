@@ -222,6 +222,10 @@ def servers(workers: int, steward_env: dict[str, str], mlflow_dir: Path | None) 
     found = [
         Server("steward", [PY, "-m", "steward", "serve", "fraud:1", "--workers", str(workers), "--port", "{port}"], "/predict", _split, steward_env, ROOT),
         Server(
+            "steward (granian)", [PY, "-m", "steward", "serve", "fraud:1", "--workers", str(workers), "--port", "{port}", "--server", "granian"],
+            "/predict", _split, steward_env, ROOT,
+        ),
+        Server(
             "bare starlette (uvicorn)",
             [PY, "-m", "uvicorn", "_serving_bare:app", "--port", "{port}", "--workers", str(workers), "--no-access-log", "--log-level", "warning"],
             "/predict", _data, common,
@@ -236,14 +240,15 @@ def servers(workers: int, steward_env: dict[str, str], mlflow_dir: Path | None) 
         found.append(Server(
             "mlflow models serve",
             [str(MLFLOW_PY), "-m", "mlflow", "models", "serve", "-m", str(mlflow_dir), "-p", "{port}", "-h", "127.0.0.1", "--env-manager", "local", "-w", str(workers)],
-            "/invocations", _mlflow, common,
+            # mlflow starts `uvicorn` from PATH: its own venv's
+            "/invocations", _mlflow, {**common, "PATH": f"{MLFLOW_PY.parent}{os.pathsep}{os.environ.get('PATH', '')}"},
         ))
     if PEERS_PY.exists():
         bento = str(HERE / ".venv-peers" / "bin" / "bentoml")
         for cls in ("Plain", "Batched"):
             found.append(Server(
                 f"bentoml ({cls.lower()})", [bento, "serve", f"_serving_bento:{cls}", "--port", "{port}", "--host", "127.0.0.1", "-q"],
-                "/predict", _data, common,
+                "/predict", _data, {**common, "PATH": f"{PEERS_PY.parent}{os.pathsep}{os.environ.get('PATH', '')}"},
             ))
     return found
 

@@ -35,7 +35,8 @@ MAX_BODY = 300_000
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServeProcess, Any]]:
+def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], Any]:  # Any: the fitted estimator
+    """The environment of a store holding fraud:1 (@champion), and the model."""
     from sklearn.linear_model import LogisticRegression
 
     settings = store_settings(tmp_path_factory.mktemp("serve"))
@@ -44,8 +45,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServeProc
     version = register(settings, model, frame)
     with steward.models.registry(settings, actor="tester") as reg:
         reg.set_alias("fraud", "champion", version)
-    env = {**store_env(settings), "STEWARD_SERVE_MAX_REQUEST_BYTES": str(MAX_BODY)}
-    server = ServeProcess(["fraud@champion", "--workers", "2"], env)
+    return {**store_env(settings), "STEWARD_SERVE_MAX_REQUEST_BYTES": str(MAX_BODY)}, model
+
+
+@pytest.fixture(scope="module")
+def served(store: tuple[dict[str, str], Any]) -> Iterator[tuple[ServeProcess, Any]]:
+    env, model = store
+    server = ServeProcess(["fraud@champion", "--workers", "2"], env)  # granian, the default
     try:
         yield server, model
     finally:
@@ -307,3 +313,20 @@ def test_serving_an_unknown_model_exits_with_not_found(tmp_path: Path) -> None:
     )
     assert proc.returncode == 3, proc.stderr
     assert proc.stderr.startswith("error:") and "Traceback" not in proc.stderr
+
+
+def test_uvicorn_workers_serve_and_replace_a_killed_worker_too(store: tuple[dict[str, str], Any]) -> None:
+    env, _ = store
+    other = ServeProcess(["fraud:1", "--workers", "2", "--server", "uvicorn"], env)
+    try:
+        assert httpx.post(f"{other.url}/predict", json=_rows(1)).headers["x-steward-variant"] == "primary"
+        victim = min(_workers(other))
+        os.kill(victim, signal.SIGKILL)
+        assert all(httpx.post(f"{other.url}/predict", json=_rows(1), timeout=10).status_code == 200 for _ in range(10))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (victim in _workers(other) or len(_workers(other)) != 2):
+            time.sleep(0.5)
+        assert victim not in _workers(other) and len(_workers(other)) == 2
+    finally:
+        assert other.stop() == 0
+

@@ -20,12 +20,15 @@ def serve(
     port: int = typer.Option(8080, min=1, max=65_535, help="Port to listen on."),
     workers: int = typer.Option(1, min=1, max=64, help="Worker processes (a dead one is replaced)."),
     trusted: bool = typer.Option(False, "--trusted", help="Allow model files that can run code when read (pickle)."),
+    server: str = typer.Option("granian", "--server", help="HTTP server: granian (the faster, measured) or uvicorn."),
 ) -> None:
     """Serve a model version or a deployment over HTTP: /predict, the Open Inference
     Protocol v2 (/v2/...), /metrics. Ctrl-C or SIGTERM stops after in-flight requests."""
     from steward.serving import ServeTarget, resolve_target, run_server
 
     settings = load_settings()
+    if server not in ("uvicorn", "granian"):
+        raise InvalidInputError(f"--server must be uvicorn or granian, not {server[:20]!r}", field="server")
     if ref is not None and deployment is not None:
         raise InvalidInputError("give a model reference or --deployment, not both", field="ref")
     target = resolve_target(ServeTarget(model=ref, deployment=deployment, trusted=trusted), settings)
@@ -33,7 +36,7 @@ def serve(
         note(f"warning: the inference server on {host} answers anyone who can reach it (no authentication)")
     what = f"deployment {target.deployment}" if target.deployment else target.model
     note(f"serving {what} on http://{host}:{port} with {workers} worker(s)")
-    run_server(target, settings, host=host, port=port, workers=workers)
+    run_server(target, settings, host=host, port=port, workers=workers, server=server)
 
 
 def score(

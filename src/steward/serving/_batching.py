@@ -19,7 +19,10 @@ from dataclasses import dataclass, field
 
 from ._payloads import Outputs, Rows, concat_rows, slice_outputs
 
-__all__ = ["Inflow", "MicroBatcher"]
+__all__ = ["INLINE_BELOW_S", "Inflow", "MicroBatcher"]
+
+INLINE_BELOW_S = 0.002
+_SMOOTHING = 0.2  # weight of the latest batch in the moving average of predict time
 
 
 class Inflow:
@@ -77,6 +80,8 @@ class MicroBatcher:
         self._rows = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # moving average of a batch's predict time; unknown (inf) until the thread has timed one
+        self.predict_s = float("inf")
 
     async def predict(self, rows: Rows) -> Outputs:
         """The model's outputs for ``rows``, predicted together with concurrent requests."""
@@ -108,6 +113,20 @@ class MicroBatcher:
         self._rows -= rows
         return batch
 
+    def _timed(self, rows: Rows) -> Outputs:
+        started = time.perf_counter()
+        try:
+            return self.run(rows)
+        finally:
+            # the predict alone, wherever it ran: a thread hop under load must not count
+            took = time.perf_counter() - started
+            self.predict_s = took if self.predict_s == float("inf") else (1 - _SMOOTHING) * self.predict_s + _SMOOTHING * took
+
+    async def _call(self, loop: asyncio.AbstractEventLoop, rows: Rows) -> Outputs:
+        if self.predict_s < INLINE_BELOW_S:
+            return self._timed(rows)
+        return await loop.run_in_executor(self._executor, self._timed, rows)
+
     async def _drain(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
@@ -129,7 +148,7 @@ class MicroBatcher:
             if self.on_batch is not None:
                 self.on_batch(merged.n)
             try:
-                outputs = await loop.run_in_executor(self._executor, self.run, merged)
+                outputs = await self._call(loop, merged)
             except Exception as exc:  # noqa: BLE001 - the model's failure goes to each waiting request
                 for item in batch:
                     if not item.future.done():

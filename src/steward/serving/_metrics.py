@@ -16,6 +16,7 @@ from pathlib import Path
 import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client import multiprocess as prom_multiprocess
+from prometheus_client import values as prom_values
 
 from steward.core.traffic import LATENCY_BUCKETS_MS, VariantStats
 
@@ -57,6 +58,9 @@ class ServingMetrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self.folder = multiprocess_dir()
         if self.folder is not None:
+            # prometheus-client picks its value storage when first imported; a worker forked
+            # from a parent that imported it before the folder was chosen must switch here
+            prom_values.ValueClass = prom_values.MultiProcessValue()  # type: ignore[no-untyped-call]
             forget_dead_workers(self.folder)
         buckets = tuple(b / 1000 for b in LATENCY_BUCKETS_MS)
         self.requests = Counter("steward_serving_requests", "Prediction requests answered.", _LABELS, registry=self.registry)

@@ -58,17 +58,45 @@ def resolve_target(target: ServeTarget, settings: Settings) -> ServeTarget:
         services.close()
 
 
-def run_server(target: ServeTarget, settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
-    """Serve until SIGINT/SIGTERM (blocking); in-flight requests are answered before exit."""
-    import uvicorn
-    from uvicorn.supervisors import Multiprocess
+def run_server(target: ServeTarget, settings: Settings, *, host: str, port: int, workers: int = 1, server: str = "uvicorn") -> None:
+    """Serve until SIGINT/SIGTERM (blocking); in-flight requests are answered before exit.
 
+    Args:
+        server: ``uvicorn`` (default) or ``granian`` (needs the ``granian`` package).
+    """
     metrics_dir = None
-    if workers > 1:
+    if workers > 1 or server == "granian":
         # prometheus-client's multiprocess mode is chosen by this variable when the
         # workers import it; the folder is this server's alone and removed at exit
         metrics_dir = tempfile.mkdtemp(prefix="steward-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        if server == "granian":
+            _run_granian(target, settings, host=host, port=port, workers=workers)
+        else:
+            _run_uvicorn(target, settings, host=host, port=port, workers=workers)
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _run_granian(target: ServeTarget, settings: Settings, *, host: str, port: int, workers: int) -> None:
+    try:
+        from granian import Granian
+        from granian.constants import Interfaces
+    except ImportError:
+        raise InvalidInputError("--server granian needs granian: pip install granian", field="server") from None
+    granian = Granian(
+        "steward.serving._server:create_serving_app", address=host, port=port, interface=Interfaces.ASGI,
+        workers=workers, respawn_failed_workers=True, websockets=False, backlog=4096, log_access=False,
+    )
+    # each worker builds its app from this picklable loader instead of importing the target string
+    granian.serve(target_loader=partial(create_serving_app, target, settings), wrap_loader=False)
+
+
+def _run_uvicorn(target: ServeTarget, settings: Settings, *, host: str, port: int, workers: int) -> None:
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
     config = uvicorn.Config(
         partial(create_serving_app, target, settings),
         factory=True,
@@ -83,12 +111,8 @@ def run_server(target: ServeTarget, settings: Settings, *, host: str, port: int,
         timeout_graceful_shutdown=30,
         backlog=4096,
     )
-    try:
-        if workers == 1:
-            uvicorn.Server(config).run()
-        else:
-            sock = config.bind_socket()
-            Multiprocess(config, sockets=[sock]).run()
-    finally:
-        if metrics_dir is not None:
-            shutil.rmtree(metrics_dir, ignore_errors=True)
+    if workers == 1:
+        uvicorn.Server(config).run()
+    else:
+        sock = config.bind_socket()
+        Multiprocess(config, sockets=[sock]).run()
