@@ -41,7 +41,7 @@ def test_the_demo_runs_the_lifecycle_on_a_fresh_store(tmp_path: Path) -> None:
     assert cards, "the model card was not written"
 
     # serving: the champion alone, then the challenger's canary steps, each seen in the split
-    (champion_only,) = _split_rows(out, "champion only")
+    (champion_only,) = _split_rows(out, "champion")
     assert champion_only == [300, 300, 0, 0]
     canary_5, canary_50 = _split_rows(out, "canary 5%"), _split_rows(out, "canary 50%")
     assert canary_5 and canary_5[0][2] > 0 and canary_5[0][3] == 0, out
