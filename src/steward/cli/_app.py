@@ -30,6 +30,7 @@ from . import (
 )
 from . import _labels, _predictions  # the prediction log and its delayed labels
 from . import _deploy  # deployments, traffic changes and rollouts
+from . import _monitor  # drift reports
 from ._data import data_app
 from ._errors import StewardGroup
 from ._server import server
@@ -89,6 +90,7 @@ app.add_typer(_secrets.app)
 app.add_typer(_deploy.app)
 app.add_typer(_labels.app)
 app.add_typer(_predictions.app)
+app.add_typer(_monitor.app)
 
 
 def main() -> None:

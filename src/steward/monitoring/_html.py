@@ -1,0 +1,100 @@
+"""The drift report as one self-contained HTML file: inline CSS and SVG, no script, no CDN."""
+
+from __future__ import annotations
+
+from html import escape
+
+from ._report import ColumnDrift, DriftReport
+
+__all__ = ["render_html"]
+
+_WIDTH = 520
+_BAR_AREA = 150
+
+
+def _fmt(value: float | None, spec: str = ".4g") -> str:
+    return "" if value is None else format(value, spec)
+
+
+def _overlay_svg(column: ColumnDrift) -> str:
+    """Reference (grey) and current (blue or red) shares side by side per bin or category."""
+    if column.overlay is None:
+        return ""
+    labels, ref, cur = column.overlay
+    n = len(labels)
+    if n == 0:
+        return ""
+    top = max(max(ref, default=0.0), max(cur, default=0.0)) or 1.0
+    slot = _WIDTH / n
+    bar = max(slot / 2 - 1, 1.0)
+    colour = "#d62728" if column.drifted else "#1f77b4"
+    parts = [f'<svg width="{_WIDTH}" height="{_BAR_AREA + 20}" role="img" aria-label="distribution of {escape(column.column)}">']
+    for i, (label, r, c) in enumerate(zip(labels, ref, cur, strict=True)):
+        x = i * slot
+        for offset, share, fill, who in ((0.0, r, "#999999", "reference"), (bar, c, colour, "current")):
+            h = share / top * _BAR_AREA
+            parts.append(
+                f'<rect x="{x + offset:.1f}" y="{_BAR_AREA - h:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{fill}">'
+                f"<title>{escape(label)}: {who} {share:.2%}</title></rect>"
+            )
+    parts.append(f'<text x="0" y="{_BAR_AREA + 15}" font-size="11">{escape(labels[0])}</text>')
+    parts.append(f'<text x="{_WIDTH}" y="{_BAR_AREA + 15}" font-size="11" text-anchor="end">{escape(labels[-1])}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _row(column: ColumnDrift) -> str:
+    verdict = "DRIFT" if column.drifted else ("ok" if column.status == "ok" else column.status.replace("_", " "))
+    css = "drift" if column.drifted else ("ok" if column.status == "ok" else "note")
+    cells = [
+        escape(column.column),
+        column.kind,
+        column.method or "",
+        _fmt(column.statistic),
+        _fmt(column.p_value, ".3g"),
+        _fmt(column.effect_size),
+        _fmt(column.threshold),
+        "" if column.missing_reference is None else f"{column.missing_reference:.1%} &rarr; {column.missing_current:.1%}",
+        f'<span class="{css}">{escape(verdict)}</span>',
+    ]
+    detail = f'<div class="msg">{escape(column.message)}</div>' if column.message else ""
+    return (
+        "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+        f'<tr class="plot"><td colspan="9">{detail}{_overlay_svg(column)}</td></tr>'
+    )
+
+
+def render_html(report: DriftReport) -> str:
+    """The report as a standalone HTML page, drifted columns first.
+
+    Args:
+        report: a :class:`DriftReport`.
+
+    Returns:
+        The HTML text (opens with no network access).
+    """
+    ordered = sorted(report.columns, key=lambda c: (not c.drifted, c.status == "ok", c.column))
+    rows = "".join(_row(c) for c in ordered)
+    head = "".join(
+        f"<th>{h}</th>" for h in ("column", "kind", "method", "statistic", "p-value (adj.)", "effect", "threshold", "missing", "verdict")
+    )
+    title = f"Drift: {report.current} vs {report.reference}"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
+table {{ border-collapse: collapse; }} td, th {{ padding: 4px 8px; text-align: left; border-bottom: 1px solid #eee; }}
+tr.plot td {{ border-bottom: 2px solid #ccc; padding-bottom: 12px; }}
+.drift {{ color: #d62728; font-weight: bold; }} .ok {{ color: #2ca02c; }} .note {{ color: #8c564b; }}
+.msg {{ font-size: 90%; color: #555; margin: 4px 0; }} .legend span {{ display: inline-block; width: 12px; height: 12px; }}
+</style></head><body>
+<h1>{escape(title)}</h1>
+<p>{len(report.drifted)} of {report.compared} compared columns drifted (share {report.drift_share:.1%});
+reference {report.reference_rows:,} rows, current {report.current_rows:,} rows; sensitivity {escape(report.sensitivity)},
+{escape(report.correction)} correction at alpha {report.alpha}. A column is flagged only when its change is significant
+after the correction and at least the effect-size threshold.</p>
+<p class="legend"><span style="background:#999999"></span> reference &nbsp; <span style="background:#1f77b4"></span> current
+&nbsp; <span style="background:#d62728"></span> current (drifted)</p>
+<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>
+</body></html>
+"""

@@ -1,0 +1,508 @@
+"""The file-pair drift report: reference vs current, column by column, from streamed summaries.
+
+Each column is summarised (:mod:`._summaries`), compared with the method its type and
+sample size call for (:func:`steward.core.drift.choose_method`, overridable per column),
+and flagged only when the change is significant after a Holm (or Bonferroni) correction for
+the number of columns AND at least the effect-size threshold of the chosen sensitivity.
+The missing share is compared for every column the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import polars as pl
+
+from steward.core import drift
+from steward.errors import InvalidInputError, NotFoundError
+
+from ._summaries import (
+    DEFAULT_TOP_K,
+    ArrowSource,
+    CategorySummary,
+    ColumnSummary,
+    NumericSummary,
+    ParquetSource,
+    TableSource,
+    TableSummary,
+    column_kind,
+    numeric_edges,
+    summarise,
+)
+
+__all__ = ["ColumnDrift", "DatasetScanner", "DriftReport", "compare_summaries", "drift_report", "open_source", "report"]
+
+ALPHA = 0.05
+# Bins shown per numeric feature in the HTML overlay (the 100 fine bins merged).
+_DISPLAY_BINS = 25
+_DISPLAY_CATEGORIES = 20
+
+
+class DatasetScanner(Protocol):
+    """Where dataset version refs (``name:3``) are read from (the data stage's service)."""
+
+    def scan(self, ref: str) -> pl.LazyFrame:
+        """A lazy frame over the version's data."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnDrift:
+    """One column's verdict.
+
+    Attributes:
+        column: the column.
+        kind: ``numeric`` or ``categorical`` (from the reference's type).
+        status: ``ok`` (compared), ``insufficient_data`` (fewer than
+            :data:`~steward.core.drift.MIN_ROWS` values on a side), ``all_null``,
+            ``missing_in_reference``, ``missing_in_current`` or ``type_mismatch``.
+        method: the distribution method, when compared.
+        statistic: its statistic.
+        p_value: the significance test's p-value, adjusted for the number of columns.
+        raw_p_value: before the adjustment.
+        effect_size: the size of the change compared with ``threshold``.
+        threshold: the effect-size threshold at the report's sensitivity.
+        drifted: the distribution or the missing share changed significantly and enough.
+        unseen_share: share of current values in categories the reference lacks.
+        missing_reference: missing share in the reference.
+        missing_current: missing share in the current data.
+        missing_p_value: adjusted p-value of the missing-share change.
+        missing_drifted: the missing share changed significantly and by at least its threshold.
+        reference_size: non-missing reference values.
+        current_size: non-missing current values.
+        message: why a column was not compared, or what changed.
+        overlay: (labels, reference shares, current shares) for the HTML overlay.
+    """
+
+    column: str
+    kind: str
+    status: str
+    method: str | None = None
+    statistic: float | None = None
+    p_value: float | None = None
+    raw_p_value: float | None = None
+    effect_size: float | None = None
+    threshold: float | None = None
+    drifted: bool = False
+    unseen_share: float | None = None
+    missing_reference: float | None = None
+    missing_current: float | None = None
+    missing_p_value: float | None = None
+    missing_drifted: bool = False
+    reference_size: int = 0
+    current_size: int = 0
+    message: str | None = None
+    overlay: tuple[tuple[str, ...], tuple[float, ...], tuple[float, ...]] | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form (without the overlay)."""
+        return {
+            "column": self.column,
+            "kind": self.kind,
+            "status": self.status,
+            "method": self.method,
+            "statistic": self.statistic,
+            "p_value": self.p_value,
+            "raw_p_value": self.raw_p_value,
+            "effect_size": self.effect_size,
+            "threshold": self.threshold,
+            "drifted": self.drifted,
+            "unseen_share": self.unseen_share,
+            "missing": {
+                "reference_share": self.missing_reference,
+                "current_share": self.missing_current,
+                "p_value": self.missing_p_value,
+                "drifted": self.missing_drifted,
+            },
+            "reference_size": self.reference_size,
+            "current_size": self.current_size,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DriftReport:
+    """Drift between a reference and a current table.
+
+    Attributes:
+        reference: how the reference is named.
+        current: how the current data is named.
+        reference_rows: rows in the reference.
+        current_rows: rows in the current data.
+        sensitivity: ``low``, ``medium`` or ``high``.
+        correction: ``holm`` or ``bonferroni``.
+        alpha: family-wise significance level.
+        columns: one verdict per column (reference columns first, then current-only ones).
+    """
+
+    reference: str
+    current: str
+    reference_rows: int
+    current_rows: int
+    sensitivity: str
+    correction: str
+    alpha: float
+    columns: tuple[ColumnDrift, ...]
+
+    @property
+    def drifted(self) -> list[str]:
+        """Columns flagged as drifted."""
+        return [c.column for c in self.columns if c.drifted]
+
+    @property
+    def compared(self) -> int:
+        """Columns with enough data on both sides to be compared."""
+        return sum(1 for c in self.columns if c.status == "ok")
+
+    @property
+    def drift_share(self) -> float:
+        """Share of the compared columns that drifted (0 when none could be compared)."""
+        return len(self.drifted) / self.compared if self.compared else 0.0
+
+    def to_dict(self) -> dict[str, Any]:  # Any: JSON document
+        """Strict-JSON form."""
+        return {
+            "reference": self.reference,
+            "current": self.current,
+            "reference_rows": self.reference_rows,
+            "current_rows": self.current_rows,
+            "sensitivity": self.sensitivity,
+            "correction": self.correction,
+            "alpha": self.alpha,
+            "drifted": self.drifted,
+            "drift_share": self.drift_share,
+            "columns_compared": self.compared,
+            "columns": [c.to_dict() for c in self.columns],
+        }
+
+
+def _numeric_overlay(ref: NumericSummary, cur: NumericSummary) -> tuple[tuple[str, ...], tuple[float, ...], tuple[float, ...]]:
+    # merge the fine bins into about _DISPLAY_BINS groups of equal reference mass
+    group = max(1, int(np.ceil(ref.counts.size / _DISPLAY_BINS)))
+    labels: list[str] = []
+    rs: list[float] = []
+    cs: list[float] = []
+    lower = np.concatenate([[-np.inf], ref.edges])
+    for start in range(0, ref.counts.size, group):
+        stop = min(start + group, ref.counts.size)
+        labels.append(f">= {lower[start]:.4g}" if np.isfinite(lower[start]) else f"< {ref.edges[0]:.4g}" if ref.edges.size else "all")
+        rs.append(float(ref.counts[start:stop].sum() / max(ref.count, 1)))
+        cs.append(float(cur.counts[start:stop].sum() / max(cur.count, 1)))
+    return tuple(labels), tuple(rs), tuple(cs)
+
+
+def _aligned(ref: CategorySummary, cur: CategorySummary) -> tuple[list[str], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Counts over the categories of both sides; current categories the reference folded
+    into "other" (it had more than top_k) count in the shared "other" cell, not as unseen."""
+    keys = list(ref.counts)
+    ref_counts = [float(v) for v in ref.counts.values()]
+    cur_counts = [float(cur.counts.get(k, 0)) for k in keys]
+    other_ref, other_cur = float(ref.other), float(cur.other)
+    for key, number in cur.counts.items():
+        if key in ref.counts:
+            continue
+        if ref.other > 0:
+            other_cur += number
+        else:
+            keys.append(key)
+            ref_counts.append(0.0)
+            cur_counts.append(float(number))
+    if other_ref or other_cur:
+        keys.append("(other)")
+        ref_counts.append(other_ref)
+        cur_counts.append(other_cur)
+    return keys, np.asarray(ref_counts), np.asarray(cur_counts)
+
+
+def _category_overlay(
+    keys: list[str], ref: np.ndarray[Any, Any], cur: np.ndarray[Any, Any]
+) -> tuple[tuple[str, ...], tuple[float, ...], tuple[float, ...]]:
+    rs, cs = ref / max(ref.sum(), 1), cur / max(cur.sum(), 1)
+    top = np.argsort(-(rs + cs), kind="stable")[:_DISPLAY_CATEGORIES]
+    return tuple(keys[i] for i in top), tuple(float(rs[i]) for i in top), tuple(float(cs[i]) for i in top)
+
+
+@dataclass(slots=True)
+class _Pending:
+    column: str
+    kind: str
+    status: str
+    test: drift.ColumnTest | None = None
+    missing: tuple[float, float] | None = None
+    missing_shares: tuple[float, float] | None = None
+    sizes: tuple[int, int] = (0, 0)
+    message: str | None = None
+    overlay: tuple[tuple[str, ...], tuple[float, ...], tuple[float, ...]] | None = None
+
+
+def _compare_column(
+    name: str, ref: ColumnSummary, cur: ColumnSummary, override: str | None
+) -> _Pending:
+    kind = "numeric" if isinstance(ref, NumericSummary) else "categorical"
+    sizes = (ref.count, cur.count)
+    pending = _Pending(name, kind, "ok", sizes=sizes)
+    if ref.rows and cur.rows:
+        pending.missing = drift.missing_test(ref.missing, ref.rows, cur.missing, cur.rows)
+        pending.missing_shares = (ref.missing / ref.rows, cur.missing / cur.rows)
+    if ref.count == 0 or cur.count == 0:
+        side = "reference" if ref.count == 0 else "current data"
+        pending.status, pending.message = "all_null", f"every value of {name!r} in the {side} is missing"
+        return pending
+    if min(sizes) < drift.MIN_ROWS:
+        pending.status = "insufficient_data"
+        pending.message = (
+            f"{min(sizes)} non-missing values on one side; at least {drift.MIN_ROWS} are needed to judge drift"
+        )
+        return pending
+    method = drift.choose_method(kind, *sizes, override=override)
+    if isinstance(ref, NumericSummary) and isinstance(cur, NumericSummary):
+        pending.test = drift.numeric_test(
+            ref.counts, ref.bin_means(), cur.counts, cur.bin_means(), scale=ref.sd, method=method
+        )
+        pending.overlay = _numeric_overlay(ref, cur)
+    elif isinstance(ref, CategorySummary) and isinstance(cur, CategorySummary):
+        keys, ref_counts, cur_counts = _aligned(ref, cur)
+        pending.test = drift.categorical_test(ref_counts, cur_counts, method=method)
+        pending.overlay = _category_overlay(keys, ref_counts, cur_counts)
+    return pending
+
+
+def compare_summaries(
+    reference: TableSummary,
+    current: TableSummary,
+    *,
+    reference_name: str = "<reference>",
+    current_name: str = "<current>",
+    sensitivity: str = "medium",
+    methods: Mapping[str, str] | None = None,
+    correction: str = "holm",
+    alpha: float = ALPHA,
+    skipped: Mapping[str, tuple[str, str, str]] | None = None,
+) -> DriftReport:
+    """Judge drift column by column from two table summaries.
+
+    Args:
+        reference: the baseline's summary.
+        current: the current data's summary (same columns).
+        reference_name: how the report names the reference.
+        current_name: how the report names the current data.
+        sensitivity: ``low``, ``medium`` (default) or ``high``: lower effect-size thresholds.
+        methods: column -> method, overriding the choice by type and size.
+        correction: ``holm`` or ``bonferroni``.
+        alpha: family-wise significance level.
+        skipped: columns that could not be compared: name -> (kind, status, message).
+
+    Returns:
+        A :class:`DriftReport`.
+
+    Raises:
+        InvalidInputError: an unknown sensitivity, correction or method, a method that does
+            not suit its column, or a method override for an unknown column.
+    """
+    drift.threshold("ks", sensitivity)  # validates the sensitivity
+    if not 0.0 < alpha < 1.0:
+        raise InvalidInputError("alpha must be between 0 and 1", field="alpha")
+    overrides = dict(methods or {})
+    unknown = sorted(set(overrides) - set(reference.columns) - set(skipped or {}))
+    if unknown:
+        raise InvalidInputError(f"method given for unknown column(s): {', '.join(unknown)}", field="methods")
+    pending = [
+        _compare_column(name, ref, current.columns[name], overrides.get(name)) for name, ref in reference.columns.items()
+    ]
+    tested = [p for p in pending if p.test is not None]
+    adjusted = drift.adjust_p_values([p.test.p_value for p in tested if p.test is not None], correction)
+    adjusted_by_name = {p.column: a for p, a in zip(tested, adjusted, strict=True)}
+    with_missing = [p for p in pending if p.missing is not None]
+    missing_adjusted = drift.adjust_p_values([p.missing[1] for p in with_missing if p.missing is not None], correction)
+    missing_by_name = {p.column: a for p, a in zip(with_missing, missing_adjusted, strict=True)}
+    missing_threshold = drift.threshold("missing", sensitivity)
+    unseen_threshold = drift.threshold("unseen", sensitivity)
+    verdicts: list[ColumnDrift] = []
+    for p in pending:
+        missing_p = missing_by_name.get(p.column)
+        missing_drifted = (
+            p.missing is not None
+            and missing_p is not None
+            and missing_p <= alpha
+            and abs(p.missing[0]) >= missing_threshold
+        )
+        test, adjusted_p = p.test, adjusted_by_name.get(p.column)
+        limit = None if test is None else drift.threshold(test.method, sensitivity)
+        changed = (
+            test is not None
+            and adjusted_p is not None
+            and limit is not None
+            and adjusted_p <= alpha
+            and (test.effect_size >= limit or (test.unseen_share or 0.0) >= unseen_threshold)
+        )
+        message = p.message
+        if changed and test is not None and (test.unseen_share or 0.0) >= unseen_threshold:
+            message = f"{test.unseen_share:.1%} of current values are categories the reference never had"
+        if missing_drifted and p.missing_shares is not None:
+            text = f"missing share {p.missing_shares[0]:.1%} -> {p.missing_shares[1]:.1%}"
+            message = text if message is None else f"{message}; {text}"
+        verdicts.append(
+            ColumnDrift(
+                column=p.column,
+                kind=p.kind,
+                status=p.status,
+                method=None if test is None else test.method,
+                statistic=None if test is None else test.statistic,
+                p_value=adjusted_p,
+                raw_p_value=None if test is None else test.p_value,
+                effect_size=None if test is None else test.effect_size,
+                threshold=limit,
+                drifted=bool(changed or missing_drifted),
+                unseen_share=None if test is None else test.unseen_share,
+                missing_reference=None if p.missing_shares is None else p.missing_shares[0],
+                missing_current=None if p.missing_shares is None else p.missing_shares[1],
+                missing_p_value=missing_p,
+                missing_drifted=bool(missing_drifted),
+                reference_size=p.sizes[0],
+                current_size=p.sizes[1],
+                message=message,
+                overlay=p.overlay,
+            )
+        )
+    for name, (kind, status, message) in (skipped or {}).items():
+        verdicts.append(ColumnDrift(column=name, kind=kind, status=status, message=message))
+    return DriftReport(
+        reference_name, current_name, reference.rows, current.rows, sensitivity, correction, alpha, tuple(verdicts)
+    )
+
+
+def _looks_like_ref(text: str) -> bool:
+    return text.startswith("datasets:/") or (":" in text and "/" not in text and "\\" not in text)
+
+
+def open_source(spec: str | Path, data: DatasetScanner | None = None, *, role: str = "data") -> TableSource:
+    """A Parquet file (read by row group) or a dataset version ref (``name:3``, ``datasets:/name/3``).
+
+    Raises:
+        NotFoundError: no such file (or, without ``data``, a ref that cannot be resolved).
+        InvalidInputError: a file that is not Parquet.
+    """
+    text = str(spec)
+    path = Path(text)
+    if path.is_file():
+        return ParquetSource(path)
+    if path.exists():
+        raise InvalidInputError(f"the {role} {text[:300]!r} is not a file", field=role)
+    if _looks_like_ref(text) and data is not None:
+        return ArrowSource(data.scan(text).collect().to_arrow(), text)
+    raise NotFoundError(f"no such file or dataset version: {text[:300]!r} (--{role})", field=role)
+
+
+def drift_report(
+    reference: TableSource,
+    current: TableSource,
+    *,
+    sensitivity: str = "medium",
+    methods: Mapping[str, str] | None = None,
+    correction: str = "holm",
+    alpha: float = ALPHA,
+    top_k: int = DEFAULT_TOP_K,
+) -> DriftReport:
+    """Stream both sources into summaries and judge drift column by column.
+
+    The reference is read twice (once for its quantile edges, once for its histograms) and
+    the current data once, in batches; memory holds only the summaries.
+
+    Args:
+        reference: the baseline (training data).
+        current: the data to compare.
+        sensitivity: ``low``, ``medium`` or ``high``.
+        methods: column -> method override.
+        correction: ``holm`` or ``bonferroni``.
+        alpha: family-wise significance level.
+        top_k: categories kept per categorical column.
+
+    Returns:
+        A :class:`DriftReport`.
+
+    Raises:
+        InvalidInputError: a side with no rows or no columns, or a bad setting.
+    """
+    for role, source in (("reference", reference), ("current", current)):
+        if not source.schema().names:
+            raise InvalidInputError(f"the {role} data {source.name[:300]!r} has no columns", field=role)
+        if source.num_rows() == 0:
+            raise InvalidInputError(f"the {role} data {source.name[:300]!r} has no rows", field=role)
+    ref_schema, cur_schema = reference.schema(), current.schema()
+    kinds: dict[str, str] = {}
+    skipped: dict[str, tuple[str, str, str]] = {}
+    for name in ref_schema.names:
+        kind = column_kind(ref_schema.field(name).type)
+        if name not in cur_schema.names:
+            skipped[name] = (kind, "missing_in_current", f"column {name!r} is in the reference but not in the current data")
+        elif column_kind(cur_schema.field(name).type) != kind:
+            skipped[name] = (
+                kind,
+                "type_mismatch",
+                f"column {name!r} is {kind} in the reference but {column_kind(cur_schema.field(name).type)} in the current data",
+            )
+        else:
+            kinds[name] = kind
+    for name in cur_schema.names:
+        if name not in ref_schema.names:
+            skipped[name] = (
+                column_kind(cur_schema.field(name).type),
+                "missing_in_reference",
+                f"column {name!r} is in the current data but not in the reference; nothing to compare it with",
+            )
+    edges = numeric_edges(reference, [n for n, k in kinds.items() if k == "numeric"])
+    ref_summary = summarise(reference, kinds, edges, top_k=top_k)
+    cur_summary = summarise(current, kinds, edges, top_k=top_k)
+    return compare_summaries(
+        ref_summary,
+        cur_summary,
+        reference_name=reference.name,
+        current_name=current.name,
+        sensitivity=sensitivity,
+        methods=methods,
+        correction=correction,
+        alpha=alpha,
+        skipped=skipped,
+    )
+
+
+def report(
+    reference: str | Path,
+    current: str | Path,
+    *,
+    data: DatasetScanner | None = None,
+    sensitivity: str = "medium",
+    methods: Mapping[str, str] | None = None,
+    correction: str = "holm",
+    alpha: float = ALPHA,
+) -> DriftReport:
+    """Drift between two Parquet files or dataset versions (what ``steward monitor report`` runs).
+
+    Args:
+        reference: a Parquet file or a dataset version ref (``name:3``) of the baseline.
+        current: the same for the data to compare.
+        data: resolves dataset version refs (``services.data()``); files need none.
+        sensitivity: ``low``, ``medium`` or ``high``.
+        methods: column -> method override.
+        correction: ``holm`` or ``bonferroni``.
+        alpha: family-wise significance level.
+
+    Returns:
+        A :class:`DriftReport`.
+
+    Raises:
+        NotFoundError: a missing file or dataset version.
+        InvalidInputError: an unreadable or empty file, or a bad setting.
+
+    Example:
+        >>> result = report("train.parquet", "today.parquet")  # doctest: +SKIP
+        >>> result.drifted, result.drift_share  # doctest: +SKIP
+        (['amount'], 0.04)
+    """
+    ref = open_source(reference, data, role="reference")
+    cur = open_source(current, data, role="current")
+    return drift_report(ref, cur, sensitivity=sensitivity, methods=methods, correction=correction, alpha=alpha)
