@@ -1,0 +1,35 @@
+"""Child process of bench/drift.py: Steward's drift report on two Parquet files.
+
+Prints one JSON line: seconds (read + summaries + statistics), peak RSS of this process
+and the flagged columns. Usage: ``python _drift_steward.py REF CUR SENSITIVITY``.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+from steward.monitoring import report
+
+reference, current, sensitivity = sys.argv[1:4]
+start = time.perf_counter()
+result = report(reference, current, sensitivity=sensitivity)
+seconds = time.perf_counter() - start
+print(
+    json.dumps(
+        {
+            "seconds": seconds,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "flagged": result.drifted,
+            "columns": len(result.columns),
+            # effect size / threshold per compared column: how clear each verdict is
+            "margins": {
+                c.column: c.effect_size / c.threshold
+                for c in result.columns
+                if c.effect_size is not None and c.threshold
+            },
+        }
+    )
+)
