@@ -220,9 +220,10 @@ def in_process_predict_ms(env: dict[str, str]) -> tuple[float, float]:
 def servers(workers: int, steward_env: dict[str, str], mlflow_dir: Path | None) -> list[Server]:
     common = {"BENCH_WORKERS": str(workers), "BENTOML_DO_NOT_TRACK": "true", "PYTHONPATH": str(HERE)}
     found = [
+        # granian, the default
         Server("steward", [PY, "-m", "steward", "serve", "fraud:1", "--workers", str(workers), "--port", "{port}"], "/predict", _split, steward_env, ROOT),
         Server(
-            "steward (granian)", [PY, "-m", "steward", "serve", "fraud:1", "--workers", str(workers), "--port", "{port}", "--server", "granian"],
+            "steward (uvicorn)", [PY, "-m", "steward", "serve", "fraud:1", "--workers", str(workers), "--port", "{port}", "--server", "uvicorn"],
             "/predict", _split, steward_env, ROOT,
         ),
         Server(
@@ -295,7 +296,8 @@ def main() -> None:
                 if server.name == "steward":
                     _, p50, _, _ = wrk(url, server.body(request_rows(1)), 1, min(args.duration, 5.0), tmp / "one.lua")
                     overhead = {"in_process_predict_ms": predict_ms, "bare_estimator_predict_ms": bare_predict_ms,
-                                "steward_p50_one_connection_ms": p50, "overhead_ms": p50 - predict_ms}
+                                "steward_p50_one_connection_ms": p50, "overhead_ms": p50 - predict_ms,
+                                "overhead_over_estimator_ms": p50 - bare_predict_ms}
             finally:
                 stop(proc)
     print()
@@ -303,7 +305,8 @@ def main() -> None:
         print(f"in-process steward predict (1 row, checked): {overhead['in_process_predict_ms']:.3f} ms; "
               f"bare estimator: {overhead['bare_estimator_predict_ms']:.3f} ms")
         print(f"steward over HTTP, 1 connection, p50: {overhead['steward_p50_one_connection_ms']:.3f} ms "
-              f"-> overhead {overhead['overhead_ms']:.3f} ms per request")
+              f"-> over steward.models.load(...).predict: {overhead['overhead_ms']:+.3f} ms; "
+              f"over the bare estimator: {overhead['overhead_over_estimator_ms']:+.3f} ms per request (the whole HTTP round trip)")
     ratios = _ratios(results)
     for line in ratios:
         print(line)
@@ -320,7 +323,7 @@ def _ratios(results: list[Result]) -> list[str]:
     ours = rps("steward")
     if ours is None:
         return lines
-    for peer in ("bare starlette (uvicorn)", "bare starlette (granian)", "mlflow models serve", "bentoml (plain)", "bentoml (batched)"):
+    for peer in ("steward (uvicorn)", "bare starlette (uvicorn)", "bare starlette (granian)", "mlflow models serve", "bentoml (plain)", "bentoml (batched)"):
         theirs = rps(peer)
         if theirs:
             lines.append(f"steward / {peer} at 64 connections, 1 row: {ours / theirs:.2f}x")
