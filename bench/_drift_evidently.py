@@ -15,9 +15,9 @@ import warnings
 
 warnings.filterwarnings("ignore")
 
-import pandas as pd  # noqa: E402
-from evidently import Report  # noqa: E402
-from evidently.presets import DataDriftPreset  # noqa: E402
+import pandas as pd
+from evidently import Report
+from evidently.presets import DataDriftPreset
 
 reference, current = sys.argv[1:3]
 start = time.perf_counter()
