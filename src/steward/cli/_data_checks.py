@@ -52,7 +52,7 @@ def _write(path: Path, text: str, what: str) -> None:
 
 
 def check_file(
-    file: Path = typer.Argument(..., help="A validation suite YAML file."),
+    file: Path = typer.Argument(..., help="A validation suite, rollout policy or alert rules YAML file."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Check a suite file against its JSON Schema; every fault names its line. Exit 1 on faults."""
@@ -64,11 +64,12 @@ def check_file(
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInputError(f"cannot read {str(file)[:300]!r}: {exc}", field="file") from exc
+    from steward.monitoring._alert_rules import alert_rules_faults, is_alert_rules
     from steward.serving._rollout_policy import is_rollout_policy, rollout_policy_faults
 
-    # a rollout policy (a mapping with `steps`) is checked against its own schema
-    kind = "rollout policy" if is_rollout_policy(text) else "validation suite"
-    faults = rollout_policy_faults(text) if kind == "rollout policy" else suite_faults(text)
+    # a rollout policy (a mapping with `steps`) and alert rules (with `rules`) have their own schemas
+    kind = "rollout policy" if is_rollout_policy(text) else "alert rules" if is_alert_rules(text) else "validation suite"
+    faults = {"rollout policy": rollout_policy_faults, "alert rules": alert_rules_faults}.get(kind, suite_faults)(text)
     if as_json:
         print_json({"file": str(file), "valid": not faults, "errors": [{"line": ln, "message": m} for ln, m in faults]})
     elif not faults:
