@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -129,17 +128,3 @@ def test_a_shadow_never_changes_the_answer_and_both_are_logged(deployment: tuple
     assert {f"shadow-{i}" for i in range(50)} <= answered
     assert shadowed and shadowed <= answered
     assert {r["model_version"] for r in log if r["shadow"]} == {2}
-
-
-def test_serving_an_unknown_deployment_exits_with_not_found(tmp_path: Path) -> None:
-    import os
-    import subprocess
-    import sys
-
-    settings = store_settings(tmp_path)
-    proc = subprocess.run(
-        [sys.executable, "-m", "steward", "serve", "--deployment", "nope", "--port", "1"], env={**os.environ, **store_env(settings)},
-        capture_output=True, text=True, timeout=120, check=False,
-    )
-    assert proc.returncode == 3, proc.stderr
-    assert "Traceback" not in proc.stderr

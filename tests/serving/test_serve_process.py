@@ -8,7 +8,6 @@ import signal
 import socket
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -301,18 +300,6 @@ def _read_response(conn: socket.socket) -> bytes:
         rest += conn.recv(65536)
     return head + b"\r\n\r\n" + rest
 
-
-def test_serving_an_unknown_model_exits_with_not_found(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
-    settings = store_settings(tmp_path)
-    proc = subprocess.run(
-        [sys.executable, "-m", "steward", "serve", "nope:1", "--port", "1"], env={**os.environ, **store_env(settings)},
-        capture_output=True, text=True, timeout=120, check=False,
-    )
-    assert proc.returncode == 3, proc.stderr
-    assert proc.stderr.startswith("error:") and "Traceback" not in proc.stderr
 
 
 def test_uvicorn_workers_serve_and_replace_a_killed_worker_too(store: tuple[dict[str, str], Any]) -> None:
