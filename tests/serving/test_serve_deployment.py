@@ -109,7 +109,7 @@ def test_a_sticky_key_always_reaches_the_same_variant(deployment: tuple[ServePro
 
 
 def test_a_shadow_never_changes_the_answer_and_both_are_logged(deployment: tuple[ServeProcess, Services, Settings]) -> None:
-    server, services, settings = deployment
+    server, services, _ = deployment
     services.deployments("deployer").shadow("fraud-api", "fraud:2")
     with httpx.Client(base_url=server.url) as http:
         _follow(http, "1", "primary")

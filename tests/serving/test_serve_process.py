@@ -243,9 +243,17 @@ def _requests_total(text: str) -> float:
 
 
 def _workers(server: ServeProcess) -> set[int]:
+    """Live worker processes of the server (a killed one is a zombie until its parent reaps it)."""
     import psutil
 
-    return {c.pid for c in psutil.Process(server.proc.pid).children() if "resource_tracker" not in " ".join(c.cmdline())}
+    found = set()
+    for child in psutil.Process(server.proc.pid).children():
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE and "resource_tracker" not in " ".join(child.cmdline()):
+                found.add(child.pid)
+        except psutil.Error:  # gone meanwhile
+            continue
+    return found
 
 
 def test_a_worker_killed_with_sigkill_is_replaced_while_the_other_keeps_serving(served: tuple[ServeProcess, Any]) -> None:
