@@ -27,3 +27,18 @@ def test_bad_serve_invocations_exit_with_one_line(tmp_path: Path, args: list[str
     lines = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and words in lines[0]
     assert "Traceback" not in result.output
+
+
+def test_a_model_without_signature_is_refused_before_serving(tmp_path: Path) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from steward import Client
+
+    settings = store_settings(tmp_path)
+    client = Client(settings)
+    with client.start_run("no-signature") as run:
+        run.log_model(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), "bare", registered_model_name="bare")
+    client.close()
+    result = CliRunner().invoke(app, ["serve", "bare:1"], env=store_env(settings))
+    assert result.exit_code == 2, result.output
+    assert "has no signature" in result.output

@@ -18,6 +18,7 @@ from steward.errors import InvalidInputError
 from steward.settings import Settings
 
 from ._app import ServingApp
+from ._models import load_served
 from ._runtime import SERVING_ACTOR, Runtime, ServeTarget
 
 __all__ = ["create_serving_app", "resolve_target", "run_server"]
@@ -36,7 +37,8 @@ def resolve_target(target: ServeTarget, settings: Settings) -> ServeTarget:
     Raises:
         NotFoundError: no such model, version, alias or deployment.
         ConflictError: the version is retired.
-        InvalidInputError: both or neither of a model and a deployment.
+        PermissionDeniedError: the model's files need ``trusted`` (pickle).
+        InvalidInputError: both or neither of a model and a deployment; a model without signature.
     """
     if (target.model is None) == (target.deployment is None):
         raise InvalidInputError("serve either a model reference or --deployment NAME", field="ref")
@@ -53,7 +55,11 @@ def resolve_target(target: ServeTarget, settings: Settings) -> ServeTarget:
         registry = services.registry(SERVING_ACTOR)
         found = registry.resolve_for_use(target.model)
         registry.check_deployable(found)
-        return ServeTarget(model=f"{found.name}:{found.version}", trusted=target.trusted)
+        pinned = f"{found.name}:{found.version}"
+        # load it once here: a model that needs --trusted or has no signature is refused in
+        # one line, instead of every worker failing its start-up
+        load_served(registry.load(pinned, trusted=target.trusted))
+        return ServeTarget(model=pinned, trusted=target.trusted)
     finally:
         services.close()
 
