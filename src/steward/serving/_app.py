@@ -98,6 +98,7 @@ class ServingApp:
         self.window: StatsWindow | None = None
         self.sink: PredictionSink | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._children: dict[tuple[str, str, str, str], tuple[Any, Any]] = {}  # Any: prometheus-client's metric children
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -315,8 +316,12 @@ class ServingApp:
     ) -> float:
         assert self.metrics is not None and self.window is not None
         seconds = time.perf_counter() - started
-        self.metrics.requests.labels(*labels).inc()
-        self.metrics.latency.labels(*labels).observe(seconds)
+        children = self._children.get(labels)
+        if children is None:
+            # prometheus-client's labels() takes a lock and builds a key: once per variant, not per request
+            children = self._children[labels] = (self.metrics.requests.labels(*labels), self.metrics.latency.labels(*labels))
+        children[0].inc()
+        children[1].observe(seconds)
         if status is not None:
             self.metrics.errors.labels(*labels, str(status)).inc()
         self.window.observe(revision, variant.name, model.ref, seconds * 1000, status is not None and status >= 500)
