@@ -20,6 +20,7 @@ from steward.tracking import AuditEvent, TrackingService
 
 if TYPE_CHECKING:
     from steward.data import DataService
+    from steward.monitoring._alert_service import AlertRuntime, AlertService
     from steward.data._validation_service import ValidationService
     from steward.evaluation import EvaluationService
     from steward.governance import AuditChainService, GovernanceService, SecretsService
@@ -53,6 +54,8 @@ class Services:
     redactor: Redactor = field(default_factory=Redactor)
     # the prediction log of this process: one writer thread, closed with the services
     prediction_log_holder: _LogHolder = field(default_factory=_LogHolder, repr=False, compare=False)
+    # alert gauges (rendered by the server's /metrics) and the pool of webhook deliveries, built on first use
+    alert_runtime_holder: list[AlertRuntime] = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # the redactor follows the stored secrets, whoever sets them (read on first need)
@@ -207,7 +210,30 @@ class Services:
                 holder.log = PredictionLog(SqlPredictionStore(self.store), files, LogOptions.from_settings(self.settings))
             return holder.log
 
+    def alert_runtime(self) -> AlertRuntime:
+        """The process's alert gauges and background pool, built on first call."""
+        from steward.monitoring._alert_service import AlertRuntime
+
+        with self.prediction_log_holder.lock:
+            if not self.alert_runtime_holder:
+                self.alert_runtime_holder.append(AlertRuntime())
+            return self.alert_runtime_holder[0]
+
+    def alerts(self, actor: str | None = None) -> AlertService:
+        """Alert rules' state, notifications (webhook secrets from the secrets store) and
+        actions (rollback, retraining), acting as ``actor``."""
+        from steward.adapters.sql._alert_store import SqlAlertStore
+        from steward.monitoring._alert_service import AlertService
+
+        who = actor or default_actor(self.settings)
+        return AlertService(
+            SqlAlertStore(self.store), who, self.alert_runtime(), secret=lambda name: self.secrets(who).resolve(name),
+            deployments=lambda: self.deployments(who), predictions=lambda: self.predictions(who), data=lambda: self.data(who),
+        )
+
     def close(self) -> None:
+        for runtime in self.alert_runtime_holder:
+            runtime.close()  # webhook deliveries in flight record their outcome in the store
         if self.prediction_log_holder.log is not None:
             self.prediction_log_holder.log.close()  # before the store: the last segment is indexed there
         if self.blobs.is_local:

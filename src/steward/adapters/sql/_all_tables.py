@@ -7,6 +7,7 @@ tables adds one import line here.
 from __future__ import annotations
 
 from . import (
+    _tables_alerts,  # noqa: F401 - registers alert states and their history
     _tables_data,  # noqa: F401 - registers the data stage's tables
     _tables_deployments,  # noqa: F401 - registers deployments, their history, stats and leases
     _tables_evaluation,  # noqa: F401 - registers evaluations, gate results, overrides
