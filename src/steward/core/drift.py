@@ -31,6 +31,7 @@ from steward.errors import InvalidInputError
 __all__ = [
     "CORRECTIONS",
     "DISTANCE_KINDS",
+    "KS_LIMIT_N",
     "LARGE_SAMPLE",
     "METHODS",
     "MIN_ROWS",
@@ -61,6 +62,9 @@ __all__ = [
 DistanceKind = Literal["psi", "ks", "chi2", "js", "wasserstein"]
 DISTANCE_KINDS: tuple[DistanceKind, ...] = ("psi", "ks", "chi2", "js", "wasserstein")
 _NUMERIC_ONLY = frozenset({"ks", "wasserstein"})
+
+# Effective sample size above which the KS p-value uses the limiting distribution.
+KS_LIMIT_N = 10_000
 
 # Floor for the share of an empty bin: without it PSI is infinite as soon as one bin is
 # empty on one side. 1e-4 is the value most PSI write-ups (and Evidently) use.
@@ -251,7 +255,10 @@ def ks_counts(reference: Counts, current: Counts) -> DriftResult:
     D is the largest gap between the cumulative shares at the bin boundaries; with one
     bin per distinct value it is the exact two-sample D, with coarser bins a lower bound
     (so the test is conservative). The p-value is the asymptotic one at the effective
-    sample size ``n*m/(n+m)`` (``scipy.stats.kstwo``), as ``ks_2samp(method="asymp")``.
+    sample size ``n*m/(n+m)`` (``scipy.stats.kstwo``), as ``ks_2samp(method="asymp")``;
+    above :data:`KS_LIMIT_N` it is the limiting Kolmogorov distribution at ``D*sqrt(n*m/(n+m))``
+    (``scipy.special.kolmogorov``), which differs from ``kstwo`` by O(1/sqrt(n)) there and
+    costs microseconds instead of a tenth of a second per column.
 
     Args:
         reference: counts per bin of the baseline, in the bins' order.
@@ -266,9 +273,14 @@ def ks_counts(reference: Counts, current: Counts) -> DriftResult:
     ref_c, cur_c = _pair(reference, current)
     n, m = int(ref_c.sum()), int(cur_c.sum())
     d = float(np.max(np.abs(np.cumsum(ref_c) / ref_c.sum() - np.cumsum(cur_c) / cur_c.sum())))
-    from scipy import stats  # scipy.stats costs ~1 s to import; only drift needs it
-
     en = n * m / (n + m)
+    if en > KS_LIMIT_N:
+        from scipy import special  # light; scipy.stats costs ~1 s to import
+
+        p = float(np.clip(special.kolmogorov(d * np.sqrt(en)), 0.0, 1.0))
+        return DriftResult("ks", d, p, n, m)
+    from scipy import stats  # scipy.stats costs ~1 s to import; only small samples need it
+
     p = float(np.clip(stats.kstwo.sf(d, max(int(np.round(en)), 1)), 0.0, 1.0))
     return DriftResult("ks", d, p, n, m)
 
@@ -313,10 +325,10 @@ def chi_square_counts(reference: Counts, current: Counts) -> DriftResult:
     dof = table.shape[1] - 1
     if dof == 0:
         return DriftResult("chi2", 0.0, 1.0, int(ref_c.sum()), int(cur_c.sum()))
-    from scipy import stats  # scipy.stats costs ~1 s to import; only the tests need it
+    from scipy import special  # chdtrc is what scipy.stats.chi2.sf computes, without its import cost
 
     statistic = float(np.sum((table - expected) ** 2 / expected))
-    p = float(stats.chi2.sf(statistic, dof))
+    p = float(special.chdtrc(dof, statistic))
     return DriftResult("chi2", statistic, p, int(ref_c.sum()), int(cur_c.sum()))
 
 
@@ -685,9 +697,9 @@ def missing_test(reference_missing: int, reference_rows: int, current_missing: i
     se = float(np.sqrt(pooled * (1 - pooled) * (1 / reference_rows + 1 / current_rows)))
     if se == 0.0:
         return p2 - p1, 1.0
-    from scipy import stats
+    from scipy import special  # ndtr is the normal CDF, without scipy.stats' import cost
 
-    return p2 - p1, float(2 * stats.norm.sf(abs(p2 - p1) / se))
+    return p2 - p1, float(2 * special.ndtr(-abs(p2 - p1) / se))
 
 
 def adjust_p_values(p_values: Sequence[float], correction: str = "holm") -> list[float]:

@@ -14,7 +14,7 @@ Sources are read in batches of :data:`BATCH_ROWS` rows: a Parquet file by row gr
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -311,16 +311,14 @@ def numeric_edges(source: TableSource, columns: Sequence[str], bins: int = DEFAU
     if not columns:
         return {}
     stride = max(1, math.ceil(source.num_rows() / EDGE_SAMPLE))
-    parts: dict[str, list[npt.NDArray[np.float64]]] = {name: [] for name in columns}
-    offset = 0
-    for batch in source.batches(columns):
-        start = (-offset) % stride
-        for name in columns:
-            values = _as_float(batch.column(name))[start::stride]
-            parts[name].append(values[np.isfinite(values)])
-        offset += batch.num_rows
     edges: dict[str, npt.NDArray[np.float64]] = {}
-    for name, chunks in parts.items():
+    for name in columns:
+        chunks: list[npt.NDArray[np.float64]] = []
+        offset = 0
+        for batch in source.batches([name]):
+            values = _as_float(batch.column(0))[(-offset) % stride :: stride]
+            chunks.append(values[np.isfinite(values)])
+            offset += batch.num_rows
         sample = np.concatenate(chunks) if chunks else np.zeros(0)
         if sample.size == 0:
             edges[name] = np.zeros(0)
@@ -339,31 +337,30 @@ def summarise(
     edges: dict[str, npt.NDArray[np.float64]],
     *,
     top_k: int = DEFAULT_TOP_K,
-    batches: Iterable[pa.RecordBatch] | None = None,
 ) -> TableSummary:
     """Summarise the columns of ``kinds`` (``numeric`` ones on ``edges``), batch by batch.
+
+    Columns are read one at a time (Parquet is columnar, so this reads each byte once): a
+    file written as one large row group then costs one column chunk of memory, not the
+    whole group.
 
     Args:
         source: the table.
         kinds: column -> ``numeric`` or ``categorical``.
         edges: numeric column -> bin edges (from :func:`numeric_edges` on the reference).
         top_k: categories kept per categorical column.
-        batches: read these batches instead of the whole source (a part of it).
 
     Returns:
         A :class:`TableSummary`.
     """
-    columns: dict[str, ColumnSummary] = {
-        name: NumericSummary(edges[name]) if kind == "numeric" else CategorySummary(top_k=top_k)
-        for name, kind in kinds.items()
-    }
-    rows = 0
-    for batch in batches if batches is not None else source.batches(list(kinds)):
-        rows += batch.num_rows
-        for name, summary in columns.items():
-            values = batch.column(name)
+    columns: dict[str, ColumnSummary] = {}
+    for name, kind in kinds.items():
+        summary: ColumnSummary = NumericSummary(edges[name]) if kind == "numeric" else CategorySummary(top_k=top_k)
+        for batch in source.batches([name]):
+            values = batch.column(0)
             if isinstance(summary, NumericSummary):
                 summary.update(_as_float(values))
             else:
                 summary.update(values)
-    return TableSummary(rows, columns)
+        columns[name] = summary
+    return TableSummary(source.num_rows(), columns)
