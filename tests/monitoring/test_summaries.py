@@ -128,3 +128,20 @@ def test_reading_is_by_batch_and_memory_does_not_hold_the_file(tmp_path: Path) -
     source = ParquetSource(tmp_path / "big.parquet")
     sizes = [batch.num_rows for batch in source.batches(["x", "k"])]
     assert sum(sizes) == 300_000 and max(sizes) <= 65_536
+
+
+def test_the_package_exports_exactly_its_public_names_each_documented() -> None:
+    import inspect
+
+    from steward import monitoring
+
+    public = {
+        name
+        for name, value in vars(monitoring).items()
+        if not name.startswith("_") and str(getattr(value, "__module__", "")).startswith("steward.monitoring")
+    }
+    assert set(monitoring.__all__) == public
+    for name in monitoring.__all__:
+        value = getattr(monitoring, name)
+        if inspect.isclass(value) or inspect.isfunction(value):
+            assert (value.__doc__ or "").strip(), name

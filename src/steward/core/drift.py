@@ -325,7 +325,8 @@ def chi_square_counts(reference: Counts, current: Counts) -> DriftResult:
     dof = table.shape[1] - 1
     if dof == 0:
         return DriftResult("chi2", 0.0, 1.0, int(ref_c.sum()), int(cur_c.sum()))
-    from scipy import special  # chdtrc is what scipy.stats.chi2.sf computes, without its import cost
+    # chdtrc is what scipy.stats.chi2.sf computes, without scipy.stats' import cost
+    from scipy import special
 
     statistic = float(np.sum((table - expected) ** 2 / expected))
     p = float(special.chdtrc(dof, statistic))
