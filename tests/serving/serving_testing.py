@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from steward import Client, Settings
+from steward.pyfunc import PythonModel
 
 FEATURES = [f"f{i}" for i in range(5)]
 
@@ -101,3 +102,13 @@ class ServeProcess:
                 self.proc.wait()
         self._out.close()
         return int(self.proc.returncode)
+
+
+class Exploding(PythonModel):
+    """A candidate that raises on every request (it answers only its 5-row input example,
+    so that it can be logged with a signature)."""
+
+    def predict(self, model_input: Any) -> Any:  # Any: DataFrame in, predictions out
+        if len(model_input) != 5:
+            raise RuntimeError("the candidate exploded")
+        return np.zeros(len(model_input), dtype=np.int64)
