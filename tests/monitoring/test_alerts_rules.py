@@ -26,7 +26,7 @@ rules:
     comparison: ">="
     threshold: 0.1
 webhooks:
-  ops: {url: "http://127.0.0.1:9/hook", secret: ops-webhook, max_attempts: 3}
+  ops: {url: "http://127.0.0.1:9/hook", secret: OPS_WEBHOOK, max_attempts: 3}
 retrain:
   command: [python, -c, "print(1)"]
   timeout: 10m
@@ -40,7 +40,7 @@ def test_a_rule_file_parses_into_rules_webhooks_and_the_retrain_command() -> Non
     assert (first.window_ms, first.min_sample, first.for_ms, first.severity) == (3_600_000, 500, 900_000, "critical")
     assert first.notify == ("log", "prometheus", "webhook:ops") and first.actions == ("rollback", "retrain")
     assert (second.for_ms, second.min_sample, second.notify, second.actions) == (0, 1, ("log",), ())
-    assert rules.webhooks["ops"].secret == "ops-webhook" and rules.webhooks["ops"].max_attempts == 3
+    assert rules.webhooks["ops"].secret == "OPS_WEBHOOK" and rules.webhooks["ops"].max_attempts == 3
     assert rules.retrain is not None and rules.retrain.argv == ("python", "-c", "print(1)") and rules.retrain.timeout_s == 600
     assert is_alert_rules(GOOD) and not is_alert_rules("steps: [5, 100]")
 

@@ -15,7 +15,7 @@ Example::
         notify: [log, prometheus, webhook:ops]
         actions: [rollback, retrain]
     webhooks:
-      ops: {url: "https://hooks.example.com/steward", secret: ops-webhook}   # a stored secret's name
+      ops: {url: "https://hooks.example.com/steward", secret: OPS_WEBHOOK}   # a stored secret's name
     retrain:
       command: [python, -m, train, --data-env]   # an argv list: no shell
       timeout: 30m
@@ -77,7 +77,7 @@ ALERT_RULES_SCHEMA: dict[str, Any] = {  # Any: JSON Schema
                 "required": ["url"],
                 "properties": {
                     "url": {"type": "string", "pattern": r"^https?://"},
-                    "secret": {"type": "string", "minLength": 1, "description": "The name of a stored secret (steward secrets set)."},
+                    "secret": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]{0,127}$", "description": "The name of a stored secret (steward secrets set)."},
                     "max_attempts": {"type": "integer", "minimum": 1, "maximum": 20, "default": 5},
                     "timeout": {**_DURATION, "default": "5s"},
                     "max_time": {**_DURATION, "default": "2m"},
