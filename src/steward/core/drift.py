@@ -19,6 +19,7 @@ columns and larger than an effect-size threshold set by a sensitivity.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -125,7 +126,7 @@ def _numeric(sample: Sample, role: str) -> npt.NDArray[np.float64]:
 
 def _categorical(sample: Sample, role: str) -> npt.NDArray[Any]:  # Any: labels of any type
     arr = np.asarray(sample, dtype=object).ravel()
-    keep = np.array([v is not None and not (isinstance(v, float) and v != v) for v in arr], dtype=bool)
+    keep = np.array([v is not None and not (isinstance(v, float) and math.isnan(v)) for v in arr], dtype=bool)
     values = arr[keep] if arr.size else arr
     if values.size == 0:
         raise InvalidInputError(f"{role} sample has no non-missing values", field=role)
