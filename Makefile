@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 # Each benchmark runs our code and its peer side by side and prints medians and ratios.
-# Peers live in venvs of their own (bench/.venv-mlflow, bench/.venv-peers).
+# Peers live in venvs of their own (bench/.venv-mlflow, bench/.venv-peers, bench/.venv-evidently).
 bench: $(STAMP)
 	bash bench/mlflow_env.sh
 	bash bench/peers_env.sh
@@ -30,6 +30,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/data_register.py --gb 1
 	command -v wrk >/dev/null 2>&1 || apt-get install -y wrk
 	$(BIN)/python bench/serving.py --json-out bench/results/serving.json
+	bash bench/evidently_env.sh
+	$(BIN)/python bench/drift.py --json-out bench/results/drift.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

@@ -14,7 +14,8 @@ process that reads both files and reports its own seconds (read + report) and pe
 (``resource.getrusage``); Evidently runs in ``bench/.venv-evidently`` (``bench/evidently_env.sh``:
 Evidently 0.7 needs pandas < 3, so it cannot share the peers venv).
 
-Usage: ``.venv/bin/python bench/drift.py [--rows 100000 1000000] [--skip-evidently] [--json-out F]``
+Usage: ``.venv/bin/python bench/drift.py [--rows 100000 1000000 10000000] [--skip-evidently] [--json-out F]``
+(Evidently runs up to 1,000,000 rows; at 10,000,000 Steward runs alone, to show its bounded memory.)
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ HERE = Path(__file__).resolve().parent
 EVIDENTLY_PYTHON = HERE / ".venv-evidently" / "bin" / "python"
 DRIFTED = {"n0", "n1", "n2", "c0", "c1"}
 SMALL = {"n3"}  # 0.05-sd shift: expected only at high sensitivity
+# Evidently holds both frames in pandas: 2.6 GB at 1,000,000 rows, so 10,000,000 would need ~26 GB.
+EVIDENTLY_MAX_ROWS = 1_000_000
 
 
 def _column(name: str, rows: int, rng: np.random.Generator, current: bool) -> pa.Array:
@@ -79,14 +82,23 @@ def _column(name: str, rows: int, rng: np.random.Generator, current: bool) -> pa
 COLUMNS = [f"n{i}" for i in range(20)] + [f"c{i}" for i in range(5)]
 
 
+CHUNK = 1_000_000  # rows generated and written at a time (one row group each)
+
+
 def generate(rows: int, seed: int, directory: Path) -> tuple[Path, Path]:
     """Write the reference and current Parquet files; the same seed gives the same files."""
     paths = []
     for side, current in (("reference", False), ("current", True)):
         rng = np.random.default_rng([seed, int(current)])
-        table = pa.table({name: _column(name, rows, rng, current) for name in COLUMNS})
         path = directory / f"{side}-{rows}.parquet"
-        pq.write_table(table, path)
+        writer: pq.ParquetWriter | None = None
+        for start in range(0, rows, CHUNK):
+            size = min(CHUNK, rows - start)
+            table = pa.table({name: _column(name, size, rng, current) for name in COLUMNS})
+            writer = writer or pq.ParquetWriter(path, table.schema)
+            writer.write_table(table)
+        assert writer is not None
+        writer.close()
         paths.append(path)
     return paths[0], paths[1]
 
@@ -105,6 +117,7 @@ def _score(flagged: list[str], expected: set[str]) -> dict[str, list[str]]:
 
 def run(rows: int, seed: int, directory: Path, evidently: bool) -> list[dict[str, Any]]:  # Any: JSON rows
     ref, cur = generate(rows, seed, directory)
+    evidently = evidently and rows <= EVIDENTLY_MAX_ROWS
     results = []
     for sensitivity in ("medium", "high"):
         out = _child([sys.executable, str(HERE / "_drift_steward.py"), str(ref), str(cur), sensitivity])
@@ -122,7 +135,7 @@ def run(rows: int, seed: int, directory: Path, evidently: bool) -> list[dict[str
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip-evidently", action="store_true")
     parser.add_argument("--json-out", type=Path)
@@ -146,7 +159,7 @@ def main() -> None:
             steward = next(r for r in results if r["tool"] == "steward (medium)")
             margins = {c: round(steward["margins"].get(c, 0.0), 2) for c in sorted(DRIFTED | SMALL)}
             print(f"steward effect/threshold on the drifted columns (medium): {margins}")
-            if evidently:
+            if evidently and rows <= EVIDENTLY_MAX_ROWS:
                 peer = results[-1]
                 print(
                     f"steward vs evidently: {peer['seconds'] / steward['seconds']:.1f}x faster, "
