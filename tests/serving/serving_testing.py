@@ -112,3 +112,12 @@ class Exploding(PythonModel):
         if len(model_input) != 5:
             raise RuntimeError("the candidate exploded")
         return np.zeros(len(model_input), dtype=np.int64)
+
+
+class Sluggish(PythonModel):
+    """A candidate that takes 200 ms per request (its 5-row input example is answered at once)."""
+
+    def predict(self, model_input: Any) -> Any:  # Any: DataFrame in, predictions out
+        if len(model_input) != 5:
+            time.sleep(0.2)
+        return np.zeros(len(model_input), dtype=np.int64)

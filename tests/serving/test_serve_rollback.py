@@ -1,4 +1,4 @@
-"""A progressive rollout whose candidate raises on every request rolls back by itself while a
+"""A progressive rollout whose candidate fails or is slow on every request rolls back by itself while a
 real ``steward serve --deployment`` answers: the client-visible errors are counted."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import pytest
 from serving_testing import (
     Exploding,
     ServeProcess,
+    Sluggish,
     register,
     store_env,
     store_settings,
@@ -29,17 +30,19 @@ interval: 1s
 bounds:
   max_error_rate_ratio: 2.0
   max_error_rate_delta: 0.01
+  max_p99_ms: 100
 rollback_min_requests: 10
 """
 
 
-def test_a_candidate_failing_every_request_is_rolled_back_and_traffic_returns_to_the_primary(tmp_path: Path) -> None:
+@pytest.mark.parametrize("candidate", [Exploding, Sluggish], ids=["failing", "slow"])
+def test_a_failing_or_slow_candidate_is_rolled_back_and_traffic_returns_to_the_primary(tmp_path: Path, candidate: type) -> None:
     from sklearn.linear_model import LogisticRegression
 
     settings = store_settings(tmp_path)
     frame, target = training_frame()
     register(settings, LogisticRegression(max_iter=500).fit(frame, target), frame)
-    register(settings, Exploding(), frame)
+    register(settings, candidate(), frame)
     services = build_services(settings)
     try:
         registry = services.registry("reviewer")
@@ -65,7 +68,8 @@ def test_a_candidate_failing_every_request_is_rolled_back_and_traffic_returns_to
                     if answer.status_code != 200:
                         assert answer.status_code == 500 and answer.json()["error"]["code"] == "MODEL_ERROR"
                         errors += 1
-                        first_error = first_error or time.monotonic()
+                    if answer.headers.get("x-steward-variant") == "candidate" or answer.status_code != 200:
+                        first_error = first_error or time.monotonic()  # the first request the candidate spoiled
                     if rolled_back is None and answered % 20 == 0 and deployments.get_deployment("fraud-api").status == "rolled_back":
                         rolled_back = time.monotonic()
                     if rolled_back is not None and time.monotonic() - rolled_back > 2:
@@ -74,8 +78,12 @@ def test_a_candidate_failing_every_request_is_rolled_back_and_traffic_returns_to
             deployment = deployments.get_deployment("fraud-api")
             assert deployment.status == "rolled_back", deployment.reason
             assert first_error is not None and rolled_back is not None
-            print(f"client-visible errors: {errors} of {answered} requests; rolled back {rolled_back - first_error:.1f} s after the first")
-            assert 0 < errors < answered / 2
+            print(f"{candidate.__name__}: client-visible errors {errors} of {answered} requests; "
+                  f"rolled back {rolled_back - first_error:.1f} s after the candidate's first answer")
+            if candidate is Exploding:
+                assert 0 < errors < answered / 2
+            else:
+                assert errors == 0
             assert all(a.status_code == 200 and a.headers["x-steward-model-version"] == "1" for a in after)
         finally:
             server.stop()
