@@ -155,6 +155,26 @@ class Settings(BaseSettings):
         "hold or roll back); a rollout policy's `interval` overrides it. The controller's lease "
         "lasts three intervals, so a replica takes over that long after the holder dies.",
     )
+    monitor_interval: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="Seconds between two looks of the server's monitor runner for monitors whose "
+        "schedule is due; each due monitor is run under a lease (three intervals) so that one "
+        "replica runs it.",
+    )
+    monitor_min_rows: int = Field(
+        default=100,
+        gt=0,
+        description="Default fewest rows (and labelled rows, for quality and fairness) a monitor's "
+        "window needs; fewer is reported as insufficient data, never as drift.",
+    )
+    monitor_price_per_cpu_hour: float = Field(
+        default=0.05,
+        ge=0,
+        description="Price of one CPU-hour, for a monitor's cost per 1,000 predictions (the log's "
+        "request latencies stand in for CPU-seconds: an upper bound).",
+    )
     prediction_sample_rate: float = Field(
         default=1.0,
         ge=0,

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from steward.data._validation_service import ValidationService
     from steward.evaluation import EvaluationService
     from steward.governance import AuditChainService, GovernanceService, SecretsService
+    from steward.monitoring._monitors import MonitorService
     from steward.predictions import PredictionLog, PredictionService
     from steward.registry import RegistryService
     from steward.serving._deployments import DeploymentService
@@ -195,6 +196,17 @@ class Services:
 
         files = PrefixFiles.beside(self.blobs)
         return PredictionService(SqlPredictionStore(self.store), files, actor or default_actor(self.settings))
+
+    def monitors(self, actor: str | None = None) -> MonitorService:
+        """Monitors of deployments (drift, quality, fairness, health per window) acting as ``actor``."""
+        from steward.adapters.sql._monitor_store import SqlMonitorStore
+        from steward.monitoring._monitors import MonitorService
+
+        who = actor or default_actor(self.settings)
+        return MonitorService(
+            SqlMonitorStore(self.store), self.deployments(who), self.registry(who), self.data(who), self.predictions(who), who,
+            price_per_cpu_hour=self.settings.monitor_price_per_cpu_hour, min_rows=self.settings.monitor_min_rows,
+        )
 
     def prediction_log(self) -> PredictionLog:
         """The process's prediction log (a :class:`~steward.core.predictions.PredictionSink`),

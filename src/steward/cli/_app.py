@@ -31,6 +31,7 @@ from . import (
 from . import _labels, _predictions  # the prediction log and its delayed labels
 from . import _deploy  # deployments, traffic changes and rollouts
 from . import _monitor  # drift reports
+from . import _monitors  # noqa: F401 - monitor create|list|show|run|delete, on the same noun
 from ._data import data_app
 from ._errors import StewardGroup
 from ._server import server

@@ -127,6 +127,7 @@ class ObjectKind(str, enum.Enum):
     SUITE = "suite"  # a validation suite name or ``name:version``; a new one gets the request's project
     SUITE_DOCUMENT = "suite_document"  # a suite's YAML text: the suite it names
     DEPLOYMENT = "deployment"  # a deployment name; a new one gets its model's project
+    MONITOR = "monitor"  # a monitor name: the project of the deployment it watches
 
 
 class Source(str, enum.Enum):
@@ -230,6 +231,7 @@ _MLFLOW: list[tuple[str, str, Operation]] = [
 
 _MLFLOW_ARTIFACT = _path(K.ARTIFACT, "path")
 _DEPLOYMENT_PATH = _path(K.DEPLOYMENT, "name")  # serving issue: resolved by the store's deployment_project
+_MONITOR_PATH = _path(K.MONITOR, "name")  # monitoring issue: the monitor's (its deployment's) project
 
 _TABLE: list[tuple[str, str, Operation]] = [
     # public: liveness, readiness and the API description carry no data
@@ -350,6 +352,16 @@ _TABLE: list[tuple[str, str, Operation]] = [
     ("GET", "/api/v1/deployments/{name}/predictions", _op(P.DEPLOYMENTS_READ, _DEPLOYMENT_PATH)),
     ("GET", "/api/v1/deployments/{name}/prediction-segments", _op(P.DEPLOYMENTS_READ, _DEPLOYMENT_PATH)),
     ("POST", "/api/v1/deployments/{name}/labels", _op(P.MODELS_WRITE, _DEPLOYMENT_PATH)),
+    # monitors (monitoring issue): a monitor belongs to its deployment's project; reading
+    # needs deployments.read there; creating, running and deleting needs models.write (the
+    # contributors who build the model watch it), and the reference dataset data.read
+    ("POST", "/api/v1/monitors", _op(
+        P.MODELS_WRITE, _body(K.DEPLOYMENT, "deployment"), _body(K.DATASET_REF, "reference", permission=P.DATA_READ)
+    )),
+    ("GET", "/api/v1/monitors", _op(P.DEPLOYMENTS_READ, listing=True)),
+    ("GET", "/api/v1/monitors/{name}", _op(P.DEPLOYMENTS_READ, _MONITOR_PATH)),
+    ("POST", "/api/v1/monitors/{name}/run", _op(P.MODELS_WRITE, _MONITOR_PATH)),
+    ("DELETE", "/api/v1/monitors/{name}", _op(P.MODELS_WRITE, _MONITOR_PATH)),
     # secrets: only names and history ever leave the server; administrators manage them
     ("GET", "/api/v1/secrets", _op(P.GOVERNANCE_ADMIN, global_only=True)),
     ("GET", "/api/v1/secrets/{name}", _op(P.GOVERNANCE_ADMIN, global_only=True)),

@@ -16,6 +16,7 @@ from steward import __version__
 from steward.adapters.sql import current_revision, head_revision
 from steward.errors import StewardError
 from steward.governance import install_redaction
+from steward.monitoring._runner import monitor_runner
 from steward.settings import Settings
 from steward.wiring import Services, build_services, default_actor
 
@@ -30,6 +31,7 @@ from ._routes_data import router as data_router
 from ._routes_deployments import router as deployments_router
 from ._routes_evaluation import router as evaluation_router
 from ._routes_governance import router as governance_router
+from ._routes_monitors import router as monitors_router
 from ._routes_predictions import router as predictions_router
 from ._routes_registry import router as registry_router
 from ._routes_secrets import router as secrets_router
@@ -127,7 +129,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         _preload_secret_values(built)
         try:
             # the audit head, signed outside the audit table, on a schedule and on shutdown
-            async with audit_checkpoints(built, settings.audit_checkpoint_interval):
+            async with audit_checkpoints(built, settings.audit_checkpoint_interval), monitor_runner(built, settings.monitor_interval):
                 try:
                     yield
                 finally:
@@ -161,6 +163,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(secrets_router)
     app.include_router(predictions_router)
     app.include_router(deployments_router)
+    app.include_router(monitors_router)
     document_error_responses(app)
     app.state.auth_limiter = LoginLimiter(settings.auth_max_failures, settings.auth_failure_window)
     # 429s and credential-less 401s: one audit entry per (address, user) and window

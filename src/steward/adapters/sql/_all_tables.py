@@ -12,6 +12,7 @@ from . import (
     _tables_deployments,  # noqa: F401 - registers deployments, their history, stats and leases
     _tables_evaluation,  # noqa: F401 - registers evaluations, gate results, overrides
     _tables_governance,  # noqa: F401 - registers users, tokens, role bindings
+    _tables_monitors,  # noqa: F401 - registers monitors, their per-window results and runner leases
     _tables_predictions,  # noqa: F401 - registers the prediction log's segment index and labels
     _tables_registry,  # noqa: F401 - registers the registry tables
     _tables_secrets,  # noqa: F401 - registers the encrypted secrets table

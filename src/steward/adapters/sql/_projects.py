@@ -17,6 +17,7 @@ from ._store import SqlStore
 from ._tables import experiments, runs
 from ._tables_data import dataset_versions, datasets
 from ._tables_deployments import deployments
+from ._tables_monitors import monitors
 from ._tables_registry import registered_models
 from ._tables_validation import validation_suites
 
@@ -118,6 +119,11 @@ def _deployment(conn: Connection, value: str) -> str | None:
     return found
 
 
+def _monitor(conn: Connection, value: str) -> str | None:
+    found: str | None = conn.execute(select(monitors.c.project).where(monitors.c.name == value)).scalar()
+    return found
+
+
 _LOOKUPS: dict[ObjectKind, Callable[[Connection, str], str | None]] = {
     ObjectKind.EXPERIMENT: _experiment,
     ObjectKind.EXPERIMENT_NAME: _experiment_name,
@@ -129,6 +135,7 @@ _LOOKUPS: dict[ObjectKind, Callable[[Connection, str], str | None]] = {
     ObjectKind.DATASET_REF: dataset_ref_project,
     ObjectKind.SUITE: _suite,
     ObjectKind.DEPLOYMENT: _deployment,
+    ObjectKind.MONITOR: _monitor,
 }
 
 
