@@ -18,7 +18,7 @@ __all__ = ["YamlDocument", "compose", "schema_faults"]
 class YamlDocument:
     """A parsed YAML document and the line of every key and item in it."""
 
-    __slots__ = ("data", "_lines")
+    __slots__ = ("_lines", "data")
 
     def __init__(self, root: yaml.Node | None, data: object) -> None:
         self.data = data
@@ -65,9 +65,12 @@ def compose(text: str) -> YamlDocument | tuple[int, str]:
     return YamlDocument(root, data)
 
 
-def schema_faults(doc: YamlDocument, schema: dict[str, Any], *, root_name: str = "document") -> set[tuple[int, str]]:  # Any: JSON Schema
+def schema_faults(
+    doc: YamlDocument, schema: dict[str, Any], *, root_name: str = "document", durations: str = "30s, 15m, 1h or 7d"  # Any: JSON Schema
+) -> set[tuple[int, str]]:
     """Every JSON Schema error of ``doc`` as (line, message); unknown keys list the known ones
-    and a bad duration (a ``pattern`` on a duration) says what a duration looks like."""
+    and a bad duration (a string whose ``pattern`` ends in time units) says what a duration
+    looks like (``durations``: examples)."""
     import jsonschema
 
     faults: set[tuple[int, str]] = set()
@@ -79,8 +82,8 @@ def schema_faults(doc: YamlDocument, schema: dict[str, Any], *, root_name: str =
             for extra in sorted(set(error.instance) - set(allowed), key=str):
                 faults.add((doc.line((*path, extra), key=True), f"{where}: unknown key {str(extra)[:60]!r}; keys are: {', '.join(allowed)}"))
             continue
-        if error.validator == "pattern" and "duration" in str(error.schema.get("description", "")):
-            faults.add((doc.line(path), f"{where}: {str(error.instance)[:40]!r} is not a duration such as 30s, 15m, 1h or 7d"))
+        if error.validator == "pattern" and "(ms|s|m|h" in str(error.schema.get("pattern", "")):
+            faults.add((doc.line(path), f"{where}: {str(error.instance)[:40]!r} is not a duration such as {durations}"))
             continue
         faults.add((doc.line(path), f"{where}: {error.message[:300]}"))
     return faults

@@ -103,7 +103,7 @@ def run_retrain(command: RetrainCommand, extra_env: dict[str, str]) -> ActionOut
     started = time.monotonic()
     details: dict[str, object] = {"argv": list(command.argv), "timeout_s": command.timeout_s, "env": extra_env}
     try:
-        proc = subprocess.Popen(  # noqa: S603 - an argv list from the rule file, never a shell
+        proc = subprocess.Popen(
             list(command.argv), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
         )
     except OSError as exc:

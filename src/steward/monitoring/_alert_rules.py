@@ -26,7 +26,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from steward.core.alerts import METRIC_FORMS, AlertRule, Comparison, is_known_metric, parse_duration_ms
+from steward.core.alerts import (
+    METRIC_FORMS,
+    AlertRule,
+    Comparison,
+    is_known_metric,
+    parse_duration_ms,
+)
 from steward.core.yaml_lines import YamlDocument, compose, schema_faults
 from steward.errors import InvalidInputError
 

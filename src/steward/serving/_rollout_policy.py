@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from steward.core.rollout import QualityBound, RolloutPolicy
+from steward.core.yaml_lines import YamlDocument, compose, schema_faults
 from steward.errors import InvalidInputError
 
 __all__ = ["ROLLOUT_POLICY_SCHEMA", "is_rollout_policy", "parse_rollout_policy", "rollout_policy_faults"]
@@ -81,70 +82,22 @@ ROLLOUT_POLICY_SCHEMA: dict[str, Any] = {  # Any: JSON Schema
 _DEFAULTS = RolloutPolicy()
 
 
-def _lines(node: yaml.Node | None, path: tuple[object, ...], out: dict[tuple[object, ...], int]) -> None:
-    """Record the line of every key and item under ``node`` (keys as ``(*path, key, "key")``)."""
-    if node is None:
-        return
-    out.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            name = key.value if isinstance(key, yaml.ScalarNode) else str(key)
-            out[(*path, name, "key")] = key.start_mark.line + 1
-            _lines(value, (*path, name), out)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _lines(item, (*path, index), out)
-
-
-def _line_of(lines: dict[tuple[object, ...], int], path: tuple[object, ...]) -> int:
-    while path and path not in lines:
-        path = path[:-1]
-    return lines.get(path, 1)
-
-
-def _compose(text: str) -> tuple[dict[tuple[object, ...], int], object]:
-    loader = yaml.SafeLoader(text)
-    try:
-        root = loader.get_single_node()
-        document = None if root is None else loader.construct_document(root)
-    finally:
-        loader.dispose()
-    lines: dict[tuple[object, ...], int] = {}
-    _lines(root, (), lines)
-    return lines, document
-
-
 def rollout_policy_faults(text: str) -> list[tuple[int, str]]:
     """Every fault of a rollout policy as (line, message), sorted by line; empty when valid."""
-    import jsonschema
-
-    try:
-        lines, document = _compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        return [((mark.line + 1) if mark is not None else 1, f"YAML syntax: {getattr(exc, 'problem', None) or exc}")]
+    doc = compose(text)
+    if not isinstance(doc, YamlDocument):
+        return [doc]
+    document = doc.data
     if not isinstance(document, dict):
         return [(1, "a rollout policy is a YAML mapping, e.g. `steps: [5, 25, 50, 100]`")]
-    faults: set[tuple[int, str]] = set()
-    for error in jsonschema.Draft202012Validator(ROLLOUT_POLICY_SCHEMA).iter_errors(document):
-        path = tuple(error.absolute_path)
-        where = ".".join(map(str, path)) or "policy"
-        if error.validator == "additionalProperties":
-            allowed = list(error.schema.get("properties", {}))
-            for extra in sorted(set(error.instance) - set(allowed)):
-                faults.add((_line_of(lines, (*path, extra, "key")), f"{where}: unknown key {str(extra)[:60]!r}; keys are: {', '.join(allowed)}"))
-            continue
-        if error.validator == "pattern":
-            faults.add((_line_of(lines, path), f"{where}: {str(error.instance)[:40]!r} is not a duration such as 30s, 2m or 500ms"))
-            continue
-        faults.add((_line_of(lines, path), f"{where}: {error.message}"))
+    faults = schema_faults(doc, ROLLOUT_POLICY_SCHEMA, root_name="policy", durations="30s, 2m or 500ms")
     steps = document.get("steps")
     if isinstance(steps, list) and len(steps) >= 2 and all(isinstance(s, int | float) and not isinstance(s, bool) for s in steps):
         for i in range(1, len(steps)):
             if steps[i] <= steps[i - 1]:
-                faults.add((_line_of(lines, ("steps", i)), f"steps.{i}: steps must increase ({steps[i]} after {steps[i - 1]})"))
+                faults.add((doc.line(("steps", i)), f"steps.{i}: steps must increase ({steps[i]} after {steps[i - 1]})"))
         if steps[-1] != 100:
-            faults.add((_line_of(lines, ("steps", len(steps) - 1)), "steps: the last step must be 100 (the candidate takes all traffic)"))
+            faults.add((doc.line(("steps", len(steps) - 1)), "steps: the last step must be 100 (the candidate takes all traffic)"))
     return sorted(faults)
 
 
