@@ -104,8 +104,7 @@ class ServingApp:
 
     def _batcher(self, model: ServedModel, ref: str) -> MicroBatcher:
         metrics = self.metrics
-        plan = self.router.plan
-        deployment = plan.deployment if plan is not None else model.name
+        deployment = self.runtime.target.deployment or model.name
         observe = None
         if metrics is not None:
             child = metrics.batch_size.labels(deployment, model.name, str(model.version), "")
