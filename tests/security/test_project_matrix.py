@@ -96,6 +96,9 @@ class World:
         deployments = self.services.deployments("setup")
         if "alpha-api" not in [d.name for d in deployments.list_deployments()]:
             deployments.create_deployment("alpha-api", "alpha-model:1")
+        monitors = self.services.monitors("setup")
+        if "alpha-mon" not in [m.name for m in monitors.list_monitors()]:
+            monitors.create_monitor("alpha-mon", "alpha-api", reference="alpha-data:1")
 
     def value(self, kind: ObjectKind) -> str:
         return {
@@ -110,6 +113,7 @@ class World:
             ObjectKind.SUITE: "alpha-suite",
             ObjectKind.SUITE_DOCUMENT: SUITE_YAML,
             ObjectKind.DEPLOYMENT: "alpha-api",
+            ObjectKind.MONITOR: "alpha-mon",
         }[kind]
 
     def request(self, method: str, path: str, op: Operation) -> dict[str, Any]:  # Any: httpx request options
@@ -132,7 +136,7 @@ class World:
 
     def names(self) -> list[str]:
         """What must never appear in another project's listing."""
-        return ["alpha-exp", self.run_id, "alpha-model", "alpha-data", "alpha-suite", "alpha-api"]
+        return ["alpha-exp", self.run_id, "alpha-model", "alpha-data", "alpha-suite", "alpha-api", "alpha-mon"]
 
 
 @pytest.fixture(scope="module")
@@ -224,6 +228,7 @@ def test_a_reader_of_alpha_lists_alpha_and_a_reader_of_beta_lists_none_of_it(wor
                 (await c.get("/api/v1/datasets")).text,
                 (await c.get("/api/v1/suites")).text,
                 (await c.get("/api/v1/deployments")).text,
+                (await c.get("/api/v1/monitors")).text,
                 (await c.post("/api/2.0/mlflow/experiments/search", json={})).text,
             ]
         return "\n".join(parts)
