@@ -31,6 +31,7 @@ from . import (
 from . import _labels, _predictions  # the prediction log and its delayed labels
 from . import _deploy  # deployments, traffic changes and rollouts
 from . import _monitor  # drift reports
+from . import _alerts  # alert rules' state, history and dry runs
 from . import _monitors  # noqa: F401 - monitor create|list|show|run|delete, on the same noun
 from ._data import data_app
 from ._errors import StewardGroup
@@ -92,6 +93,7 @@ app.add_typer(_deploy.app)
 app.add_typer(_labels.app)
 app.add_typer(_predictions.app)
 app.add_typer(_monitor.app)
+app.add_typer(_alerts.app)
 
 
 def main() -> None:
