@@ -362,6 +362,12 @@ _TABLE: list[tuple[str, str, Operation]] = [
     ("GET", "/api/v1/monitors/{name}", _op(P.DEPLOYMENTS_READ, _MONITOR_PATH)),
     ("POST", "/api/v1/monitors/{name}/run", _op(P.MODELS_WRITE, _MONITOR_PATH)),
     ("DELETE", "/api/v1/monitors/{name}", _op(P.MODELS_WRITE, _MONITOR_PATH)),
+    # alerts (monitoring issue): a rule belongs to no one project (it may watch no
+    # deployment), so reading alert state is a global read; /metrics carries only rule
+    # names and states, but those can name deployments and features, so it is not public
+    ("GET", "/metrics", _op(P.DEPLOYMENTS_READ, global_only=True)),
+    ("GET", "/api/v1/alerts", _op(P.DEPLOYMENTS_READ, global_only=True)),
+    ("GET", "/api/v1/alerts/{name}", _op(P.DEPLOYMENTS_READ, global_only=True)),
     # secrets: only names and history ever leave the server; administrators manage them
     ("GET", "/api/v1/secrets", _op(P.GOVERNANCE_ADMIN, global_only=True)),
     ("GET", "/api/v1/secrets/{name}", _op(P.GOVERNANCE_ADMIN, global_only=True)),

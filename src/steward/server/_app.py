@@ -27,6 +27,7 @@ from ._errors import error_response, install_error_handlers, log
 from ._mlflow import router as mlflow_router
 from ._openapi import document_error_responses
 from ._ratelimit import LoginLimiter
+from ._routes_alerts import router as alerts_router
 from ._routes_data import router as data_router
 from ._routes_deployments import router as deployments_router
 from ._routes_evaluation import router as evaluation_router
@@ -163,6 +164,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(secrets_router)
     app.include_router(predictions_router)
     app.include_router(deployments_router)
+    app.include_router(alerts_router)
     app.include_router(monitors_router)
     document_error_responses(app)
     app.state.auth_limiter = LoginLimiter(settings.auth_max_failures, settings.auth_failure_window)
