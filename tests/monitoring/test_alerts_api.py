@@ -29,6 +29,12 @@ def test_metrics_exposes_a_firing_gauge_per_rule_and_the_api_shows_state_and_eve
         shown = api.get("/api/v1/alerts/drift-high").json()
         assert shown["events"][0]["kind"] == "fired" and shown["events"][0]["evidence"]["value"] == 0.7
 
+        # a rule evaluated by another process (its own gauges) shows from the stored state
+        other = Services(services.settings, services.store, services.blobs)
+        other.alerts("cli").evaluate(RULES, {"health.p99_ms": Observation(2_000, 900.0, 900)})
+        other.alert_runtime().close()
+        assert 'steward_alert_firing{rule="p99-slow",severity="warning"} 1.0' in api.get("/metrics").text
+
         missing = api.get("/api/v1/alerts/nope")
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "NOT_FOUND"
         assert api.get("/api/v1/alerts/Not_A_Name").status_code in (400, 422)

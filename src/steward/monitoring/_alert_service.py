@@ -150,6 +150,14 @@ class AlertService:
             raise NotFoundError(f"alert rule {name[:63]!r} has never been evaluated", field="name")
         return record, self.store.list_events(name, max_results=max_events)
 
+    def render_gauges(self) -> bytes:
+        """The Prometheus text of ``steward_alert_firing``, brought up to date from the stored
+        states first: rules evaluated by another process (a CLI, another replica) show too."""
+        gauges = self.runtime.gauges
+        for record in self.store.list_alerts():
+            gauges.set_named(record.rule, record.severity, record.state.status)
+        return gauges.render()
+
     # -- evaluating ------------------------------------------------------------------------
 
     def _rules_for(self, rule_set: RuleSet, metric: str, deployment: str | None) -> list[AlertRule]:

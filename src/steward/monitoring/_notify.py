@@ -122,9 +122,12 @@ class AlertGauges:
         self._gauge = Gauge("steward_alert_firing", "1 while the alert rule fires, else 0.", ["rule", "severity"], registry=self.registry)
 
     def set(self, rule: AlertRule, status: AlertStatus) -> None:
+        self.set_named(rule.name, rule.severity, status)
+
+    def set_named(self, rule: str, severity: str, status: AlertStatus) -> None:
         if self._gauge is not None:
             with self._lock:
-                self._gauge.labels(rule=rule.name, severity=rule.severity).set(1.0 if status is AlertStatus.FIRING else 0.0)
+                self._gauge.labels(rule=rule, severity=severity).set(1.0 if status is AlertStatus.FIRING else 0.0)
 
     def render(self) -> bytes:
         """The Prometheus text exposition of the gauges."""
