@@ -8,7 +8,6 @@ ValueDrift crosses its threshold (p-value methods: below it; distances: at or ab
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 import warnings
@@ -18,6 +17,17 @@ warnings.filterwarnings("ignore")
 import pandas as pd
 from evidently import Report
 from evidently.presets import DataDriftPreset
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM). Not ru_maxrss: Linux keeps that across exec, so a
+    child would report the high-water mark of the parent it was forked from."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
 
 reference, current = sys.argv[1:3]
 start = time.perf_counter()
@@ -38,7 +48,7 @@ print(
     json.dumps(
         {
             "seconds": seconds,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_rss_mb": peak_rss_mb(),
             "flagged": flagged,
         }
     )

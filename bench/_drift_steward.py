@@ -7,11 +7,21 @@ and the flagged columns. Usage: ``python _drift_steward.py REF CUR SENSITIVITY``
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 
 from steward.monitoring import report
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM). Not ru_maxrss: Linux keeps that across exec, so a
+    child would report the high-water mark of the parent it was forked from."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
 
 reference, current, sensitivity = sys.argv[1:4]
 start = time.perf_counter()
@@ -21,7 +31,7 @@ print(
     json.dumps(
         {
             "seconds": seconds,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_rss_mb": peak_rss_mb(),
             "flagged": result.drifted,
             "columns": len(result.columns),
             # effect size / threshold per compared column: how clear each verdict is

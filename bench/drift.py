@@ -11,7 +11,7 @@ columns, one categorical with 1,000 categories. Known drift in the current file:
 Every other column is stable (normal, log-normal, Poisson counts, uniform, 5% nulls,
 booleans, 5 categories, 1,000 Zipf-distributed categories). Each tool runs in a fresh child
 process that reads both files and reports its own seconds (read + report) and peak RSS
-(``resource.getrusage``); Evidently runs in ``bench/.venv-evidently`` (``bench/evidently_env.sh``:
+(``VmHWM`` from ``/proc/self/status``); Evidently runs in ``bench/.venv-evidently`` (``bench/evidently_env.sh``:
 Evidently 0.7 needs pandas < 3, so it cannot share the peers venv).
 
 Usage: ``.venv/bin/python bench/drift.py [--rows 100000 1000000 10000000] [--skip-evidently] [--json-out F]``
