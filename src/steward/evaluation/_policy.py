@@ -15,12 +15,12 @@ Example::
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
+from steward.core.yaml_lines import YamlDocument, compose, schema_faults
 from steward.errors import InvalidInputError
 
 from ._metrics import KNOWN_METRICS
@@ -104,64 +104,28 @@ class GatePolicy:
         return str(self.beat_champion.get("alias", "champion")) if self.beat_champion else None
 
 
-def _line(root: yaml.Node | None, path: Sequence[object], *, key: bool = False) -> int:
-    node = root
-    line = 1 if node is None else node.start_mark.line + 1
-    for step in path:
-        if not isinstance(node, yaml.MappingNode):
-            return line
-        for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == str(step):
-                line = (k if key else v).start_mark.line + 1
-                node = v
-                break
-        else:
-            return line
-    return line
-
-
 def policy_faults(text: str) -> list[tuple[int, str]]:
     """Every fault of a policy document as (line, message), sorted by line; empty when valid.
 
     Besides the schema, every metric named must be one the evaluation computes.
     """
-    import jsonschema
-
-    try:
-        loader = yaml.SafeLoader(text)
-        try:
-            root = loader.get_single_node()
-            document = None if root is None else loader.construct_document(root)
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        return [((mark.line + 1) if mark is not None else 1, f"YAML syntax: {getattr(exc, 'problem', None) or exc}")]
+    doc = compose(text)
+    if not isinstance(doc, YamlDocument):
+        return [doc]
+    document = doc.data
     if not isinstance(document, dict):
         return [(1, "a gate policy is a YAML mapping, e.g. `min: {roc_auc: 0.85}`")]
-    faults: set[tuple[int, str]] = set()
-    for error in jsonschema.Draft202012Validator(POLICY_SCHEMA).iter_errors(document):
-        path = list(error.absolute_path)
-        where = ".".join(map(str, path)) or "policy"
-        line = _line(root, path)
-        if error.validator == "additionalProperties":
-            extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-            if extra:
-                line = _line(root, [*path, extra[0]], key=True)
-                allowed = ", ".join(error.schema.get("properties", {}))
-                faults.add((line, f"{where}: unknown key {extra[0]!r}; keys are: {allowed}"))
-                continue
-        faults.add((line, f"{where}: {error.message}"))
+    faults = schema_faults(doc, POLICY_SCHEMA, root_name="policy")
     known = ", ".join(KNOWN_METRICS)
     for section in ("min", "max"):
         block = document.get(section)
         if isinstance(block, dict):
             for metric in block:
                 if metric not in KNOWN_METRICS:
-                    faults.add((_line(root, [section, metric], key=True), f"{section}: unknown metric {str(metric)[:60]!r}; known metrics: {known}"))
+                    faults.add((doc.line([section, metric], key=True), f"{section}: unknown metric {str(metric)[:60]!r}; known metrics: {known}"))
     beat = document.get("beat_champion")
     if isinstance(beat, dict) and isinstance(beat.get("metric"), str) and beat["metric"] not in KNOWN_METRICS:
-        faults.add((_line(root, ["beat_champion", "metric"]), f"beat_champion.metric: unknown metric {beat['metric'][:60]!r}; known metrics: {known}"))
+        faults.add((doc.line(["beat_champion", "metric"]), f"beat_champion.metric: unknown metric {beat['metric'][:60]!r}; known metrics: {known}"))
     return sorted(faults)
 
 
