@@ -26,43 +26,50 @@ _MAX_CLASSES = 20  # integer labels with more distinct values than this are a re
 _Z95 = 1.959963984540054
 
 
-def _labelled(table: pa.Table) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]] | None:
-    """(mask of labelled rows, labels, outputs) or None when the log has no scalar output."""
+def _labelled(table: pa.Table) -> tuple[pa.ChunkedArray, pa.Array, pa.Array] | None:
+    """(which rows are labelled, their labels, their outputs) or None when the log has no
+    scalar output. Arrow throughout: a window of a million rows never becomes Python objects."""
     if "label" not in table.column_names or "output" not in table.column_names or table.num_rows == 0:
         return None
-    label = table.column("label")
-    output = table.column("output")
-    mask = pc.and_(pc.is_valid(label), pc.is_valid(output)).to_numpy(zero_copy_only=False)
-    mask = np.asarray(mask, dtype=bool)
-    labels = np.asarray(label.to_pylist(), dtype=object)[mask]
-    outputs = np.asarray(output.to_pylist(), dtype=object)[mask]
-    return mask, labels, outputs
+    label, output = table.column("label"), table.column("output")
+    keep = pc.and_(pc.is_valid(label), pc.is_valid(output))
+    return keep, label.filter(keep).combine_chunks(), output.filter(keep).combine_chunks()
 
 
-def _is_classification(labels: np.ndarray[Any, Any], outputs: np.ndarray[Any, Any]) -> bool:
-    values = np.concatenate([labels, outputs])
-    if any(isinstance(v, (str, bool)) for v in values):
+def _floats(values: pa.Array) -> np.ndarray[Any, np.dtype[np.float64]] | None:
+    if pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
+        return np.asarray(pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+    return None
+
+
+def _whole(values: np.ndarray[Any, np.dtype[np.float64]]) -> bool:
+    return bool(np.all(np.isfinite(values)) and np.all(values == np.round(values)))
+
+
+def _is_classification(labels: pa.Array, outputs: pa.Array) -> bool:
+    """Text or boolean labels or outputs, or whole numbers of at most 20 distinct values."""
+    a, b = _floats(labels), _floats(outputs)
+    if a is None or b is None:
         return True
-    try:
-        floats = values.astype(float)
-    except (TypeError, ValueError):
-        return True
-    if not np.all(np.isfinite(floats)) or not np.all(floats == np.round(floats)):
-        return False
-    return len(np.unique(floats)) <= _MAX_CLASSES
+    values = np.concatenate([a, b])
+    return _whole(values) and np.unique(values).size <= _MAX_CLASSES
 
 
-def _normalise(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+def _text(values: pa.Array) -> pa.Array:
     """Class labels comparable across the label file and the model's output (1 == 1.0 == "1")."""
-    out = []
-    for v in values:
-        if isinstance(v, bool):
-            out.append(str(v).lower())
-        elif isinstance(v, float) and v.is_integer():
-            out.append(str(int(v)))
-        else:
-            out.append(str(v))
-    return np.asarray(out, dtype=object)
+    floats = _floats(values)
+    if floats is not None and _whole(floats):
+        return pc.cast(pa.array(floats.astype(np.int64)), pa.string())
+    return pc.cast(values, pa.string())
+
+
+def _codes(labels: pa.Array, outputs: pa.Array) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], list[str]]:
+    """Labels and outputs as indices into their sorted classes."""
+    y, p = _text(labels), _text(outputs)
+    classes = sorted(set(pc.unique(y).to_pylist()) | set(pc.unique(p).to_pylist()))
+    value_set = pa.array(classes, pa.string())
+    codes = [np.asarray(pc.index_in(v, value_set=value_set).to_numpy(zero_copy_only=False), dtype=np.int64) for v in (y, p)]
+    return codes[0], codes[1], classes
 
 
 def wilson(successes: int, n: int) -> tuple[float, float]:
@@ -96,8 +103,8 @@ def quality(table: pa.Table, *, min_rows: int, seed: int = 0) -> dict[str, Any] 
     found = _labelled(table)
     if found is None:
         return None
-    _mask, labels, outputs = found
-    n = int(labels.size)
+    _keep, labels, outputs = found
+    n = len(labels)
     if n == 0:
         return {"task": None, "labelled_rows": 0, "status": "no_labels", "metrics": {}, "intervals": {}, "primary": None}
     task = "classification" if _is_classification(labels, outputs) else "regression"
@@ -106,35 +113,69 @@ def quality(table: pa.Table, *, min_rows: int, seed: int = 0) -> dict[str, Any] 
         return {**base, "status": "insufficient_data", "metrics": {}, "intervals": {},
                 "message": f"{n} labelled rows; at least {min_rows} are needed"}
     if task == "classification":
-        y, p = _normalise(labels), _normalise(outputs)
-        classes = sorted(set(y.tolist()) | set(p.tolist()))
+        return {**base, **_classification(*_codes(labels, outputs), seed)}
+    yf, pf = _floats(labels), _floats(outputs)
+    assert yf is not None and pf is not None  # not classification: both are numbers
 
-        def compute(idx: np.ndarray[Any, Any]) -> dict[str, float | None]:
-            got = classification_metrics(y[idx], p[idx], None, classes)
-            return {k: got[k] for k in ("accuracy", "precision", "recall", "f1")}
-    else:
-        yf, pf = labels.astype(float), outputs.astype(float)
+    def compute(idx: np.ndarray[Any, Any]) -> dict[str, float | None]:
+        return regression_metrics(yf[idx], pf[idx])
 
-        def compute(idx: np.ndarray[Any, Any]) -> dict[str, float | None]:
-            return regression_metrics(yf[idx], pf[idx])
-
-    everything = np.arange(n)
-    metrics = compute(everything)
+    metrics = compute(np.arange(n))
     rng = np.random.default_rng(seed)
     draws: dict[str, list[float]] = {k: [] for k in metrics}
     for _ in range(BOOTSTRAP_RESAMPLES):
         for name, value in compute(rng.integers(0, n, n)).items():
             if value is not None:
                 draws[name].append(value)
-    intervals: dict[str, list[float] | None] = {
+    return {**base, "status": "ok", "metrics": metrics, "intervals": _percentiles(draws), "interval_method": {}}
+
+
+def _percentiles(draws: dict[str, list[float]]) -> dict[str, list[float] | None]:
+    return {
         name: [float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))] if len(vals) >= 10 else None
         for name, vals in draws.items()
     }
-    if task == "classification" and metrics.get("accuracy") is not None:
-        hits = round(float(metrics["accuracy"] or 0.0) * n)
-        intervals["accuracy"] = list(wilson(hits, n))
-    return {**base, "status": "ok", "metrics": metrics, "intervals": intervals,
-            "interval_method": {"accuracy": "wilson"} if task == "classification" else {}}
+
+
+def _from_counts(matrix: np.ndarray[Any, Any], positive: int | None) -> dict[str, float | None]:
+    """Accuracy, precision, recall and F1 of a confusion matrix (rows true, columns predicted),
+    defined as the evaluation stage's (binary: the positive class; else macro; 0 when undefined)."""
+    n = matrix.sum()
+    tp = np.diag(matrix).astype(float)
+    predicted, actual = matrix.sum(axis=0).astype(float), matrix.sum(axis=1).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(predicted > 0, tp / predicted, 0.0)
+        recall = np.where(actual > 0, tp / actual, 0.0)
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    def pick(values: np.ndarray[Any, Any]) -> float:
+        return float(values[positive]) if positive is not None else float(values.mean())
+
+    return {"accuracy": float(tp.sum() / n) if n else None, "precision": pick(precision), "recall": pick(recall), "f1": pick(f1)}
+
+
+def _classification(y: np.ndarray[Any, Any], p: np.ndarray[Any, Any], classes: list[str], seed: int) -> dict[str, Any]:  # Any: JSON
+    """Point metrics by the evaluation stage; intervals by resampling the confusion matrix.
+
+    Resampling rows with replacement is drawing the matrix's cells from a multinomial on
+    their shares: the same bootstrap, at the cost of the matrix rather than of the rows
+    (a window of a million rows takes milliseconds).
+    """
+    k = len(classes)
+    got = classification_metrics(y, p, None, list(range(k)))
+    metrics = {name: got[name] for name in ("accuracy", "precision", "recall", "f1")}
+    matrix = np.bincount(y * k + p, minlength=k * k).reshape(k, k)
+    positive = 1 if k == 2 else None
+    n = int(matrix.sum())
+    rng = np.random.default_rng(seed)
+    resampled = rng.multinomial(n, matrix.ravel() / n, size=BOOTSTRAP_RESAMPLES).reshape(-1, k, k)
+    draws: dict[str, list[float]] = {name: [] for name in metrics}
+    for m in resampled:
+        for name, value in _from_counts(m, positive).items():
+            if value is not None:
+                draws[name].append(value)
+    intervals = _percentiles(draws)
+    intervals["accuracy"] = list(wilson(int(np.trace(matrix)), n))
+    return {"status": "ok", "metrics": metrics, "intervals": intervals, "interval_method": {"accuracy": "wilson", "others": "bootstrap"}}
 
 
 def concept_drift(
@@ -180,18 +221,18 @@ def window_fairness(table: pa.Table, sensitive: list[str], *, min_rows: int) -> 
         if column is None:
             out[attr] = {"status": "missing", "message": f"the prediction log has no input {attr!r}"}
             continue
-        if found is None or found[1].size < min_rows:
-            out[attr] = {"status": "insufficient_data", "labelled_rows": 0 if found is None else int(found[1].size)}
+        if found is None or len(found[1]) < min_rows:
+            out[attr] = {"status": "insufficient_data", "labelled_rows": 0 if found is None else len(found[1])}
             continue
-        mask, labels, outputs = found
+        keep, labels, outputs = found
         if not _is_classification(labels, outputs):
             out[attr] = {"status": "not_applicable", "message": "fairness differences need a classification task"}
             continue
-        y, p = _normalise(labels), _normalise(outputs)
-        classes = sorted(set(y.tolist()) | set(p.tolist()))
+        y, p, classes = _codes(labels, outputs)
         if len(classes) != 2:
             out[attr] = {"status": "not_applicable", "message": f"fairness differences need two classes, found {len(classes)}"}
             continue
-        groups = np.asarray([str(g) for g in np.asarray(table.column(column).to_pylist(), dtype=object)[mask]], dtype=object)
-        out[attr] = {"status": "ok", "labelled_rows": int(y.size), **fairness(y, p, groups, classes[1])}
+        groups = pc.fill_null(pc.cast(table.column(column).filter(keep), pa.string()), "null").to_numpy(zero_copy_only=False)
+        result = fairness(y, p, np.asarray(groups, dtype=object), 1)
+        out[attr] = {"status": "ok", "labelled_rows": int(y.size), **result, "positive_label": classes[1]}
     return out
