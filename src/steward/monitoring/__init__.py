@@ -2,10 +2,13 @@
 
 ``report`` compares two Parquet files (or dataset versions) column by column, as
 ``steward monitor report`` does; the statistics are those of :mod:`steward.core.drift`.
+``AlertService.evaluate`` applies a window's metric values to alert rules (``parse_alert_rules``).
 """
 
 from __future__ import annotations
 
+from ._alert_rules import RuleSet, alert_rules_faults, parse_alert_rules
+from ._alert_service import AlertService, Evaluation
 from ._html import render_html
 from ._report import (
     ColumnDrift,
@@ -29,20 +32,25 @@ from ._summaries import (
 )
 
 __all__ = [
+    "AlertService",
     "ArrowSource",
     "CategorySummary",
     "ColumnDrift",
     "DatasetScanner",
     "DriftReport",
+    "Evaluation",
     "NumericSummary",
     "ParquetSource",
+    "RuleSet",
     "TableSource",
     "TableSummary",
+    "alert_rules_faults",
     "column_kind",
     "compare_summaries",
     "drift_report",
     "numeric_edges",
     "open_source",
+    "parse_alert_rules",
     "render_html",
     "report",
     "summarise",

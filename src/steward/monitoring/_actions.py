@@ -54,6 +54,8 @@ def rollback(deployments: DeploymentService, rule: AlertRule, event: AlertEvent)
         deployment = deployments.rollback(rule.deployment, reason=reason)
     except StewardError as exc:  # nothing to roll back to, no such deployment: recorded, not raised
         return ActionOutcome("rollback", False, {"deployment": rule.deployment, "error": str(exc)[:500]})
+    except Exception as exc:  # noqa: BLE001 - a store or model-loading failure: the firing is stored, its action must be recorded too
+        return ActionOutcome("rollback", False, {"deployment": rule.deployment, "error": f"{type(exc).__name__}: {str(exc)[:300]}"})
     primary = next((v.model for v in deployment.plan.variants if v.name == "primary"), None)
     return ActionOutcome("rollback", True, {"deployment": rule.deployment, "revision": deployment.plan.revision, "primary": primary, "reason": reason})
 

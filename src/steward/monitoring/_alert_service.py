@@ -241,8 +241,11 @@ class AlertService:
         end = int(str(event.evidence.get("window_end_ms")))
         dataset: str | None = None
         why: str | None = "register_window is off"
-        if command.register_window:
-            dataset, why = register_window(self.predictions(), self.data(), rule, start, end)
-        outcome = run_retrain(command, retrain_env(rule, start, end, dataset))
+        try:
+            if command.register_window:
+                dataset, why = register_window(self.predictions(), self.data(), rule, start, end)
+            outcome = run_retrain(command, retrain_env(rule, start, end, dataset))
+        except Exception as exc:  # noqa: BLE001 - on the background pool: a failure must be recorded, not lost in a future
+            outcome = ActionOutcome("retrain", False, {"argv": list(command.argv), "error": f"{type(exc).__name__}: {str(exc)[:300]}"})
         details = {**outcome.details, "dataset": dataset} if dataset else {**outcome.details, "dataset": None, "dataset_not_registered": why}
         return self._record_action(rule, event, ActionOutcome(outcome.action, outcome.ok, details))
