@@ -112,13 +112,16 @@ def test_a_shadow_never_changes_the_answer_and_both_are_logged(deployment: tuple
     server, services, _ = deployment
     services.deployments("deployer").shadow("fraud-api", "fraud:2")
     with httpx.Client(base_url=server.url) as http:
-        _follow(http, "1", "primary")
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            # the shadow plan has one live variant: the primary answers everything
-            answers = [http.post("/predict", json=[ROW], headers={"x-request-id": f"shadow-{i}"}) for i in range(50)]
-            if all(a.headers["x-steward-variant"] == "primary" for a in answers):
+            # the server follows the shadow plan once the shadow has answered (in its metrics)
+            http.post("/predict", json=[ROW])
+            if 'variant="shadow"' in http.get("/metrics").text:
                 break
+            time.sleep(0.1)
+        answers = [http.post("/predict", json=[ROW], headers={"x-request-id": f"shadow-{i}"}) for i in range(50)]
+        # the shadow plan has one live variant: the primary answers everything, the same way
+        assert all(a.headers["x-steward-variant"] == "primary" for a in answers)
         assert {a.json()["predictions"][0] for a in answers} == {answers[0].json()["predictions"][0]}
         assert all(a.headers["x-steward-model-version"] == "1" for a in answers)
     server.stop()  # a graceful stop flushes the prediction log
