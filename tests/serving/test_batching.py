@@ -75,7 +75,7 @@ def test_a_request_is_held_at_most_the_max_wait_while_another_is_still_being_rea
         return elapsed
 
     elapsed = asyncio.run(main())
-    assert 0.09 <= elapsed < 0.5
+    assert 0.09 <= elapsed < 1.0  # the bound, plus slack for a loaded machine
     assert model.sizes == [1]
 
 
@@ -84,14 +84,14 @@ def test_a_lone_request_is_not_held_when_nothing_else_is_arriving() -> None:
 
     async def main() -> float:
         inflow = Inflow()
-        batcher = MicroBatcher(model, max_batch=8, max_wait_s=2.0, inflow=inflow)
+        batcher = MicroBatcher(model, max_batch=8, max_wait_s=5.0, inflow=inflow)
         started = time.perf_counter()
         await batcher.predict(_row(1.0))
         elapsed = time.perf_counter() - started
         await batcher.close()
         return elapsed
 
-    assert asyncio.run(main()) < 1.0
+    assert asyncio.run(main()) < 2.5  # far below the 5 s it could have been held
 
 
 def test_a_request_larger_than_the_batch_size_runs_alone() -> None:
