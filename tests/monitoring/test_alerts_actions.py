@@ -16,6 +16,7 @@ import pytest
 from steward import Client, Settings
 from steward.core.alerts import AlertRule, Comparison, Observation
 from steward.core.predictions import PredictionBatch
+from steward.errors import InvalidInputError
 from steward.monitoring._actions import ActionOutcome, run_retrain
 from steward.monitoring._alert_rules import RetrainCommand, parse_alert_rules
 from steward.wiring import Services
@@ -156,3 +157,10 @@ def test_rules_of_other_deployments_are_left_alone(alerting: Services) -> None:
     rules = parse_alert_rules("rules: [{name: a, deployment: other-api, metric: drift.share, comparison: '>', threshold: 0.3}]")
     assert alerting.alerts().evaluate(rules, {"drift.share": Observation(NOW, 0.9, 10)}, deployment="fraud-api").outcomes == ()
     assert AlertRule("x", "drift.share", Comparison.GT, 0.1).describe() == "drift.share > 0.1"
+
+
+def test_evaluating_rules_on_columns_the_data_lacks_is_refused_before_anything_is_stored(alerting: Services) -> None:
+    rules = parse_alert_rules("rules:\n  - {name: amt, metric: drift.feature.amount.effect, comparison: '>', threshold: 0.1}\n")
+    with pytest.raises(InvalidInputError, match=r"alert rules line 2: .*no column 'amount'.*columns are: count, price"):
+        alerting.alerts().evaluate(rules, {"drift.feature.amount.effect": Observation(NOW, 0.5, 100)}, columns=["price", "count"])
+    assert alerting.alerts().list_alerts() == []

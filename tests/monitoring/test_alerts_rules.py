@@ -6,7 +6,12 @@ import pytest
 
 from steward.core.alerts import Comparison
 from steward.errors import InvalidInputError
-from steward.monitoring._alert_rules import alert_rules_faults, is_alert_rules, parse_alert_rules
+from steward.monitoring._alert_rules import (
+    alert_rules_faults,
+    column_faults,
+    is_alert_rules,
+    parse_alert_rules,
+)
 
 GOOD = """\
 rules:
@@ -79,3 +84,10 @@ def test_yaml_syntax_errors_and_non_mappings_are_faults_with_lines() -> None:
     assert alert_rules_faults("rules:\n  - name: [unclosed\n")[0][0] >= 2
     assert alert_rules_faults("- just a list\n") == [(1, alert_rules_faults("- just a list\n")[0][1])]
     assert alert_rules_faults("")[0][0] == 1
+
+
+def test_a_rule_on_a_column_the_data_does_not_have_is_refused_with_its_line_and_the_columns() -> None:
+    rules = parse_alert_rules(GOOD)
+    assert column_faults(rules, ["amount", "count"]) == []
+    [(line, message)] = column_faults(rules, ["amt", "count"])
+    assert line == 14 and "no column 'amount' in the monitored data; columns are: amt, count" in message

@@ -23,6 +23,7 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +37,9 @@ from steward.core.alerts import (
 from steward.core.yaml_lines import YamlDocument, compose, schema_faults
 from steward.errors import InvalidInputError
 
-__all__ = ["ALERT_RULES_SCHEMA", "RetrainCommand", "RuleSet", "Webhook", "alert_rules_faults", "is_alert_rules", "parse_alert_rules"]
+__all__ = [
+    "ALERT_RULES_SCHEMA", "RetrainCommand", "RuleSet", "Webhook", "alert_rules_faults", "column_faults", "is_alert_rules", "parse_alert_rules",
+]
 
 _DURATION = {"type": "string", "pattern": r"^\d+(\.\d+)?(ms|s|m|h|d)$", "description": "A duration: 30s, 15m, 1h, 7d."}
 _NAME = {"type": "string", "pattern": r"^[a-z0-9][a-z0-9-]{0,62}$"}
@@ -231,3 +234,24 @@ def parse_alert_rules(text: str) -> RuleSet:
         if retrain else None
     )
     return RuleSet(rules, webhooks, command, text)
+
+
+_COLUMN_METRIC = ("drift.feature.", (".effect", ".p_value", ".missing_share_change"))
+
+
+def column_faults(rule_set: RuleSet, columns: Iterable[str]) -> list[tuple[int, str]]:
+    """Rules on ``drift.feature.<column>...`` whose column the monitored data does not have,
+    as (line, message) with the columns it has; empty when every column exists."""
+    have = sorted(set(columns))
+    doc = compose(rule_set.text)
+    faults = []
+    prefix, suffixes = _COLUMN_METRIC
+    for i, rule in enumerate(rule_set.rules):
+        if not rule.metric.startswith(prefix):
+            continue
+        column = next((rule.metric[len(prefix):-len(s)] for s in suffixes if rule.metric.endswith(s)), None)
+        if column is not None and column not in have:
+            line = doc.line(("rules", i, "metric")) if isinstance(doc, YamlDocument) else 1
+            shown = ", ".join(have[:50]) + (" ..." if len(have) > 50 else "")
+            faults.append((line, f"rules.{i}.metric: no column {column[:60]!r} in the monitored data; columns are: {shown or '(none)'}"))
+    return faults

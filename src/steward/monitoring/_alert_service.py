@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -24,7 +24,7 @@ from steward.tracking import AuditEvent
 
 from ._actions import ActionOutcome, register_window, retrain_env, rollback, run_retrain
 from ._alert_ports import AlertRecord, AlertStore, StoredEvent
-from ._alert_rules import RuleSet
+from ._alert_rules import RuleSet, column_faults
 from ._notify import AlertGauges, Delivery, Notifier
 
 if TYPE_CHECKING:
@@ -183,13 +183,28 @@ class AlertService:
             outcomes.append(RuleOutcome(rule.name, previous, state, events))
         return outcomes
 
-    def evaluate(self, rule_set: RuleSet, observations: Mapping[str, Observation], *, deployment: str | None = None) -> Evaluation:
+    def evaluate(
+        self, rule_set: RuleSet, observations: Mapping[str, Observation], *, deployment: str | None = None,
+        columns: Iterable[str] | None = None,
+    ) -> Evaluation:
         """Apply one window's metric values (``{metric: observation}``) to the rules watching
         them (with ``deployment``, only its rules and rules without one).
 
+        Args:
+            columns: the monitored data's columns; a rule on a column not among them is refused.
+
         Returns:
             Every affected rule's step, and the background work started.
+
+        Raises:
+            InvalidInputError: a rule names a column the data does not have (naming its line).
         """
+        if columns is not None:
+            faults = column_faults(rule_set, columns)
+            if faults:
+                line, message = faults[0]
+                more = f" (and {len(faults) - 1} more)" if len(faults) > 1 else ""
+                raise InvalidInputError(f"alert rules line {line}: {message}{more}", field="rules")
         outcomes: list[RuleOutcome] = []
         background: list[_Work] = []
         for rule in rule_set.rules:
