@@ -93,6 +93,16 @@ def _show_results(title: str, results: list[JSON]) -> None:
         return
     print_table(_RESULT_HEADERS, [_result_row(r) for r in results], title=title)
     last = results[0].get("summary") or {}
+    columns = (last.get("drift") or {}).get("columns") or []
+    if columns:
+        ordered = sorted(columns, key=lambda c: (not c.get("drifted"), c.get("status") != "ok", c["column"]))
+        print_table(
+            ["COLUMN", "METHOD", "P-VALUE", "EFFECT", "THRESHOLD", "DRIFTED", "NOTE"],
+            [[c["column"], c.get("method") or "", _fmt(c.get("p_value"), ".3g"), _fmt(c.get("effect_size")),
+              _fmt(c.get("threshold")), "yes" if c.get("drifted") else "", c.get("message") or c.get("status", "")]
+             for c in ordered],
+            title="latest window, per feature",
+        )
     cost = (last.get("health") or {}).get("cost") or {}
     if cost.get("cpu_seconds_source") == "latency_upper_bound":
         note("cost: the log carries no CPU time; request latency is used as an upper bound of CPU-seconds")

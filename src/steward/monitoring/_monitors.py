@@ -16,11 +16,13 @@ A window with fewer rows than ``min_rows`` is ``insufficient_data``, never drift
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pyarrow as pa
 
 from steward.core.alerts import parse_duration_ms
@@ -165,6 +167,19 @@ def _drift_summary(report: DriftReport) -> JSON:
             for c in report.columns
         ],
     }
+
+
+def _finite(value: Any) -> Any:  # Any: a JSON value
+    """Non-finite floats as None: PostgreSQL's JSON has no NaN or infinity."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, np.generic):
+        return _finite(value.item())
+    return value
 
 
 class MonitorService:
@@ -363,7 +378,7 @@ class MonitorService:
         except (ValueError, TypeError, KeyError, pa.ArrowException) as exc:  # bad logged data: recorded, never raised
             log.warning("monitor %s: window could not be computed: %s", name, exc)
             status, summary, error = "failed", {}, f"{type(exc).__name__}: {str(exc)[:300]}"
-        result = MonitorResult(0, name, start, end, status, summary, error, now_ms(), self.actor)
+        result = MonitorResult(0, name, start, end, status, _finite(summary), error, now_ms(), self.actor)
         details = {"window_start": start, "window_end": end, "status": status, "error": error,
                    "drifted": summary.get("drift", {}).get("drifted", [])}
         return self.store.add_result(result, self._audit("monitor.run", name, details))
