@@ -93,8 +93,9 @@ def test_retries_stop_within_the_total_time_allowed(receiver: Receiver) -> None:
     receiver.statuses = [500] * 50
     started = time.monotonic()
     delivery = deliver_webhook(Webhook("ops", receiver.url, max_attempts=20, max_time_s=0.5), {"n": 1}, None, base_delay_s=0.05)
-    assert not delivery.ok and time.monotonic() - started < 1.0
-    assert 3 <= delivery.attempts < 20  # 0.05 + 0.1 + 0.2 fit in 0.5 s; 0.4 more would not
+    # 0.05 + 0.1 + 0.2 s of waits fit in 0.5 s, 0.4 s more would not: about 4 attempts, far from 20
+    assert not delivery.ok and time.monotonic() - started < 3.0  # generous: the machine is shared
+    assert 2 <= delivery.attempts <= 4
 
 
 def test_a_client_error_is_not_retried(receiver: Receiver) -> None:
