@@ -39,6 +39,8 @@ from ._report import DatasetScanner, DriftReport, drift_report
 from ._summaries import ArrowSource
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from steward.predictions import PredictionService
     from steward.registry import RegistryService
     from steward.serving._deployments import DeploymentService
@@ -281,7 +283,7 @@ class MonitorService:
             ref = reference or self._lineage_reference(target.variant("primary"))
             if len(ref) > 500:
                 raise InvalidInputError("reference is too long", field="reference")
-            self._scan_reference(ref)  # NotFoundError now rather than at the first run
+            self._reference_frame(ref)  # NotFoundError now rather than at the first run
         now = now_ms()
         monitor = Monitor(
             name=name,
@@ -307,9 +309,10 @@ class MonitorService:
             )
         return str(version.datasets[0])
 
-    def _scan_reference(self, ref: str) -> pa.Table:
+    def _reference_frame(self, ref: str) -> pl.LazyFrame:
+        """The reference dataset version, lazily: resolving it reads nothing yet."""
         try:
-            return self.data.scan(ref).collect().to_arrow()
+            return self.data.scan(ref)
         except NotFoundError:
             raise
         except StewardError as exc:
@@ -441,8 +444,10 @@ class MonitorService:
             return table.select([c for c in table.column_names if c.startswith(_INPUT)]).rename_columns(
                 [c[len(_INPUT):] for c in table.column_names if c.startswith(_INPUT)]
             )
-        table = self._scan_reference(monitor.reference)
-        return table.select([c for c in table.column_names if c in set(columns)])
+        lazy = self._reference_frame(monitor.reference)
+        wanted = set(columns)
+        # only the features the log has are read from the reference's files
+        return lazy.select([c for c in lazy.collect_schema().names() if c in wanted]).collect().to_arrow()
 
     def _feature_drift(self, monitor: Monitor, table: pa.Table, sensitivity: str) -> DriftReport:
         features = [c for c in table.column_names if c.startswith(_INPUT)]
