@@ -66,6 +66,10 @@ def test_a_stable_window_has_quality_with_an_interval_health_and_cost(monitors: 
     assert cost["per_1000_predictions"] == pytest.approx(0.8 / 3600 * 0.05)
     assert cost["cpu_seconds_source"] == "latency_upper_bound"
     assert result.summary["metrics"]["quality.accuracy"] == pytest.approx(0.9)
+    observed = result.observations()
+    assert observed["quality.accuracy"].value == pytest.approx(0.9) and observed["quality.accuracy"].sample == 1000
+    assert observed["health.p99_ms"].value == 8.0 and observed["health.p99_ms"].at_ms == NOW
+    assert observed["drift.share"].value == 0.0 and observed["drift.share"].window_start_ms == NOW - HOUR_MS
 
 
 def test_a_window_with_too_few_rows_is_insufficient_data_never_drift(monitors: MonitorService, services: Services) -> None:
@@ -76,6 +80,7 @@ def test_a_window_with_too_few_rows_is_insufficient_data_never_drift(monitors: M
     assert result.summary["drift"]["drifted"] == []
     assert "40 rows" in result.summary["drift"]["message"]
     assert result.summary["quality"]["status"] == "insufficient_data"
+    assert "drift.share" not in result.observations()  # a quiet window says nothing about drift
 
 
 def test_quality_falling_while_the_inputs_stay_put_is_concept_drift(monitors: MonitorService, services: Services) -> None:

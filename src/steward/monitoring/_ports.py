@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from steward.core.alerts import Observation
 from steward.tracking import AuditEvent
 
 __all__ = ["Monitor", "MonitorResult", "MonitorStore"]
@@ -87,6 +88,22 @@ class MonitorResult:
             "error": self.error,
             "created_at": self.created_at,
             "created_by": self.created_by,
+        }
+
+
+    def observations(self) -> dict[str, Observation]:
+        """The window's metrics as alert rules read them (``summary.metrics``): quality and
+        fairness metrics count the labelled rows as their sample, the others all rows. A
+        window that could not judge a metric (too few rows) does not observe it."""
+        metrics = self.summary.get("metrics") or {}
+        rows = int(self.summary.get("rows") or 0)
+        labelled = int((self.summary.get("quality") or {}).get("labelled_rows") or 0)
+        return {
+            name: Observation(
+                self.window_end, None if value is None else float(value),
+                labelled if name.startswith(("quality.", "fairness.")) else rows, self.window_start,
+            )
+            for name, value in metrics.items()
         }
 
 
