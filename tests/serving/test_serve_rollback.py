@@ -1,5 +1,6 @@
 """A progressive rollout whose candidate fails or is slow on every request rolls back by itself while a
-real ``steward serve --deployment`` answers: the client-visible errors are counted."""
+real ``steward serve --deployment`` answers (the client-visible errors are counted); a slow shadow
+never slows the primary."""
 
 from __future__ import annotations
 
@@ -85,6 +86,43 @@ def test_a_failing_or_slow_candidate_is_rolled_back_and_traffic_returns_to_the_p
             else:
                 assert errors == 0
             assert all(a.status_code == 200 and a.headers["x-steward-model-version"] == "1" for a in after)
+        finally:
+            server.stop()
+    finally:
+        services.close()
+
+
+def test_a_slow_shadow_never_slows_the_primary(tmp_path: Path) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    settings = store_settings(tmp_path)
+    frame, target = training_frame()
+    register(settings, LogisticRegression(max_iter=500).fit(frame, target), frame)
+    register(settings, Sluggish(), frame)  # 200 ms per request
+    services = build_services(settings)
+    try:
+        services.registry("reviewer").approve("fraud", 1, comment="reviewed")
+        deployments = services.deployments("deployer")
+        deployments.create_deployment("fraud-api", "fraud:1")
+        env = {**store_env(settings), "STEWARD_SERVE_PLAN_INTERVAL": "0.3", "PYTHONPATH": str(Path(__file__).parent)}
+        server = ServeProcess(["--deployment", "fraud-api"], env)
+        try:
+            deployments.shadow("fraud-api", "fraud:2")
+            row = frame.head(1).to_dict("records")
+            with httpx.Client(base_url=server.url, timeout=10) as http:
+                deadline = time.monotonic() + 30
+                while 'variant="shadow"' not in http.get("/metrics").text and time.monotonic() < deadline:
+                    http.post("/predict", json=row)
+                    time.sleep(0.1)
+                assert 'variant="shadow"' in http.get("/metrics").text  # the shadow answers (in the background)
+                took = []
+                for _ in range(40):
+                    started = time.perf_counter()
+                    assert http.post("/predict", json=row).headers["x-steward-variant"] == "primary"
+                    took.append(time.perf_counter() - started)
+            took.sort()
+            # every request is mirrored to a 200 ms shadow; the primary's answers do not wait for it
+            assert took[len(took) // 2] < 0.1, took
         finally:
             server.stop()
     finally:
