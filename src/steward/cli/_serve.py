@@ -14,13 +14,13 @@ from ._session import load_settings
 
 
 def serve(
-    ref: str = typer.Argument(None, help="Model to serve: fraud:3, fraud@champion, models:/fraud/3 ..."),
-    deployment: str = typer.Option(None, "--deployment", help="Serve a deployment and follow its traffic plan."),
+    ref: str | None = typer.Argument(None, help="Model to serve: fraud:3, fraud@champion, models:/fraud/3 ..."),
+    deployment: str | None = typer.Option(None, "--deployment", help="Serve a deployment and follow its traffic plan."),
     host: str = typer.Option("127.0.0.1", help="Address to bind."),
     port: int = typer.Option(8080, min=1, max=65_535, help="Port to listen on."),
     workers: int = typer.Option(1, min=1, max=64, help="Worker processes (a dead one is replaced)."),
     trusted: bool = typer.Option(False, "--trusted", help="Allow model files that can run code when read (pickle)."),
-    server: str = typer.Option("granian", "--server", help="HTTP server: granian (the faster, measured) or uvicorn."),
+    server: str = typer.Option("granian", "--server", help="HTTP server: granian or uvicorn (measured within noise of each other; docs/benchmarks.md)."),
 ) -> None:
     """Serve a model version or a deployment over HTTP: /predict, the Open Inference
     Protocol v2 (/v2/...), /metrics. Ctrl-C or SIGTERM stops after in-flight requests."""
@@ -44,7 +44,7 @@ def score(
     source: Path = typer.Argument(..., help="Parquet file or folder of Parquet files to score."),  # noqa: B008 - typer idiom
     out: Path = typer.Argument(..., help="Parquet file to write: the input columns plus the predictions."),  # noqa: B008 - typer idiom
     batch_rows: int = typer.Option(65_536, "--batch-rows", min=1, help="Rows read, scored and written at a time."),
-    dask: str = typer.Option(None, "--dask", help="Score partitions on a Dask cluster: a scheduler address, or 'local'."),
+    dask: str | None = typer.Option(None, "--dask", help="Score partitions on a Dask cluster: a scheduler address, or 'local'."),
     trusted: bool = typer.Option(False, "--trusted", help="Allow model files that can run code when read (pickle)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
