@@ -153,3 +153,17 @@ def test_creating_running_and_deleting_are_audited_and_delete_removes_results(mo
     assert actions == [("monitor.create", "dana"), ("monitor.run", "dana"), ("monitor.delete", "dana")]
     with pytest.raises(NotFoundError):
         monitors.list_results("fraud-drift")
+
+
+def test_one_runner_holds_a_monitors_lease_until_it_expires_or_is_released(monitors: MonitorService) -> None:
+    monitors.create_monitor("fraud-drift", "fraud-api", reference="transactions:1")
+    store = monitors.store
+    assert store.acquire_lease("fraud-drift", "a", NOW, 1000)
+    assert not store.acquire_lease("fraud-drift", "b", NOW + 500, 1000)
+    assert store.acquire_lease("fraud-drift", "a", NOW + 900, 1000)  # renewed: now until NOW + 1900
+    assert not store.acquire_lease("fraud-drift", "b", NOW + 1800, 1000)
+    assert store.acquire_lease("fraud-drift", "b", NOW + 1900, 1000)  # expired: taken over
+    store.release_lease("fraud-drift", "a")  # not the holder: nothing happens
+    assert not store.acquire_lease("fraud-drift", "a", NOW + 2000, 1000)
+    store.release_lease("fraud-drift", "b")
+    assert store.acquire_lease("fraud-drift", "a", NOW + 2000, 1000)
