@@ -163,6 +163,11 @@ class Settings(BaseSettings):
         "schedule is due; each due monitor is run under a lease (three intervals) so that one "
         "replica runs it.",
     )
+    alert_rules: Path | None = Field(
+        default=None,
+        description="YAML alert rules (`steward check` validates them) that the server's monitor "
+        "runner evaluates with every window it computes; unset: no alerts are evaluated.",
+    )
     monitor_min_rows: int = Field(
         default=100,
         gt=0,

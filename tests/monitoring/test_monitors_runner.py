@@ -4,6 +4,7 @@ and a failing monitor never stops the others nor the server."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,3 +109,40 @@ def test_the_server_runs_due_monitors_in_the_background_and_keeps_serving_when_o
     assert [r.status for r in monitors.list_results("failing")][-1] == "failed"
     assert monitors.list_results("fraud-drift")[-1].status == "ok"
     assert max(answered) < 2.0  # the runner computes in a worker thread: the event loop never stalls
+
+
+def test_the_runner_feeds_each_window_to_the_configured_alert_rules_and_a_drifted_window_fires(
+    local: tuple[Settings, Services], tmp_path: Path
+) -> None:
+    _settings, services = local
+    rules = tmp_path / "alerts.yaml"
+    rules.write_text(
+        "rules:\n"
+        "  - name: drift-high\n"
+        "    deployment: fraud-api\n"
+        "    metric: drift.share\n"
+        "    comparison: '>'\n"
+        "    threshold: 0.0\n"
+        "    window: 1h\n"
+        "    min_sample: 10\n"
+        "    severity: critical\n"
+        "    notify: [log]\n",
+        encoding="utf-8",
+    )
+    wired = dataclasses.replace(services, settings=services.settings.model_copy(update={"alert_rules": rules}))
+    log_traffic(services, rows=600, shift=30.0)  # the amounts move three sd: drifted
+    _due(services, "fraud-drift", reference="transactions:1")
+    assert MonitorRunner(wired, 1.0, holder="a").look(now=NOW) == ["fraud-drift"]
+    (alert,) = services.alerts("dana").list_alerts()
+    assert (alert.rule, alert.state.status.value, alert.deployment) == ("drift-high", "firing", "fraud-api")
+
+
+def test_a_broken_rule_file_leaves_the_monitors_running(local: tuple[Settings, Services], tmp_path: Path) -> None:
+    _settings, services = local
+    rules = tmp_path / "alerts.yaml"
+    rules.write_text("rules: [{name: x, metric: no.such.metric}]\n", encoding="utf-8")
+    wired = dataclasses.replace(services, settings=services.settings.model_copy(update={"alert_rules": rules}))
+    log_traffic(services, rows=300)
+    _due(services, "fraud-drift", reference="transactions:1")
+    assert MonitorRunner(wired, 1.0, holder="a").look(now=NOW) == ["fraud-drift"]
+    assert services.alerts("dana").list_alerts() == []

@@ -22,7 +22,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+from pathlib import Path
+
+from steward.errors import StewardError
 from steward.tracking import now_ms
+
+from ._ports import MonitorResult
 
 if TYPE_CHECKING:
     from steward.wiring import Services
@@ -66,13 +71,29 @@ class MonitorRunner:
                 try:
                     # moved on first: a monitor that fails every time is retried at its next slot, not in a loop
                     service.schedule_next(monitor, at)
-                    service.run_monitor(monitor.name, now=at)
+                    result = service.run_monitor(monitor.name, now=at)
                     ran.append(monitor.name)
+                    self._alert(monitor.deployment, result)
                 finally:
                     service.store.release_lease(monitor.name, self.holder)
             except Exception as exc:  # noqa: BLE001 - one monitor's failure (a store error, a bug) never stops the others
                 log.warning("monitor %s: scheduled run failed: %s", monitor.name, exc)
         return ran
+
+
+    def _alert(self, deployment: str, result: MonitorResult) -> None:
+        """Feed the window's metrics to the configured alert rules (``STEWARD_ALERT_RULES``)."""
+        path = self.services.settings.alert_rules
+        if path is None or result.status == "failed":
+            return
+        from steward.monitoring._alert_rules import parse_alert_rules
+
+        try:
+            rules = parse_alert_rules(Path(path).read_text(encoding="utf-8"))
+            self.services.alerts(RUNNER_ACTOR).evaluate(rules, result.observations(), deployment=deployment)
+        except (OSError, StewardError) as exc:
+            # a broken rule file is the operator's to fix; the monitors keep running
+            log.warning("alert rules %s: not evaluated: %s", path, exc)
 
 
 @asynccontextmanager
