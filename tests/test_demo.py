@@ -58,3 +58,13 @@ def test_the_demo_runs_the_lifecycle_on_a_fresh_store(tmp_path: Path) -> None:
     # a graceful stop flushes the log: every answered request is in it
     assert int(logged.group(1)) == int(logged.group(2)) > 300
     assert "Server stopped after draining in-flight requests" in out
+
+    # monitoring: the two shifted features drift, the others stay stable, the alert fires
+    verdict = re.search(r"^Drifted: (.+); stable: (\d+) others", out, re.MULTILINE)
+    assert verdict, out
+    drifted = verdict.group(1).split(", ")
+    assert {"mean texture", "worst smoothness"} <= set(drifted), out
+    assert int(verdict.group(2)) >= 1
+    assert "mean radius" not in drifted  # unshifted: the same holdout rows as the training data's distribution
+    assert re.search(r"^Alert fired: demo-api-drift-share .*drift\.share [\d.]+ > 0\.05 over \d+ rows", out, re.MULTILINE), out
+    assert (tmp_path / ".steward" / "reports" / "drift.html").is_file()

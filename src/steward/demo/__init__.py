@@ -5,7 +5,10 @@
 - ``registry``: evaluation, a gate against the champion, approval, promotion, a model card;
 - ``serving``: a deployment serving the champion through a real ``steward serve`` process,
   live traffic, the challenger canaried by a progressive rollout policy that the controller
-  promotes or rolls back, the metrics and the prediction log.
+  promotes or rolls back, the metrics and the prediction log, then traffic whose
+  distribution has shifted;
+- ``monitoring``: a monitor of that window flags the shifted features, an alert rule fires,
+  the drift report is written as HTML.
 
 Run with ``python -m steward.demo``; it uses ``STEWARD_HOME`` (default ``./.steward``) and
 only the loopback interface.
@@ -18,6 +21,7 @@ from rich.console import Console
 from steward import Client, Settings
 
 from ._data import stage_data
+from .monitoring import monitor_drift
 from .registry import evaluate_and_promote
 from .serving import serve_and_roll_out
 from .tracking import load_data, track
@@ -38,7 +42,8 @@ def main() -> int:
         train = stage_data(console, client.services, x_train.assign(target=y_train.to_numpy()), str(settings.resolved_home()))
         track(console, client, data, train.ref)
         release = evaluate_and_promote(console, settings, client, data)
-        serve_and_roll_out(console, settings, release, data)
+        shift = serve_and_roll_out(console, settings, release, data)
+        monitor_drift(console, settings, shift)
     finally:
         client.close()
     return 0

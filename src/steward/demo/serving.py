@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,20 @@ ROUND_REQUESTS = 60  # sent between two looks at the deployment
 CONCURRENCY = 8
 ROLLOUT_DEADLINE_S = 60.0
 READY_TIMEOUT_S = 60.0
+# The last phase of traffic: the same holdout rows with two features scaled, as when an upstream
+# system changes a unit; the monitoring chapter should find these two drifted and the rest stable.
+SHIFTED_FEATURES = {"mean texture": 1.8, "worst smoothness": 1.6}
+SHIFTED_REQUESTS = 400
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    """The chapter's outcome for monitoring: the shifted phase's time window of the log
+    (``[start_ms, end_ms)``, epoch ms) and the features scaled in it."""
+
+    start_ms: int
+    end_ms: int
+    features: tuple[str, ...]
 
 
 def _free_port() -> int:
@@ -127,14 +142,16 @@ class _Traffic:
         self.sent = 0
         self.phases: dict[str, Counter[tuple[str, str]]] = {}  # phase -> (variant, version) -> answers
 
-    def _one(self, i: int) -> tuple[str, str]:
-        answer = self.http.post("/predict", json=[self.rows[i % len(self.rows)]])
+    def _one(self, i: int, rows: list[dict[str, Any]] | None = None) -> tuple[str, str]:  # Any: JSON values
+        rows = self.rows if rows is None else rows
+        answer = self.http.post("/predict", json=[rows[i % len(rows)]])
         if answer.status_code != 200:
             return "error", str(answer.status_code)
         return answer.headers.get("x-steward-variant", "-"), answer.headers.get("x-steward-model-version", "-")
 
-    def send(self, phase: str, count: int) -> Counter[tuple[str, str]]:
-        seen = Counter(self.pool.map(self._one, range(self.sent, self.sent + count)))
+    def send(self, phase: str, count: int, rows: list[dict[str, Any]] | None = None) -> Counter[tuple[str, str]]:  # Any: JSON
+        """``count`` requests, from ``rows`` instead of the holdout when given."""
+        seen = Counter(self.pool.map(lambda i: self._one(i, rows), range(self.sent, self.sent + count)))
         self.sent += count
         self.phases.setdefault(phase, Counter()).update(seen)
         return seen
@@ -293,8 +310,13 @@ def _decision(console: Console, settings: Settings, began_ms: int) -> None:
             console.print(f"  breach: {breach}")
 
 
-def serve_and_roll_out(console: Console, settings: Settings, release: Release, data: dict[str, Any]) -> None:  # Any: frames
-    """Serve the champion, send traffic, roll the challenger out by policy, show what happened."""
+def _shifted_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:  # Any: JSON values
+    return [{k: v * SHIFTED_FEATURES[k] if k in SHIFTED_FEATURES else v for k, v in row.items()} for row in rows]
+
+
+def serve_and_roll_out(console: Console, settings: Settings, release: Release, data: dict[str, Any]) -> Shift:  # Any: frames
+    """Serve the champion, send traffic, roll the challenger out by policy, show what happened;
+    then send traffic whose distribution has shifted (the window the monitoring chapter reads)."""
     console.rule("[bold]Serving[/bold]: a deployment, live traffic, a progressive rollout")
     began_ms = int(time.time() * 1000)
     challenger = f"{MODEL}:{release.challenger}"
@@ -324,6 +346,11 @@ def serve_and_roll_out(console: Console, settings: Settings, release: Release, d
         ended = deployments.get(DEPLOYMENT, settings=settings)
         time.sleep(1.0)  # the server follows a new plan within STEWARD_SERVE_PLAN_INTERVAL
         traffic.send("after promotion" if ended.status != "rolled_back" else "after rollback", ROUND_REQUESTS * 2)
+        shifted = ", ".join(f"{name} x{factor:g}" for name, factor in SHIFTED_FEATURES.items())
+        console.print(f"Then the traffic shifts: {SHIFTED_REQUESTS} more requests with {shifted}, the other features as they were.")
+        shift_start = int(time.time() * 1000)
+        traffic.send("shifted", SHIFTED_REQUESTS, _shifted_rows(rows))
+        shift_end = int(time.time() * 1000) + 1  # the window's end is excluded
         metrics = http.get("/metrics").text
     console.print(_split_table(traffic))
     console.print(_metrics_table(metrics))
@@ -336,3 +363,4 @@ def serve_and_roll_out(console: Console, settings: Settings, release: Release, d
         f"Next: [bold]steward deploy history {DEPLOYMENT}[/bold], [bold]steward predictions read {DEPLOYMENT} --start 1h "
         f"--out window.parquet[/bold], [bold]steward serve --deployment {DEPLOYMENT}[/bold]"
     )
+    return Shift(shift_start, shift_end, tuple(SHIFTED_FEATURES))
