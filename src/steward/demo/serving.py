@@ -65,7 +65,9 @@ READY_TIMEOUT_S = 60.0
 # The last phase of traffic: the same holdout rows with two features scaled, as when an upstream
 # system changes a unit; the monitoring chapter should find these two drifted and the rest stable.
 SHIFTED_FEATURES = {"mean texture": 1.8, "worst smoothness": 1.6}
-SHIFTED_REQUESTS = 400
+# Every holdout row twice, whatever the offset the rollout left the traffic at: a partial pass
+# would weigh some rows double and skew the unshifted features too.
+SHIFTED_PASSES = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,9 +349,13 @@ def serve_and_roll_out(console: Console, settings: Settings, release: Release, d
         time.sleep(1.0)  # the server follows a new plan within STEWARD_SERVE_PLAN_INTERVAL
         traffic.send("after promotion" if ended.status != "rolled_back" else "after rollback", ROUND_REQUESTS * 2)
         shifted = ", ".join(f"{name} x{factor:g}" for name, factor in SHIFTED_FEATURES.items())
-        console.print(f"Then the traffic shifts: {SHIFTED_REQUESTS} more requests with {shifted}, the other features as they were.")
+        count = SHIFTED_PASSES * len(rows)
+        console.print(
+            f"Then the traffic shifts: {count} more requests (each holdout row {SHIFTED_PASSES} times) with {shifted}, "
+            "the other features as they were."
+        )
         shift_start = int(time.time() * 1000)
-        traffic.send("shifted", SHIFTED_REQUESTS, _shifted_rows(rows))
+        traffic.send("shifted", count, _shifted_rows(rows))
         shift_end = int(time.time() * 1000) + 1  # the window's end is excluded
         metrics = http.get("/metrics").text
     console.print(_split_table(traffic))
