@@ -2,14 +2,16 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
 
-.PHONY: demo test bench lint typecheck clean
+.PHONY: demo test bench lint typecheck clean lock
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every package of a known-good install (`make lock` rewrites it): the
+# resolver then checks one candidate each instead of backtracking for many minutes.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	rm -f $(VENV)/.installed-* && touch $@
 
 demo: $(STAMP)
@@ -41,3 +43,6 @@ typecheck: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .steward .pytest_cache
+
+lock: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^steward' > constraints.txt
