@@ -26,6 +26,7 @@ from steward.serving._ports import (
 from steward.tracking import AuditEvent
 
 from ._audit import append_audit
+from ._leases import acquire_lease, release_lease
 from ._store import SqlStore
 from ._tables_deployments import (
     deployment_history,
@@ -184,31 +185,11 @@ class SqlDeploymentStore:
     # -- leases -------------------------------------------------------------------------
 
     def acquire_lease(self, name: str, holder: str, now: int, ttl_ms: int) -> bool:
-        """Take or renew the controller lease of ``name`` for ``ttl_ms``.
-
-        One conditional UPDATE (renewal by the holder, or take-over of an expired lease)
-        and, when there is no row yet, one INSERT that loses to a concurrent one: both
-        atomic on SQLite and PostgreSQL, so exactly one holder wins.
-        """
-        expires = now + ttl_ms
-        with self._store.write() as conn:
-            taken = conn.execute(
-                update(deployment_leases)
-                .where(_L.deployment == name, (_L.holder == holder) | (_L.expires_at <= now))
-                .values(holder=holder, expires_at=expires, acquired_at=now)
-            )
-            if taken.rowcount == 1:
-                return True
-            if conn.execute(select(_L.holder).where(_L.deployment == name)).first() is not None:
-                return False
-            stmt = self._store._upsert(deployment_leases).values(deployment=name, holder=holder, expires_at=expires, acquired_at=now)
-            # RETURNING, not rowcount: psycopg reports no rowcount for ON CONFLICT DO NOTHING
-            inserted = conn.execute(stmt.on_conflict_do_nothing(index_elements=["deployment"]).returning(_L.holder))
-            return inserted.first() is not None
+        """Take or renew the controller lease of ``name`` for ``ttl_ms`` (see ``_leases.py``)."""
+        return acquire_lease(self._store, deployment_leases, _L.deployment, name, holder, now, ttl_ms)
 
     def release_lease(self, name: str, holder: str) -> None:
-        with self._store.write() as conn:
-            conn.execute(delete(deployment_leases).where(_L.deployment == name, _L.holder == holder))
+        release_lease(self._store, deployment_leases, _L.deployment, name, holder)
 
     def lease_holder(self, name: str, now: int) -> str | None:
         """Who holds an unexpired lease on ``name`` (None: nobody)."""

@@ -17,6 +17,7 @@ from steward.monitoring._ports import Monitor, MonitorResult
 from steward.tracking import AuditEvent
 
 from ._audit import append_audit
+from ._leases import acquire_lease, release_lease
 from ._store import SqlStore
 from ._tables_deployments import deployment_stats
 from ._tables_monitors import monitor_leases, monitor_results, monitors
@@ -155,22 +156,7 @@ class SqlMonitorStore:
         return int(row[0]), int(row[1] or 0)
 
     def acquire_lease(self, name: str, holder: str, now: int, ttl_ms: int) -> bool:
-        expires = now + ttl_ms
-        with self._store.write() as conn:
-            taken = conn.execute(
-                update(monitor_leases)
-                .where(_L.monitor == name, (_L.holder == holder) | (_L.expires_at <= now))
-                .values(holder=holder, expires_at=expires, acquired_at=now)
-            )
-            if taken.rowcount == 1:
-                return True
-            if conn.execute(select(_L.holder).where(_L.monitor == name)).first() is not None:
-                return False
-            stmt = self._store._upsert(monitor_leases).values(monitor=name, holder=holder, expires_at=expires, acquired_at=now)
-            # RETURNING, not rowcount: psycopg reports no rowcount for ON CONFLICT DO NOTHING
-            inserted = conn.execute(stmt.on_conflict_do_nothing(index_elements=["monitor"]).returning(_L.holder))
-            return inserted.first() is not None
+        return acquire_lease(self._store, monitor_leases, _L.monitor, name, holder, now, ttl_ms)
 
     def release_lease(self, name: str, holder: str) -> None:
-        with self._store.write() as conn:
-            conn.execute(delete(monitor_leases).where(_L.monitor == name, _L.holder == holder))
+        release_lease(self._store, monitor_leases, _L.monitor, name, holder)
