@@ -10,10 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import subprocess
-import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +20,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from live_server import LiveServer, free_port  # noqa: F401  (free_port: re-exported for older tests)
 from steward.adapters.artifacts import ContentAddressedStore
 from steward.adapters.sql import SqlStore
 from steward.settings import Settings
@@ -114,50 +112,6 @@ def services(settings: Settings, store: SqlStore, blobs: ContentAddressedStore) 
 @pytest.fixture
 def tracking(services: Services) -> TrackingService:
     return services.tracking("tester")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class LiveServer:
-    """A real ``steward server`` process on a free loopback port."""
-
-    def __init__(self, env: dict[str, str], args: list[str] | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        full_env = {**os.environ, **env}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "steward", "server", "--host", "127.0.0.1", "--port", str(self.port), *(args or [])],
-            env=full_env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                out = self.proc.stdout.read().decode() if self.proc.stdout else ""
-                raise RuntimeError(f"server exited early: {out[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("server did not start in 30 s")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc.stdout:
-            self.proc.stdout.close()
 
 
 @pytest.fixture

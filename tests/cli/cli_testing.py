@@ -17,9 +17,14 @@ from steward.cli import app
 class Cli:
     """Runs ``steward ARGS`` in-process with a controlled environment."""
 
-    def __init__(self, env: dict[str, str | None]) -> None:
+    def __init__(self, env: dict[str, str | None], server_url: str | None = None) -> None:
         self.env = env
         self.runner = CliRunner()
+        self.server_url = server_url  # set when the CLI talks to a live server (``any_cli``)
+
+    @property
+    def remote(self) -> bool:
+        return self.server_url is not None
 
     def __call__(self, *args: str, **env: str | None) -> Result:
         return self.runner.invoke(app, list(args), env={**self.env, **env})

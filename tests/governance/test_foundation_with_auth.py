@@ -70,7 +70,7 @@ def api(asgi_transport: Any, services: Services) -> Iterator[httpx.Client]:
 @pytest.fixture
 def auth_server(settings: Settings, services: Services) -> Iterator[tuple[Any, str]]:
     """``steward server`` with STEWARD_AUTH=on and a contributor's token."""
-    LiveServer = _load("conftest.py", "root_conftest_for_auth").LiveServer
+    from live_server import LiveServer
     gov = services.governance("setup")
     gov.bootstrap_admin("root", "root@example.com")
     gov.create_user("alice", "alice@example.com")

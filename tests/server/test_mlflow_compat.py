@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from steward.core import Comparison, parse_filter
 from steward.sdk import Client
-from steward.server._mlflow_filters import translate_run_filter
+from steward.server.mlflow._filters import translate_run_filter
 from steward.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

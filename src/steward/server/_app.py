@@ -24,7 +24,7 @@ from ._audit_checkpoints import audit_checkpoints
 from ._auth import AuthMiddleware, authorize
 from ._denials import RefusalBursts, record_bursts
 from ._errors import error_response, install_error_handlers, log
-from ._mlflow import router as mlflow_router
+from .mlflow import router as mlflow_router
 from ._openapi import document_error_responses
 from ._ratelimit import LoginLimiter
 from ._routes_alerts import router as alerts_router

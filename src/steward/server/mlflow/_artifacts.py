@@ -21,8 +21,8 @@ from starlette.responses import Response, StreamingResponse
 from steward.errors import InvalidInputError, NotFoundError
 from steward.tracking import TrackingService, check_run_id, clean_artifact_path
 
-from ._deps import tracking_service
-from ._mlflow_errors import MlflowRoute
+from .._deps import tracking_service
+from ._errors import MlflowRoute
 
 Tracking = Annotated[TrackingService, Depends(tracking_service)]
 JSON = dict[str, Any]  # Any: JSON values

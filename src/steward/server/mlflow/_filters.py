@@ -18,7 +18,7 @@ from steward.core import Comparison, Experiment, FilterExpr, Logical, parse_filt
 from steward.core.filters import Scalar
 from steward.errors import FilterSyntaxError
 
-from ._mlflow_codec import RUN_NAME_TAG, USER_TAG
+from ._codec import RUN_NAME_TAG, USER_TAG
 
 _TAG_ATTRIBUTES = {RUN_NAME_TAG: "name", USER_TAG: "user"}
 _ENTITY_PREFIX = {"metric": "metrics", "param": "params", "tag": "tags", "attribute": "attributes"}

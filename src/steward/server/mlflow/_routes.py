@@ -2,8 +2,8 @@
 
 Existing code using the ``mlflow`` client with ``MLFLOW_TRACKING_URI`` pointed at a
 Steward server logs runs that Steward stores and shows. Each route parses MLflow's JSON,
-calls the tracking service, and answers in MLflow's JSON (see ``_mlflow_codec``) or
-MLflow's error shape (see ``_mlflow_errors``).
+calls the tracking service, and answers in MLflow's JSON (see ``_codec``) or
+MLflow's error shape (see ``_errors``).
 
 Where Steward's rules differ, Steward's win and the client gets an MLflow error:
 logging to a run that is no longer running is refused, and so is reopening a finished
@@ -23,10 +23,10 @@ from steward.core.limits import check_batch_size
 from steward.errors import InvalidInputError, NotFoundError
 from steward.tracking import TrackingService
 
-from ._deps import Readable, tracking_service
-from ._metrics import parse_metrics
-from ._mlflow_artifacts import router as artifacts_router
-from ._mlflow_codec import (
+from .._deps import Readable, tracking_service
+from .._metrics import parse_metrics
+from ._artifacts import router as artifacts_router
+from ._codec import (
     RUN_NAME_TAG,
     USER_TAG,
     experiment_json,
@@ -36,14 +36,14 @@ from ._mlflow_codec import (
     status_in,
     view_type_in,
 )
-from ._mlflow_errors import MlflowRoute, mlflow_error
-from ._mlflow_filters import (
+from ._errors import MlflowRoute, mlflow_error
+from ._filters import (
     filter_experiments,
     order_experiments,
     translate_order_by,
     translate_run_filter,
 )
-from ._mlflow_schemas import (
+from ._schemas import (
     CreateExperimentBody,
     CreateRunBody,
     DeleteTagBody,
