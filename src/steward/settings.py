@@ -237,6 +237,15 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds between two reports of per-variant request counts and latencies to the store.",
     )
+    online_store: str | None = Field(
+        default=None,
+        description="Online feature store: redis://host:6379/0 (team mode) or sqlite:///path; "
+        "unset: the SQLite file `home`/features-online.db.",
+    )
+    feature_memory_limit: str = Field(
+        default="1GB",
+        description="Memory DuckDB may use for a point-in-time retrieval or a materialisation before it spills to disk.",
+    )
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -266,6 +275,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.resolved_home() / 'steward.db').resolve()}"
+
+    def resolved_online_store(self) -> str:
+        """The online feature store URL, defaulting to ``sqlite:///<home>/features-online.db``."""
+        if self.online_store:
+            return self.online_store
+        return f"sqlite:///{(self.resolved_home() / 'features-online.db').resolve()}"
 
     def resolved_artifact_root(self) -> str:
         """The artifact store root, defaulting to ``<home>/artifacts``."""

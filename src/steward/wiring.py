@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from steward.data._validation_service import ValidationService
     from steward.evaluation import EvaluationService
     from steward.governance import AuditChainService, GovernanceService, SecretsService
+    from steward.governance._ports import AuthFailureStore
     from steward.monitoring._monitors import MonitorService
     from steward.predictions import PredictionLog, PredictionService
     from steward.registry import RegistryService
@@ -147,6 +148,12 @@ class Services:
         return GovernanceService(
             SqlGovernanceStore(self.store), actor or default_actor(self.settings), max_token_days=self.settings.max_token_days
         )
+
+    def auth_failures(self) -> AuthFailureStore:
+        """Failed logins in the metadata store, counted together by every server replica."""
+        from steward.adapters.sql._auth_failures import SqlAuthFailureStore
+
+        return SqlAuthFailureStore(self.store)
 
     def audit(self, *, create_key: bool = False) -> AuditChainService:
         """Verification, export and signed head checkpoints of the hash-chained audit trail;

@@ -9,7 +9,7 @@ from steward.tracking import AuditEvent
 
 from ._types import RoleBinding, Token, User
 
-__all__ = ["GovernanceStore"]
+__all__ = ["AuthFailureStore", "GovernanceStore"]
 
 
 class GovernanceStore(Protocol):
@@ -34,4 +34,17 @@ class GovernanceStore(Protocol):
 
     def project_of(self, kind: ObjectKind, value: str) -> str | None:
         """The project of an existing object named by ``value`` (None: not found)."""
+        ...
+
+
+class AuthFailureStore(Protocol):
+    """Failed logins, counted in the database so that every server replica sees them all."""
+
+    def add_failure(self, scope: str, key: str, at_ms: int, *, forget_before_ms: int) -> None:
+        """Record one failure of ``key`` (``scope``: "address" or "user"); drop failures
+        (of any key) older than ``forget_before_ms``."""
+        ...
+
+    def recent_failures(self, scope: str, key: str, since_ms: int, limit: int) -> list[int]:
+        """Times (ms) of the newest ``limit`` failures of ``key`` after ``since_ms``, newest first."""
         ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from steward.core.names import check_name
 from steward.core.permissions import (
@@ -59,6 +60,11 @@ def check_project(project: str) -> str:
     if not isinstance(project, str) or not project or len(project) > 250 or not project.isprintable():
         raise InvalidInputError("a project is '*' or an experiment or model name of 1-250 characters", field="project")
     return project
+
+
+def _iso(ms: int) -> str:
+    """``2026-12-03T06:00:00Z`` (UTC, to the second)."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class GovernanceService:
@@ -257,15 +263,22 @@ class GovernanceService:
         """The caller a presented token identifies.
 
         Raises:
-            AuthenticationError: unknown, revoked or expired token, or a disabled user
-                (one message for all, so a caller learns nothing about which).
+            AuthenticationError: an unknown, revoked or expired token, or a disabled user,
+                saying which: only the holder of a token's secret learns that it was revoked
+                or has expired, and an unknown token tells nobody anything.
         """
         if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
-            raise AuthenticationError("invalid or expired credentials")
+            raise AuthenticationError(f"unknown token: Steward API tokens start with {TOKEN_PREFIX!r}")
         token = self.store.find_token(hash_token(secret))
         now = now_ms()
-        if token is None or token.revoked or (token.expires_at is not None and token.expires_at <= now):
-            raise AuthenticationError("invalid or expired credentials")
+        if token is None:
+            raise AuthenticationError("unknown token: this server never issued it (mistyped, or for another server)")
+        if token.revoked:
+            raise AuthenticationError(f"token {token.token_id} was revoked; create a new one (steward tokens create)")
+        if token.expires_at is not None and token.expires_at <= now:
+            raise AuthenticationError(
+                f"token {token.token_id} expired at {_iso(token.expires_at)}; create a new one (steward tokens create)"
+            )
         principal = self._principal(token.user_name, token.scopes, token.token_id)
         if token.last_used_at is None or now - token.last_used_at >= _TOUCH_EVERY_MS:
             self.store.touch_token(token.token_id, now)
@@ -280,13 +293,16 @@ class GovernanceService:
         found = self.store.get_password_hash(name) if _USER_NAME.fullmatch(name) else None
         encoded = found[1] if found else None
         if not verify_password(password, encoded) or found is None:
-            raise AuthenticationError("invalid or expired credentials")
+            raise AuthenticationError("wrong user name or password")
         return self._principal(name, SCOPES, None)
 
     def _principal(self, name: str, scopes: tuple[str, ...], token_id: str | None) -> Principal:
+        # reached only with a valid credential: its holder may learn that the user is disabled
         found = self.store.get_password_hash(name)
-        if found is None or found[0].disabled:
-            raise AuthenticationError("invalid or expired credentials")
+        if found is None:
+            raise AuthenticationError(f"user {name!r} no longer exists")
+        if found[0].disabled:
+            raise AuthenticationError(f"user {name!r} is disabled")
         bindings = tuple((b.project, b.role) for b in self.store.list_roles(name))
         return Principal(name, found[0].is_admin, tuple(scopes), bindings, token_id)
 

@@ -167,7 +167,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(alerts_router)
     app.include_router(monitors_router)
     document_error_responses(app)
-    app.state.auth_limiter = LoginLimiter(settings.auth_max_failures, settings.auth_failure_window)
+    # counted in the database: replicas behind one address share the count
+    app.state.auth_limiter = LoginLimiter(settings.auth_max_failures, settings.auth_failure_window, store=built.auth_failures())
     # 429s and credential-less 401s: one audit entry per (address, user) and window
     app.state.refusal_bursts = RefusalBursts(settings.auth_failure_window)
 

@@ -142,23 +142,25 @@ class AuthMiddleware:
         if not header:
             # browsers and clients without a token ask first: counted as a burst, not per request
             return await self._refuse(scope, AuthenticationError("authentication required: send 'Authorization: Bearer <token>'"), client, None)
-        if user is not None and limiter is not None:
-            try:
-                limiter.check_password(user, client)
-            except RateLimitedError as exc:
-                return await self._refuse(scope, exc, client, user)
         try:
-            scope[PRINCIPAL_KEY] = await run_in_threadpool(_authenticate, services, header)
-        except AuthenticationError as exc:
-            if limiter is not None:
-                retry = limiter.address_blocked_for(client)
-                if retry:
-                    # a failing credential from a limited address: no more counting, one burst
-                    limited = RateLimitedError(f"too many failed authentication attempts; retry in {retry} s", retry_after=retry)
-                    return await self._refuse(scope, limited, client, user)
-                limiter.failure(client, user)
-            await run_in_threadpool(record_denial, services, "anonymous", method, path, exc.message, client)
-            return _error(exc)
+            if user is not None and limiter is not None:
+                try:
+                    # the counts are in the database (shared by the replicas): off the event loop
+                    await run_in_threadpool(limiter.check_password, user, client)
+                except RateLimitedError as exc:
+                    return await self._refuse(scope, exc, client, user)
+            try:
+                scope[PRINCIPAL_KEY] = await run_in_threadpool(_authenticate, services, header)
+            except AuthenticationError as exc:
+                if limiter is not None:
+                    retry = await run_in_threadpool(limiter.address_blocked_for, client)
+                    if retry:
+                        # a failing credential from a limited address: no more counting, one burst
+                        limited = RateLimitedError(f"too many failed authentication attempts; retry in {retry} s", retry_after=retry)
+                        return await self._refuse(scope, limited, client, user)
+                    await run_in_threadpool(limiter.failure, client, user)
+                await run_in_threadpool(record_denial, services, "anonymous", method, path, exc.message, client)
+                return _error(exc)
         except StewardError as exc:  # the store is down: not the caller's fault, not a refusal
             return _error(exc)
         return None

@@ -1,8 +1,11 @@
 """Rate limiting of failed logins (brute-force defence) and who the client is.
 
-Small in-memory sliding windows, one set per server process, kept on ``app.state``; they
-forget a key once its window has passed. Replicas count separately, which is enough to
-make guessing passwords impractical.
+The server counts failures in its database (:class:`SharedRateLimiter`), so that replicas
+behind one address count them together: an attacker spreading guesses over the replicas
+meets the same limit as against one. The count is read before and written after each
+attempt, not locked: replicas answering the same address at the same moment may let a
+few more attempts through than the limit, never many. :class:`RateLimiter` is the same
+sliding window in memory (one process; it forgets a key once its window has passed).
 
 Failures count against the client address and, for passwords, against the user name
 (:class:`LoginLimiter`). A limited address still gets in with a *valid* API token: tokens
@@ -28,11 +31,32 @@ from collections.abc import Callable, Sequence
 from starlette.types import Scope
 
 from steward.errors import RateLimitedError
+from steward.governance._ports import AuthFailureStore
 
-__all__ = ["LoginLimiter", "RateLimiter", "TrustedProxies"]
+__all__ = ["LoginLimiter", "RateLimiter", "SharedRateLimiter", "TrustedProxies"]
 
 
-class RateLimiter:
+class _Window:
+    """What both limiters share: refusing a blocked key."""
+
+    def blocked_for(self, key: str) -> int:
+        raise NotImplementedError
+
+    def failure(self, key: str) -> None:
+        raise NotImplementedError
+
+    def check(self, key: str) -> None:
+        """Refuse a blocked key.
+
+        Raises:
+            RateLimitedError: ``key`` failed ``max_failures`` times within the window.
+        """
+        retry = self.blocked_for(key)
+        if retry:
+            raise RateLimitedError(f"too many failed authentication attempts; retry in {retry} s", retry_after=retry)
+
+
+class RateLimiter(_Window):
     """Count failures per key (a client address) over a sliding window.
 
     Args:
@@ -78,16 +102,6 @@ class RateLimiter:
                 return max(1, math.ceil(times[0] + self.window - now))
             return 0
 
-    def check(self, key: str) -> None:
-        """Refuse a blocked key.
-
-        Raises:
-            RateLimitedError: ``key`` failed ``max_failures`` times within the window.
-        """
-        retry = self.blocked_for(key)
-        if retry:
-            raise RateLimitedError(f"too many failed authentication attempts; retry in {retry} s", retry_after=retry)
-
     def failure(self, key: str) -> None:
         """Count one failed attempt of ``key``."""
         with self._lock:
@@ -101,6 +115,50 @@ class RateLimiter:
                 self._failures.popitem(last=False)
 
 
+class SharedRateLimiter(_Window):
+    """Failures per key over a sliding window, counted in the database (every replica's).
+
+    Args:
+        store: where failures are recorded.
+        scope: what the keys are ("address" or "user").
+        max_failures: failures allowed within the window; one more blocks the key.
+        window_seconds: length of the window.
+        clock: seconds since the epoch (wall clock: replicas compare each other's times).
+    """
+
+    def __init__(
+        self, store: AuthFailureStore, scope: str, max_failures: int, window_seconds: float,
+        *, clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.scope = scope
+        self.max_failures = max_failures
+        self.window_ms = int(window_seconds * 1000)
+        self._clock = clock
+
+    def blocked_for(self, key: str) -> int:
+        """Seconds until ``key`` may try again (0: it is not blocked).
+
+        Raises:
+            StorageError: the store cannot be read.
+        """
+        now = int(self._clock() * 1000)
+        recent = self.store.recent_failures(self.scope, key, now - self.window_ms, self.max_failures)
+        if len(recent) < self.max_failures:
+            return 0
+        # free again once the oldest of the newest max_failures failures leaves the window
+        return max(1, math.ceil((recent[-1] + self.window_ms - now) / 1000))
+
+    def failure(self, key: str) -> None:
+        """Count one failed attempt of ``key`` (and forget everybody's expired ones).
+
+        Raises:
+            StorageError: the store cannot be written.
+        """
+        now = int(self._clock() * 1000)
+        self.store.add_failure(self.scope, key, now, forget_before_ms=now - self.window_ms)
+
+
 class LoginLimiter:
     """Failed logins per client address and per user name.
 
@@ -111,14 +169,22 @@ class LoginLimiter:
             multiple of ``max_failures``: it stops a password guesser that rotates
             addresses, while a user's own typos from one address meet the address limit
             first.
-        clock: seconds, monotonic (tests pass a fake one).
+        store: count in this database (shared by the replicas); None: in this process's memory.
+        clock: seconds, monotonic (tests pass a fake one; in-memory counting only).
     """
 
     def __init__(
-        self, max_failures: int, window_seconds: float, *, user_factor: int = 5, clock: Callable[[], float] = time.monotonic
+        self, max_failures: int, window_seconds: float, *, user_factor: int = 5,
+        store: AuthFailureStore | None = None, clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.addresses = RateLimiter(max_failures, window_seconds, clock=clock)
-        self.users = RateLimiter(max_failures * user_factor, window_seconds, clock=clock)
+        self.addresses: _Window
+        self.users: _Window
+        if store is not None:
+            self.addresses = SharedRateLimiter(store, "address", max_failures, window_seconds)
+            self.users = SharedRateLimiter(store, "user", max_failures * user_factor, window_seconds)
+        else:
+            self.addresses = RateLimiter(max_failures, window_seconds, clock=clock)
+            self.users = RateLimiter(max_failures * user_factor, window_seconds, clock=clock)
 
     def check_password(self, user: str, address: str) -> None:
         """Refuse a password attempt from a limited address or for a limited user.

@@ -11,6 +11,7 @@ from . import (
     _tables_data,  # noqa: F401 - registers the data stage's tables
     _tables_deployments,  # noqa: F401 - registers deployments, their history, stats and leases
     _tables_evaluation,  # noqa: F401 - registers evaluations, gate results, overrides
+    _tables_features,  # noqa: F401 - registers feature views, their versions and dataset lineage
     _tables_governance,  # noqa: F401 - registers users, tokens, role bindings
     _tables_monitors,  # noqa: F401 - registers monitors, their per-window results and runner leases
     _tables_predictions,  # noqa: F401 - registers the prediction log's segment index and labels
