@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from steward.monitoring._alert_service import AlertRuntime, AlertService
     from steward.data._validation_service import ValidationService
     from steward.evaluation import EvaluationService
+    from steward.features import FeatureService, OnlineStore
     from steward.governance import AuditChainService, GovernanceService, SecretsService
     from steward.governance._ports import AuthFailureStore
     from steward.monitoring._monitors import MonitorService
@@ -58,6 +59,8 @@ class Services:
     prediction_log_holder: _LogHolder = field(default_factory=_LogHolder, repr=False, compare=False)
     # alert gauges (rendered by the server's /metrics) and the pool of webhook deliveries, built on first use
     alert_runtime_holder: list[AlertRuntime] = field(default_factory=list, repr=False, compare=False)
+    # the online feature store (SQLite file or Redis), opened on first use, closed with the services
+    online_store_holder: list[OnlineStore] = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # the redactor follows the stored secrets, whoever sets them (read on first need)
@@ -250,7 +253,32 @@ class Services:
             deployments=lambda: self.deployments(who), predictions=lambda: self.predictions(who), data=lambda: self.data(who),
         )
 
+    def online_store(self) -> OnlineStore:
+        """The process's online feature store (``online_store`` setting), opened on first call."""
+        with self.prediction_log_holder.lock:
+            if not self.online_store_holder:
+                from steward.adapters.online import open_online_store
+
+                self.online_store_holder.append(open_online_store(self.settings.resolved_online_store()))
+            return self.online_store_holder[0]
+
+    def features(self, actor: str | None = None) -> FeatureService:
+        """The feature store (definitions, history, materialisation, online lookup) acting as ``actor``."""
+        from steward.adapters.sql._feature_store import SqlFeatureRegistry
+        from steward.features import FeatureService, StewardSources, sql_table
+
+        who = actor or default_actor(self.settings)
+        sources = StewardSources(
+            lambda ref: self.data(who).scan(ref).collect().to_arrow(), lambda query: sql_table(self.store.engine, query)
+        )
+        return FeatureService(
+            SqlFeatureRegistry(self.store), self.online_store, sources, who, datasets=lambda: self.data(who),
+            memory_limit=self.settings.feature_memory_limit,
+        )
+
     def close(self) -> None:
+        for store in self.online_store_holder:
+            store.close()
         for runtime in self.alert_runtime_holder:
             runtime.close()  # webhook deliveries in flight record their outcome in the store
         if self.prediction_log_holder.log is not None:

@@ -16,6 +16,7 @@ from . import (
     _tables_monitors,  # noqa: F401 - registers monitors, their per-window results and runner leases
     _tables_predictions,  # noqa: F401 - registers the prediction log's segment index and labels
     _tables_registry,  # noqa: F401 - registers the registry tables
+    _tables_replicas,  # noqa: F401 - registers the failed logins every replica counts
     _tables_secrets,  # noqa: F401 - registers the encrypted secrets table
     _tables_validation,  # noqa: F401 - registers the validation tables
 )

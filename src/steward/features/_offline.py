@@ -1,0 +1,245 @@
+"""Point-in-time joins and materialisation reads, executed by DuckDB out of core.
+
+The rules are :mod:`steward.core.features`'s; this module only turns them into one SQL
+query per request. DuckDB streams Parquet and spills to a temporary directory past its
+memory limit, so the entity frame and the sources may be larger than memory.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from steward.core.features import Feature, FeatureView
+from steward.errors import InvalidInputError, NotFoundError
+
+from ._ports import ResolvedSource
+
+__all__ = ["check_source", "duck", "historical_query", "latest_rows", "read_entities"]
+
+_INT = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "HUGEINT"}
+_FLOAT = {"FLOAT", "DOUBLE", "REAL"}
+_SQL_TYPE = {"int64": "BIGINT", "float64": "DOUBLE", "string": "VARCHAR", "bool": "BOOLEAN"}
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@contextmanager
+def duck(memory_limit: str = "1GB", threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A private in-memory DuckDB that spills to a temporary folder past ``memory_limit``."""
+    with tempfile.TemporaryDirectory(prefix="steward-features-") as spill:
+        con = duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": spill})
+        try:
+            con.execute("SET TimeZone='UTC'")
+            if threads:
+                con.execute(f"SET threads={int(threads)}")
+            yield con
+        finally:
+            con.close()
+
+
+def _parquet_glob(location: str) -> str:
+    if "://" not in location and not any(c in location for c in "*?["):
+        path = Path(location)
+        if path.is_dir():
+            return str(path / "**" / "*.parquet")
+        if not path.exists():
+            raise NotFoundError(f"no Parquet file or folder at {location[:200]}", field="source")
+    return location
+
+
+def _source_relation(con: duckdb.DuckDBPyConnection, alias: str, source: ResolvedSource) -> str:
+    """A FROM item for the source, with ``__file`` and ``__row`` (file order, for ties)."""
+    if source.table is not None:
+        # the row number is added here: DuckDB's scan order of a registered table is not its order
+        table = source.table.append_column("__row", pa.array(range(source.table.num_rows), pa.int64()))
+        con.register(alias + "_arrow", table)
+        return f"(SELECT *, '' AS __file FROM {alias}_arrow)"
+    assert source.paths is not None
+    glob = _parquet_glob(source.paths)
+    return (
+        f"(SELECT * EXCLUDE (filename, file_row_number), filename AS __file, file_row_number AS __row "
+        f"FROM read_parquet({_literal(glob)}, filename=true, file_row_number=true, union_by_name=true))"
+    )
+
+
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
+    try:
+        described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+    except duckdb.IOException as exc:
+        raise NotFoundError(f"the source cannot be read: {str(exc).splitlines()[0][:200]}", field="source") from exc
+    except duckdb.Error as exc:
+        raise InvalidInputError(f"the source cannot be read: {str(exc).splitlines()[0][:200]}", field="source") from exc
+    return {str(row[0]): str(row[1]).upper() for row in described}
+
+
+def _family(sql_type: str) -> str:
+    base = sql_type.split("(")[0]
+    if base in _INT:
+        return "int"
+    if base in _FLOAT or base.startswith("DECIMAL"):
+        return "float"
+    if base in ("VARCHAR", "STRING", "TEXT"):
+        return "string"
+    if base == "BOOLEAN":
+        return "bool"
+    if base.startswith("TIMESTAMP") or base == "DATE":
+        return "time"
+    return base.lower()
+
+
+def _accepts(dtype: str, family: str) -> bool:
+    if dtype == "float64":
+        return family in ("float", "int")
+    return {"int64": "int", "string": "string", "bool": "bool"}[dtype] == family
+
+
+def check_source(view: FeatureView, columns: dict[str, str], features: Sequence[Feature]) -> None:
+    """The source holds the view's keys, event time and features with the declared types.
+
+    Raises:
+        InvalidInputError: naming the view and the column.
+    """
+    event = view.source.event_time
+    if event not in columns:
+        raise InvalidInputError(f"the source of view {view.name} has no event-time column {event}", field="event_time")
+    if _family(columns[event]) != "time":
+        raise InvalidInputError(
+            f"the event-time column {event} of view {view.name} is {columns[event]}, not a timestamp", field="event_time"
+        )
+    created = view.source.created_time
+    if created is not None and created not in columns:
+        raise InvalidInputError(f"the source of view {view.name} has no created-time column {created}", field="created_time")
+    for key in view.join_keys:
+        if key not in columns:
+            raise InvalidInputError(f"the source of view {view.name} has no join key {key}", field="join_keys")
+    for feature in features:
+        if feature.name not in columns:
+            raise InvalidInputError(f"the source of view {view.name} has no column {feature.name}", field="features")
+        if not _accepts(feature.dtype, _family(columns[feature.name])):
+            raise InvalidInputError(
+                f"feature {view.name}:{feature.name} is declared {feature.dtype} but its source column is {columns[feature.name]}",
+                field="features",
+            )
+
+
+def _deduplicated(view: FeatureView, relation: str, features: Sequence[Feature], where: str = "") -> str:
+    """One row per (keys, event time): the tie rule of core/features.py."""
+    keys = ", ".join(_quote(k) for k in view.join_keys)
+    event = _quote(view.source.event_time)
+    order = ([f"{_quote(view.source.created_time)} DESC NULLS LAST"] if view.source.created_time else []) + [
+        "__file DESC", "__row DESC"
+    ]
+    values = ", ".join(f"CAST({_quote(f.name)} AS {_SQL_TYPE[f.dtype]}) AS {_quote(f.name)}" for f in features)
+    return (
+        f"SELECT {keys}, CAST({event} AS TIMESTAMP) AS __ts, {values} FROM {relation} {where} "
+        f"QUALIFY row_number() OVER (PARTITION BY {keys}, {event} ORDER BY {', '.join(order)}) = 1"
+    )
+
+
+def read_entities(con: duckdb.DuckDBPyConnection, entities: Any) -> tuple[str, dict[str, str]]:  # Any: frame, table or path
+    """Register the entity frame as ``__entities`` with its row number ``__erow``; return its columns."""
+    if isinstance(entities, (str, os.PathLike)):
+        glob = _parquet_glob(os.fspath(entities))
+        con.execute(
+            "CREATE TEMP VIEW __entities AS SELECT * EXCLUDE (filename, file_row_number), "
+            "row_number() OVER (ORDER BY filename, file_row_number) - 1 AS __erow "
+            f"FROM read_parquet({_literal(glob)}, filename=true, file_row_number=true)"
+        )
+    else:
+        table = _as_arrow(entities)
+        table = table.append_column("__erow", pa.array(range(table.num_rows), pa.int64()))
+        con.register("__entities_arrow", table)
+        con.execute("CREATE TEMP VIEW __entities AS SELECT * FROM __entities_arrow")
+    columns = _columns(con, "__entities")
+    columns.pop("__erow", None)
+    return "__entities", columns
+
+
+def _as_arrow(data: Any) -> pa.Table:  # Any: pandas / polars DataFrame or pyarrow Table
+    if isinstance(data, pa.Table):
+        return data
+    module = type(data).__module__.split(".")[0]
+    if module == "polars":
+        return data.to_arrow()
+    if module == "pandas":
+        return pa.Table.from_pandas(data, preserve_index=False)
+    raise InvalidInputError(
+        "entity rows must be a pandas or polars DataFrame, a pyarrow Table or a Parquet path", field="entity_df"
+    )
+
+
+def historical_query(
+    con: duckdb.DuckDBPyConnection,
+    entity_columns: dict[str, str],
+    timestamp: str,
+    plan: Sequence[tuple[FeatureView, Sequence[Feature], ResolvedSource]],
+) -> str:
+    """The point-in-time query: every entity row in order, each view's latest values at or
+    before the row's timestamp and within its TTL (ASOF LEFT JOIN on deduplicated sources).
+
+    Raises:
+        InvalidInputError: the entity frame lacks a join key or the timestamp, a key's type
+            differs from the source's, or a source does not match its view.
+    """
+    if timestamp not in entity_columns:
+        raise InvalidInputError(f"the entity rows have no timestamp column {timestamp}", field="timestamp")
+    if _family(entity_columns[timestamp]) != "time":
+        raise InvalidInputError(f"the entity timestamp column {timestamp} is {entity_columns[timestamp]}, not a timestamp", field="timestamp")
+    selects = ["e.* EXCLUDE (__erow)"]
+    ctes = [f"e AS (SELECT *, CAST({_quote(timestamp)} AS TIMESTAMP) AS __ets FROM __entities)"]
+    joins: list[str] = []
+    for i, (view, features, source) in enumerate(plan):
+        for key in view.join_keys:
+            if key not in entity_columns:
+                raise InvalidInputError(f"the entity rows have no join key {key} (view {view.name})", field=key)
+        relation = _source_relation(con, f"__src{i}", source)
+        columns = _columns(con, relation)
+        check_source(view, columns, features)
+        for key in view.join_keys:
+            if _family(columns[key]) != _family(entity_columns[key]):
+                raise InvalidInputError(
+                    f"join key {key} is {entity_columns[key]} in the entity rows but {columns[key]} in view {view.name}",
+                    field=key,
+                )
+        ctes.append(f"s{i} AS ({_deduplicated(view, relation, features)})")
+        on = " AND ".join(f"e.{_quote(k)} = s{i}.{_quote(k)}" for k in view.join_keys)
+        joins.append(f"ASOF LEFT JOIN s{i} ON {on} AND e.__ets >= s{i}.__ts")
+        fresh = f"s{i}.__ts >= e.__ets - INTERVAL {int(view.ttl_s)} SECOND" if view.ttl_s else f"s{i}.__ts IS NOT NULL"
+        selects += [f"CASE WHEN {fresh} THEN s{i}.{_quote(f.name)} END AS {_quote(f.name)}" for f in features]
+    clash = [f.name for _v, fs, _s in plan for f in fs if f.name in entity_columns]
+    if clash:
+        raise InvalidInputError(f"the entity rows already have columns named like features: {', '.join(clash)}", field="features")
+    return f"WITH {', '.join(ctes)} SELECT {', '.join(selects)} FROM e {' '.join(joins)} ORDER BY e.__erow"
+
+
+def latest_rows(
+    con: duckdb.DuckDBPyConnection, view: FeatureView, source: ResolvedSource, start_ms: int | None, end_ms: int
+) -> duckdb.DuckDBPyRelation:
+    """Per entity key, the latest row with ``start <= event time < end`` (ties as documented)."""
+    relation = _source_relation(con, "__mat", source)
+    columns = _columns(con, relation)
+    check_source(view, columns, view.features)
+    event = _quote(view.source.event_time)
+    bounds = [f"CAST({event} AS TIMESTAMP) < make_timestamp({int(end_ms) * 1000})"]
+    if start_ms is not None:
+        bounds.append(f"CAST({event} AS TIMESTAMP) >= make_timestamp({int(start_ms) * 1000})")
+    deduped = _deduplicated(view, relation, view.features, "WHERE " + " AND ".join(bounds))
+    keys = ", ".join(_quote(k) for k in view.join_keys)
+    return con.sql(
+        f"SELECT * EXCLUDE (__ts), epoch_ms(__ts) AS __event_ms FROM ({deduped}) "
+        f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY __ts DESC) = 1"
+    )

@@ -1,0 +1,403 @@
+"""The feature service: apply definitions, retrieve history, materialise, look up online.
+
+Every face (SDK ``steward.features``, CLI ``steward features``, REST ``/api/v1/features``)
+calls one function of :class:`FeatureService`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from steward.core.features import (
+    Feature,
+    FeatureChange,
+    FeatureRef,
+    FeatureView,
+    breaking_uses,
+    diff_views,
+    parse_feature_refs,
+    resolve_refs,
+)
+from steward.core.permissions import new_project
+from steward.errors import ConflictError, InvalidInputError, NotFoundError
+from steward.tracking._ports import AuditEvent
+
+from ._offline import duck, historical_query, latest_rows, read_entities
+from ._ports import (
+    DatasetRegistrar,
+    FeatureRegistry,
+    OnlineRow,
+    OnlineStore,
+    SourceResolver,
+    StoredView,
+)
+
+__all__ = ["ApplyResult", "FeatureService", "HistoricalResult", "MaterializeResult", "OnlineResult", "entity_key"]
+
+MAX_ONLINE_ROWS = 10_000
+_MAT_BATCH = 50_000
+
+
+def entity_key(values: Sequence[Any]) -> str:  # Any: join-key values (int, str, bool)
+    """The online store's key of one entity: its join-key values as compact JSON, in key order."""
+    return json.dumps([int(v) if isinstance(v, float) and v.is_integer() else v for v in values], separators=(",", ":"))
+
+
+def _clean(value: Any) -> Any:  # Any: a feature value
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """What ``apply`` changed: the differences, the stored versions, the views left as they were."""
+
+    changes: list[FeatureChange]
+    applied: list[StoredView]
+    unchanged: list[str]
+    dry_run: bool = False
+
+    def to_dict(self) -> dict[str, Any]:  # Any: JSON
+        return {
+            "changes": [c.to_dict() for c in self.changes],
+            "applied": [{"name": s.view.name, "version": s.version, "project": s.project} for s in self.applied],
+            "unchanged": self.unchanged,
+            "dry_run": self.dry_run,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class HistoricalResult:
+    """A point-in-time frame: in memory (``table``, a pyarrow Table) or written to ``path``.
+
+    ``views`` are the ``(view, version)`` pairs it was built from (its lineage).
+    """
+
+    table: Any  # Any: pyarrow Table, None when written to a path
+    path: str | None
+    views: list[tuple[str, int]]
+    num_rows: int
+
+    def to_pandas(self) -> Any:  # Any: pandas DataFrame
+        """The frame as pandas (read from ``path`` when it was written there)."""
+        if self.table is not None:
+            return self.table.to_pandas()
+        import pyarrow.parquet as pq
+
+        return pq.read_table(self.path).to_pandas()
+
+
+@dataclass(frozen=True, slots=True)
+class MaterializeResult:
+    """One view's materialisation: the interval, rows written (changed) and the newest event time."""
+
+    view: str
+    start: int | None
+    end: int
+    entities: int
+    written: int
+    newest_value_at: int | None
+
+    def to_dict(self) -> dict[str, Any]:  # Any: JSON
+        return {
+            "view": self.view, "start": self.start, "end": self.end, "entities": self.entities,
+            "written": self.written, "newest_value_at": self.newest_value_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class OnlineResult:
+    """Online values, one entry per entity row asked, in order.
+
+    Each row has ``entity`` (the keys asked), ``values`` (feature name -> value or None),
+    ``event_times`` and ``status`` per view (``present``, ``missing`` or ``expired``: older
+    than the view's TTL) and ``missing`` (True when any view had no fresh value).
+    """
+
+    features: list[str]
+    rows: list[dict[str, Any]] = field(default_factory=list)  # Any: JSON
+
+    def to_dict(self) -> dict[str, Any]:  # Any: JSON
+        return {"features": self.features, "rows": self.rows}
+
+
+class FeatureService:
+    """Feature definitions, history, materialisation and online lookup, acting as ``actor``."""
+
+    def __init__(
+        self,
+        registry: FeatureRegistry,
+        online: Callable[[], OnlineStore],
+        sources: SourceResolver,
+        actor: str,
+        *,
+        datasets: Callable[[], DatasetRegistrar] | None = None,
+        memory_limit: str = "1GB",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.registry = registry
+        self._online = online
+        self.sources = sources
+        self.actor = actor
+        self._datasets = datasets
+        self.memory_limit = memory_limit
+        self._clock = clock
+
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    def _audit(self, action: str, target: str, **details: object) -> AuditEvent:
+        return AuditEvent(self.actor, action, target, self._now_ms(), dict(details))
+
+    # definitions
+
+    def apply(self, views: Sequence[FeatureView], *, project: str | None = None, dry_run: bool = False) -> ApplyResult:
+        """Register each view as a new version when its definition changed.
+
+        Args:
+            views: the definitions (see :func:`~steward.features.load_definitions`).
+            project: the project of views that are new (default: each view's name).
+            dry_run: only compute the differences.
+
+        Returns:
+            The differences, the stored versions and the unchanged views.
+
+        Raises:
+            InvalidInputError: a view named twice.
+            ConflictError: a change would break a registered model's signature (named), or
+                would move an existing view to another project.
+        """
+        names = [v.name for v in views]
+        if len(set(names)) != len(names):
+            raise InvalidInputError("a feature view is named twice", field="feature_views")
+        planned: list[tuple[FeatureView, StoredView | None, list[FeatureChange]]] = []
+        for view in views:
+            try:
+                old: StoredView | None = self.registry.get_view(view.name)
+            except NotFoundError:
+                old = None
+            if old is not None and old.view.canonical() == view.canonical():
+                planned.append((view, old, []))
+                continue
+            if old is not None and project is not None and new_project(view.name, project) != old.project:
+                raise ConflictError(f"feature view {view.name} belongs to project {old.project}", field="project")
+            planned.append((view, old, diff_views(None if old is None else old.view, view)))
+        models = self.registry.model_inputs() if any(o is not None and c for _v, o, c in planned) else []
+        broken = [why for view, old, changes in planned if old is not None for why in breaking_uses(changes, view, models)]
+        if broken:
+            raise ConflictError("refused: the change breaks registered models: " + "; ".join(broken[:10]), field="features")
+        changes = [c for _v, _o, cs in planned for c in cs]
+        if dry_run:
+            return ApplyResult(changes, [], [v.name for v, _o, cs in planned if not cs], dry_run=True)
+        applied: list[StoredView] = []
+        unchanged: list[str] = []
+        for view, old, view_changes in planned:
+            if not view_changes:
+                unchanged.append(view.name)
+                continue
+            owner = old.project if old is not None else new_project(view.name, project)
+            audit = self._audit("features.apply", view.name, changes=[c.to_dict() for c in view_changes][:50])
+            applied.append(self.registry.add_view_version(view, owner, audit))
+        return ApplyResult(changes, applied, unchanged)
+
+    def get_view(self, name: str, version: int | None = None) -> StoredView:
+        """One view (latest version by default). Raises NotFoundError."""
+        return self.registry.get_view(name, version)
+
+    def list_views(self, projects: Collection[str] | None = None) -> list[StoredView]:
+        """The latest version of every view (only those in ``projects`` when given)."""
+        return self.registry.list_views(projects)
+
+    def freshness(self, projects: Collection[str] | None = None) -> list[dict[str, Any]]:  # Any: JSON
+        """Per view: the newest materialised event time and its age in seconds (None: never materialised)."""
+        now = self._now_ms()
+        return [
+            {
+                "view": s.view.name,
+                "newest_value_at": s.newest_value_at,
+                "age_s": None if s.newest_value_at is None else max(0.0, (now - s.newest_value_at) / 1000),
+                "materialized_at": s.materialized_at,
+            }
+            for s in self.registry.list_views(projects)
+        ]
+
+    def _plan(self, features: Sequence[str] | str) -> tuple[list[FeatureRef], dict[str, StoredView], dict[str, list[Feature]]]:
+        refs = parse_feature_refs(features)
+        stored: dict[str, StoredView] = {}
+        missing: list[str] = []
+        for ref in refs:
+            if ref.view in stored or ref.view in missing:
+                continue
+            try:
+                stored[ref.view] = self.registry.get_view(ref.view)
+            except NotFoundError:
+                missing.append(ref.view)
+        if missing:
+            raise NotFoundError(f"unknown feature views: {', '.join(missing)}", field="features")
+        chosen = resolve_refs(refs, {name: s.view for name, s in stored.items()})
+        return refs, stored, chosen
+
+    # history
+
+    def historical(
+        self, entity_rows: Any, features: Sequence[str] | str, *, timestamp: str = "event_timestamp",  # Any: frame or path
+        output: str | os.PathLike[str] | None = None,
+    ) -> HistoricalResult:
+        """Every entity row, in order, with each feature's latest value at or before the row's
+        timestamp and within its view's TTL (ties on event time: see :mod:`steward.core.features`).
+
+        Args:
+            entity_rows: pandas / polars DataFrame, pyarrow Table, or a Parquet file or folder.
+            features: ``["view:feature", ...]``.
+            timestamp: the entity rows' timestamp column.
+            output: write the result there as Parquet (out of core) instead of returning it in memory.
+
+        Raises:
+            NotFoundError: an unknown view (named) or a missing source.
+            InvalidInputError: unknown features (named), a missing join key or timestamp
+                column, a source that does not match its view, the same feature name twice.
+        """
+        _refs, stored, chosen = self._plan(features)
+        plan = [(stored[name].view, feats, self.sources.resolve(stored[name].view.source)) for name, feats in chosen.items()]
+        with duck(self.memory_limit) as con:
+            _name, columns = read_entities(con, entity_rows)
+            query = historical_query(con, columns, timestamp, plan)
+            lineage = [(name, stored[name].version) for name in chosen]
+            if output is not None:
+                target = os.fspath(output)
+                con.execute(f"COPY ({query}) TO '{target.replace(chr(39), chr(39) * 2)}' (FORMAT PARQUET)")
+                rows = int(con.execute(f"SELECT count(*) FROM read_parquet('{target.replace(chr(39), chr(39) * 2)}')").fetchone()[0])  # type: ignore[index]
+                return HistoricalResult(None, target, lineage, rows)
+            table = con.sql(query).to_arrow_table()
+        return HistoricalResult(table, None, lineage, table.num_rows)
+
+    def register_historical(self, result: HistoricalResult, name: str, *, project: str | None = None) -> Any:  # Any: DatasetVersion
+        """Register a historical frame as a dataset version with lineage to its view versions.
+
+        Raises:
+            InvalidInputError: no data service is wired here.
+        """
+        if self._datasets is None:
+            raise InvalidInputError("registering a dataset needs the embedded store", field="dataset")
+        description = "point-in-time features from " + ", ".join(f"{v}:{n}" for v, n in result.views)
+        version = self._datasets().register(
+            name, result.table if result.table is not None else result.path, description=description, project=project
+        )
+        self.registry.add_lineage(
+            version.name, version.version, result.views,
+            self._audit("features.lineage", f"{version.name}:{version.version}", views=[f"{v}:{n}" for v, n in result.views]),
+        )
+        return version
+
+    def lineage(self, dataset: str, version: int) -> list[tuple[str, int]]:
+        """The ``(view, version)`` pairs a dataset version was built from."""
+        return self.registry.lineage_of(dataset, version)
+
+    # online
+
+    def materialize(
+        self, views: Sequence[str] | None = None, *, start_ms: int | None = None, end_ms: int | None = None,
+        incremental: bool = False,
+    ) -> list[MaterializeResult]:
+        """Write each view's latest values with ``start <= event time < end`` to the online store.
+
+        Args:
+            views: view names (default: every view).
+            start_ms: interval start (ms); ignored with ``incremental``.
+            end_ms: interval end (ms; default: now).
+            incremental: start where the view's last materialisation ended (or at the beginning).
+
+        Raises:
+            NotFoundError: an unknown view or a missing source.
+            InvalidInputError: start after end, or a source that does not match its view.
+        """
+        end = self._now_ms() if end_ms is None else end_ms
+        targets = [self.registry.get_view(n) for n in views] if views else self.registry.list_views()
+        online = self._online()
+        results = []
+        for stored in targets:
+            start = stored.materialized_until if incremental else start_ms
+            if start is not None and start > end:
+                raise InvalidInputError(f"start is after end for view {stored.view.name}", field="start")
+            results.append(self._materialize_one(online, stored, start, end))
+        return results
+
+    def _materialize_one(self, online: OnlineStore, stored: StoredView, start: int | None, end: int) -> MaterializeResult:
+        view = stored.view
+        keys = view.join_keys
+        names = [f.name for f in view.features]
+        entities = written = 0
+        newest: int | None = None
+        with duck(self.memory_limit) as con:
+            relation = latest_rows(con, view, self.sources.resolve(view.source), start, end)
+            reader = relation.to_arrow_reader(_MAT_BATCH)
+            for batch in reader:
+                data = batch.to_pydict()
+                rows = []
+                for i in range(batch.num_rows):
+                    event_ms = int(data["__event_ms"][i])
+                    newest = event_ms if newest is None else max(newest, event_ms)
+                    rows.append(OnlineRow(
+                        view.name, entity_key([data[k][i] for k in keys]), event_ms, {n: _clean(data[n][i]) for n in names}
+                    ))
+                entities += len(rows)
+                written += online.write(rows)
+        self.registry.record_materialization(
+            view.name, end, newest,
+            self._audit("features.materialize", view.name, start=start, end=end, entities=entities, written=written),
+        )
+        return MaterializeResult(view.name, start, end, entities, written, newest)
+
+    def online(self, entity_rows: Sequence[Mapping[str, Any]], features: Sequence[str] | str) -> OnlineResult:  # Any: key values
+        """The latest materialised values for each entity row, in one round trip to the online store.
+
+        A missing entity, or a value older than its view's TTL, comes back as nulls with its
+        view's status ``missing`` / ``expired`` (never an error).
+
+        Raises:
+            NotFoundError: an unknown view (named).
+            InvalidInputError: unknown features (named), an entity row without a join key, too many rows.
+        """
+        if not isinstance(entity_rows, Sequence) or isinstance(entity_rows, (str, bytes)):
+            raise InvalidInputError("entity rows are a list of {join key: value} objects", field="entities")
+        if len(entity_rows) > MAX_ONLINE_ROWS:
+            raise InvalidInputError(f"at most {MAX_ONLINE_ROWS:,} entity rows per lookup", field="entities")
+        refs, stored, chosen = self._plan(features)
+        lookups: list[tuple[str, str]] = []
+        for i, row in enumerate(entity_rows):
+            if not isinstance(row, Mapping):
+                raise InvalidInputError(f"entity row {i} is not an object", field="entities")
+            for name in chosen:
+                absent = [k for k in stored[name].view.join_keys if k not in row]
+                if absent:
+                    raise InvalidInputError(f"entity row {i} has no join key {absent[0]} (view {name})", field=absent[0])
+                lookups.append((name, entity_key([row[k] for k in stored[name].view.join_keys])))
+        found = iter(self._online().read(lookups))
+        now = self._now_ms()
+        rows = []
+        for row in entity_rows:
+            values: dict[str, Any] = {}  # Any: JSON
+            times: dict[str, int | None] = {}
+            status: dict[str, str] = {}
+            for name, feats in chosen.items():
+                hit = next(found)
+                ttl = stored[name].view.ttl_s
+                if hit is None:
+                    state, when = "missing", None
+                elif ttl is not None and now - hit.event_ms > ttl * 1000:
+                    state, when = "expired", hit.event_ms
+                else:
+                    state, when = "present", hit.event_ms
+                for f in feats:
+                    values[f.name] = hit.values.get(f.name) if hit is not None and state == "present" else None
+                times[name], status[name] = when, state
+            rows.append({
+                "entity": dict(row), "values": values, "event_times": times, "status": status,
+                "missing": any(s != "present" for s in status.values()),
+            })
+        return OnlineResult([str(r) for r in refs], rows)

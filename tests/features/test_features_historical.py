@@ -1,0 +1,144 @@
+"""Point-in-time retrieval: a hand-worked example, bad input, and a brute-force reference (hypothesis)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from features_testing import embedded, features, stats_view
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from steward.errors import InvalidInputError, NotFoundError
+
+T0 = datetime(2026, 1, 1)
+
+
+def day(n: float) -> datetime:
+    return T0 + timedelta(days=n)
+
+
+def write(path: Path, rows: list[dict[str, object]]) -> Path:
+    pd.DataFrame(rows).to_parquet(path, index=False)
+    return path
+
+
+def test_the_hand_worked_example_keeps_every_row_in_order_without_the_future(tmp_path: Path) -> None:
+    # customer 1: values at day 1 (=10), day 3 (=30), day 3 again written later (=31: the tie goes to the last row)
+    # customer 2: one value at day 1 (=5); with a 10-day TTL it is gone by day 12
+    source = write(tmp_path / "stats.parquet", [
+        {"customer_id": 1, "ts": day(1), "txn_count": 10},
+        {"customer_id": 1, "ts": day(3), "txn_count": 30},
+        {"customer_id": 1, "ts": day(3), "txn_count": 31},
+        {"customer_id": 2, "ts": day(1), "txn_count": 5},
+    ])
+    entities = pd.DataFrame({
+        "customer_id": [1, 2, 1, 1, 3, 2, 2, 1],
+        "event_timestamp": [day(0.5), day(1), day(1), day(2.9), day(5), day(11), day(12), day(3)],
+        "label": list("abcdefgh"),
+    })
+    with embedded(tmp_path) as services:
+        svc = features(services)
+        svc.apply([stats_view(source)])
+        result = svc.historical(entities, ["stats:txn_count"]).to_pandas()
+    assert list(result["label"]) == list("abcdefgh")  # every row, in order
+    assert _nulls(result["txn_count"]) == [
+        None,  # a: before any value
+        5,  # b: at exactly the event time (counts)
+        10,  # c
+        10,  # d: day 3 is in its future
+        None,  # e: customer 3 has no value
+        5,  # f: 10 days old, the TTL bound is inclusive
+        None,  # g: 11 days old, expired
+        31,  # h: the tie at day 3 goes to the row written last
+    ]
+
+
+def test_a_created_time_column_breaks_ties_before_file_order(tmp_path: Path) -> None:
+    source = write(tmp_path / "s.parquet", [
+        {"customer_id": 1, "ts": day(1), "created": day(2), "txn_count": 1},
+        {"customer_id": 1, "ts": day(1), "created": day(1), "txn_count": 2},
+    ])
+    with embedded(tmp_path) as services:
+        svc = features(services)
+        svc.apply([stats_view(source, created="created")])
+        got = svc.historical(pd.DataFrame({"customer_id": [1], "event_timestamp": [day(1)]}), ["stats:txn_count"])
+    assert got.to_pandas()["txn_count"].tolist() == [1]
+
+
+def _nulls(series: pd.Series) -> list[object]:
+    return [None if pd.isna(v) else int(v) for v in series]
+
+
+def test_bad_input_is_named(tmp_path: Path) -> None:
+    source = write(tmp_path / "s.parquet", [{"customer_id": 1, "ts": day(1), "txn_count": 1}])
+    rows = pd.DataFrame({"customer_id": [1], "event_timestamp": [day(2)]})
+    with embedded(tmp_path) as services:
+        svc = features(services)
+        svc.apply([stats_view(source)])
+        with pytest.raises(InvalidInputError, match="unknown features: stats:nope, stats:other"):
+            svc.historical(rows, ["stats:txn_count", "stats:nope", "stats:other"])
+        with pytest.raises(NotFoundError, match="unknown feature views: ghost"):
+            svc.historical(rows, ["ghost:x"])
+        with pytest.raises(InvalidInputError, match="no join key customer_id") as missing_key:
+            svc.historical(rows.rename(columns={"customer_id": "cid"}), ["stats:txn_count"])
+        assert missing_key.value.field == "customer_id"
+        with pytest.raises(InvalidInputError, match="no timestamp column event_timestamp"):
+            svc.historical(rows.rename(columns={"event_timestamp": "t"}), ["stats:txn_count"])
+        with pytest.raises(InvalidInputError, match="join key customer_id is VARCHAR"):
+            svc.historical(rows.astype({"customer_id": str}), ["stats:txn_count"])
+        with pytest.raises(InvalidInputError, match="not view:feature"):
+            svc.historical(rows, ["txn_count"])
+        # the source lacks its event-time column
+        bad = write(tmp_path / "bad.parquet", [{"customer_id": 1, "when": day(1), "txn_count": 1}])
+        svc.apply([stats_view(bad, name="nots")])
+        with pytest.raises(InvalidInputError, match="view nots has no event-time column ts"):
+            svc.historical(rows, ["nots:txn_count"])
+        # declared int, stored as text
+        text = write(tmp_path / "text.parquet", [{"customer_id": 1, "ts": day(1), "txn_count": "x"}])
+        svc.apply([stats_view(text, name="texty")])
+        with pytest.raises(InvalidInputError, match="declared int64 but its source column is VARCHAR"):
+            svc.historical(rows, ["texty:txn_count"])
+        # two views offering the same feature name
+        svc.apply([stats_view(source, name="again")])
+        with pytest.raises(InvalidInputError, match="txn_count comes from both stats and again"):
+            svc.historical(rows, ["stats:txn_count", "again:txn_count"])
+
+
+def reference(entities: pd.DataFrame, source: pd.DataFrame, ttl_days: int | None) -> list[object]:
+    """The rule of core/features.py, one row at a time."""
+    out: list[object] = []
+    for _, row in entities.iterrows():
+        cands = [
+            (r.ts, i, r.txn_count) for i, r in enumerate(source.itertuples())
+            if r.customer_id == row.customer_id and r.ts <= row.event_timestamp
+            and (ttl_days is None or r.ts >= row.event_timestamp - timedelta(days=ttl_days))
+        ]
+        out.append(max(cands)[2] if cands else None)  # greatest event time, then the last row
+    return out
+
+
+rows_st = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 20)), min_size=1, max_size=30)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(source_rows=rows_st, entity_rows=rows_st, ttl=st.sampled_from([None, 2, 5]))
+def test_retrieval_matches_a_brute_force_reference(
+    tmp_path_factory: pytest.TempPathFactory, source_rows: list[tuple[int, int]], entity_rows: list[tuple[int, int]],
+    ttl: int | None,
+) -> None:
+    tmp = tmp_path_factory.mktemp("pit")
+    source = pd.DataFrame({
+        "customer_id": [c for c, _ in source_rows], "ts": [day(d) for _, d in source_rows],
+        "txn_count": list(range(len(source_rows))),
+    })
+    source.to_parquet(tmp / "s.parquet", index=False)
+    entities = pd.DataFrame({"customer_id": [c for c, _ in entity_rows], "event_timestamp": [day(d) for _, d in entity_rows]})
+    with embedded(tmp) as services:
+        svc = features(services)
+        svc.apply([stats_view(tmp / "s.parquet", ttl=None if ttl is None else f"{ttl}d")])
+        got = svc.historical(entities, ["stats:txn_count"]).to_pandas()
+    assert got["customer_id"].tolist() == entities["customer_id"].tolist()
+    assert _nulls(got["txn_count"]) == reference(entities, source, ttl)
