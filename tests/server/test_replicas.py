@@ -39,8 +39,9 @@ _AWS = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REG
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
     """moto's S3 server on a loopback port, with one bucket."""
-    from live_server import free_port
     from moto.server import ThreadedMotoServer
+
+    from live_server import free_port
 
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -301,3 +302,22 @@ def test_failed_logins_are_forgotten_after_the_window(store_url: str) -> None:
         assert failures.recent_failures("address", "10.0.0.9", 0, 10) == []
     finally:
         store.close()
+
+
+def test_a_replica_lists_the_audit_checkpoints_another_replica_wrote(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from steward.adapters.artifacts import ArtifactCheckpointStore, ContentAddressedStore
+
+    for name, value in _AWS.items():
+        monkeypatch.setenv(name, value)
+    root = f"s3://{BUCKET}/{uuid.uuid4().hex}"
+    # two processes' filesystems: fsspec would otherwise share one instance (and its cache)
+    a, b = (
+        ArtifactCheckpointStore(ContentAddressedStore(root, {"endpoint_url": s3_endpoint, "skip_instance_cache": True}))
+        for _ in range(2)
+    )
+    a.write_checkpoint("00000000000000000001.json", b"{}")
+    assert a.list_checkpoints() == ["00000000000000000001.json"]  # a listing a filesystem could cache
+    assert b.list_checkpoints() == ["00000000000000000001.json"]
+    b.write_checkpoint("00000000000000000002.json", b"{}")
+    b.delete_checkpoint("00000000000000000001.json")
+    assert a.list_checkpoints() == ["00000000000000000002.json"]

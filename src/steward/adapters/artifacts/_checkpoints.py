@@ -65,6 +65,9 @@ class ArtifactCheckpointStore:
     def list_checkpoints(self) -> list[str]:
         """The names of every stored document (none when the folder does not exist yet)."""
         try:
+            # another replica writes and prunes checkpoints too: never answer from the listing
+            # cache of an object store's filesystem (s3fs keeps one per process)
+            self._fs.invalidate_cache(self._dir)
             paths = self._fs.ls(self._dir, detail=False)
         except FileNotFoundError:
             return []
