@@ -142,3 +142,20 @@ def test_retrieval_matches_a_brute_force_reference(
         got = svc.historical(entities, ["stats:txn_count"]).to_pandas()
     assert got["customer_id"].tolist() == entities["customer_id"].tolist()
     assert _nulls(got["txn_count"]) == reference(entities, source, ttl)
+
+
+def test_a_result_written_to_parquet_registers_as_a_dataset_with_lineage_to_the_views(tmp_path: Path) -> None:
+    source = write(tmp_path / "s.parquet", [{"customer_id": 1, "ts": day(1), "txn_count": 4}])
+    rows = tmp_path / "rows.parquet"
+    pd.DataFrame({"customer_id": [2, 1], "event_timestamp": [day(2), day(2)]}).to_parquet(rows, index=False)
+    with embedded(tmp_path) as services:
+        svc = features(services)
+        svc.apply([stats_view(source)])
+        svc.apply([stats_view(source, ttl="3d")])  # version 2
+        result = svc.historical(rows, ["stats:txn_count"], output=tmp_path / "out.parquet")
+        assert (result.path, result.num_rows, result.views) == (str(tmp_path / "out.parquet"), 2, [("stats", 2)])
+        assert _nulls(result.to_pandas()["txn_count"]) == [None, 4]
+        version = svc.register_historical(result, "training")
+        assert (version.name, version.num_rows) == ("training", 2)
+        assert svc.lineage("training", version.version) == [("stats", 2)]
+        assert "stats:2" in (version.description or "")

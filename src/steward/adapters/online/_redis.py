@@ -24,7 +24,7 @@ local n = 0
 for i = 1, #KEYS do
   local t = tonumber(ARGV[2 * i - 1])
   local cur = redis.call('HGET', KEYS[i], 't')
-  if (not cur) or tonumber(cur) <= t then
+  if (not cur) or tonumber(cur) < t or (tonumber(cur) == t and redis.call('HGET', KEYS[i], 'v') ~= ARGV[2 * i]) then
     redis.call('HSET', KEYS[i], 't', ARGV[2 * i - 1], 'v', ARGV[2 * i])
     n = n + 1
   end

@@ -2,7 +2,8 @@
 
 A write batch is one transaction, and each row replaces the stored one only when its
 event time is not older (``ON CONFLICT ... WHERE``), so a killed materialisation leaves
-every entity row either as it was or as written, and re-running it changes nothing.
+every entity row either as it was or as written, and re-running it changes nothing (a row is replaced by a newer event time, or by
+other values at the same event time: a corrected source).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ _SCHEMA = (
 _UPSERT = (
     "INSERT INTO online_features (view, entity_key, event_ms, payload) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (view, entity_key) DO UPDATE SET event_ms = excluded.event_ms, payload = excluded.payload "
-    "WHERE excluded.event_ms >= online_features.event_ms"
+    "WHERE excluded.event_ms > online_features.event_ms "
+    "OR (excluded.event_ms = online_features.event_ms AND excluded.payload <> online_features.payload)"
 )
 _BATCH = 400  # pairs per lookup statement, well under SQLite's 32,766 parameters
 
