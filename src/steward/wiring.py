@@ -20,6 +20,7 @@ from steward.tracking import AuditEvent, TrackingService
 
 if TYPE_CHECKING:
     from steward.data import DataService
+    from steward.data._uploads import UploadService
     from steward.monitoring._alert_service import AlertRuntime, AlertService
     from steward.data._validation_service import ValidationService
     from steward.evaluation import EvaluationService
@@ -108,6 +109,17 @@ class Services:
         from steward.data import DataService
 
         return DataService(SqlDataStore(self.store), self.blobs, actor or default_actor(self.settings))
+
+    def uploads(self, actor: str | None = None) -> UploadService:
+        """Resumable upload sessions of ``actor`` (chunks staged in the artifact store)."""
+        from steward.adapters.artifacts._upload_parts import UploadPartFiles
+        from steward.adapters.sql._upload_store import SqlUploadStore
+        from steward.data._uploads import UploadService
+
+        return UploadService(
+            SqlUploadStore(self.store), UploadPartFiles(self.blobs), actor or default_actor(self.settings),
+            max_chunk_bytes=self.settings.max_request_bytes,
+        )
 
     def validation(self, actor: str | None = None) -> ValidationService:
         """The validation service (suites, validation, skew) acting as ``actor``."""

@@ -12,36 +12,24 @@ import typer
 from steward.errors import InvalidInputError, NotFoundError
 
 from ._output import echo, note, print_json, print_table
-from ._session import load_settings
+from ._session import open_client
 from ._time import format_time
 
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document instead of a table.")
 
 if TYPE_CHECKING:
-    from steward.data import ValidationService
+    from steward.sdk import ValidationBackend
 
 
 @contextmanager
-def open_validation() -> Iterator[ValidationService]:
-    """The validation service on the embedded store, closed afterwards.
+def open_validation() -> Iterator[ValidationBackend]:
+    """Suites and validation on the embedded store or the configured server, closed afterwards.
 
-    Raises:
-        InvalidInputError: ``STEWARD_TRACKING_URI`` points at a server (use its REST API).
+    Against a server, files on this machine are read and checked here and suites come from
+    (and go to) the server; see ``steward.sdk._http_data``.
     """
-    from steward.wiring import build_services  # the CLI builds services only when a command runs
-
-    settings = load_settings()
-    if settings.is_remote():
-        raise InvalidInputError(
-            "steward data validation commands use the embedded store; unset STEWARD_TRACKING_URI or call "
-            "the server's /api/v1/validation API",
-            field="STEWARD_TRACKING_URI",
-        )
-    services = build_services(settings)
-    try:
-        yield services.validation()
-    finally:
-        services.close()
+    with open_client() as client:
+        yield client.validation
 
 
 def _write(path: Path, text: str, what: str) -> None:

@@ -10,42 +10,25 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from steward.errors import InvalidInputError
-
 from ._output import blank_line, echo, note, print_json, print_table
-from ._session import load_settings
+from ._session import open_client
 from ._time import format_time
 
 if TYPE_CHECKING:
     # steward.data pulls in polars and scipy: loaded when a data command runs, not for
     # every `steward ...` invocation
-    from steward.data import DataService, DatasetVersion
+    from steward.data import DatasetVersion
+    from steward.sdk import DataBackend
 
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document instead of a table.")
 
 
 @contextmanager
-def open_data() -> Iterator[DataService]:
-    """The data service on the embedded store, closed afterwards.
-
-    Raises:
-        InvalidInputError: ``STEWARD_TRACKING_URI`` points at a server; these commands
-            read and write the store directly (use the REST API against a server).
-    """
-    from steward.wiring import build_services  # the CLI builds services only when a command runs
-
-    settings = load_settings()
-    if settings.is_remote():
-        raise InvalidInputError(
-            "steward data commands use the embedded store; unset STEWARD_TRACKING_URI or call "
-            "the server's /api/v1/datasets API",
-            field="STEWARD_TRACKING_URI",
-        )
-    services = build_services(settings)
-    try:
-        yield services.data()
-    finally:
-        services.close()
+def open_data() -> Iterator[DataBackend]:
+    """Dataset versions on the embedded store or the configured server (the command does
+    not know which), closed afterwards."""
+    with open_client() as client:
+        yield client.data
 
 
 def _fmt(value: Any) -> str:  # Any: a JSON scalar from a profile
@@ -77,11 +60,11 @@ def register(data_app: typer.Typer) -> None:
         as_json: bool = JSON_OPTION,
     ) -> None:
         """Register a file or folder as the next version of a dataset (same content: same version)."""
-        with open_data() as data:
+        with open_client() as client:
             started = int(time.time() * 1000)
-            version = data.register(
+            version = client.data.register(
                 name, source, reference_only=reference_only, description=description,
-                project=project or load_settings().project,
+                project=project or client.settings.project,
             )
         if as_json:
             print_json(version.to_dict())

@@ -79,7 +79,7 @@ class DataService:
 
     def register(
         self, name: str, source: object, *, reference_only: bool = False, description: str | None = None,
-        project: str | None = None,
+        project: str | None = None, label: str | None = None,
     ) -> DatasetVersion:
         """Register ``source`` as the next version of dataset ``name``.
 
@@ -95,6 +95,8 @@ class DataService:
             description: free text.
             project: the project a new dataset belongs to (default: its name); an existing
                 dataset keeps its own.
+            label: what to record as the version's source (default: the path or the
+                frame's type); the server records the client's file name of an upload.
 
         Returns:
             The new (or existing identical) version.
@@ -143,7 +145,7 @@ class DataService:
             num_columns=len(schema),
             schema=tuple(ColumnSchema(f.name, str(f.type), nulls[i] > 0) for i, f in enumerate(schema)),
             profile=prof,
-            source=opened.description,
+            source=label or opened.description,
             storage="reference" if reference_only else "stored",
             artifact_digest=blob,
             artifact_uri=uri,

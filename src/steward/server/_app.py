@@ -28,6 +28,7 @@ from .mlflow import router as mlflow_router
 from ._openapi import document_error_responses
 from ._ratelimit import LoginLimiter
 from ._routes_alerts import router as alerts_router
+from ._routes_audit import router as audit_router
 from ._routes_data import router as data_router
 from ._routes_deployments import router as deployments_router
 from ._routes_evaluation import router as evaluation_router
@@ -37,6 +38,7 @@ from ._routes_predictions import router as predictions_router
 from ._routes_registry import router as registry_router
 from ._routes_secrets import router as secrets_router
 from ._routes_tracking import router as tracking_router
+from ._routes_uploads import router as uploads_router
 from ._routes_validation import router as validation_router
 
 _SECURITY_HEADERS = [
@@ -157,10 +159,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(tracking_router)
     app.include_router(mlflow_router)
     app.include_router(data_router)
+    app.include_router(uploads_router)
     app.include_router(validation_router)
     app.include_router(registry_router)
     app.include_router(evaluation_router)
     app.include_router(governance_router)
+    app.include_router(audit_router)
     app.include_router(secrets_router)
     app.include_router(predictions_router)
     app.include_router(deployments_router)

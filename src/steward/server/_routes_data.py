@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from steward.data import DataService
+from steward.data._uploads import register_upload
 from steward.errors import InvalidInputError, StewardError
 
 from ._deps import Readable, current_actor, services
@@ -54,7 +55,14 @@ async def register_version(
     format: Annotated[str | None, Query(description="parquet or csv (default: from Content-Type)")] = None,
     description: Annotated[str | None, Query(max_length=10_000)] = None,
     project: Annotated[str | None, Query(min_length=1, max_length=250, description="The project of a new dataset (default: its name).")] = None,
+    upload_id: Annotated[str | None, Query(max_length=64, description="Register a finished resumable upload (POST /uploads) instead of the body.")] = None,
 ) -> JSON:
+    if upload_id is not None:
+        if request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers:
+            raise InvalidInputError("send either a body or upload_id, not both", field="upload_id")
+        uploads = services(request).uploads(current_actor(request))
+        registered = await run_in_threadpool(register_upload, uploads, svc, upload_id, name, description=description, project=project)
+        return registered.to_dict()
     fmt = _format_of(request, format)
     with tempfile.TemporaryDirectory(prefix="steward-upload-") as tmp:
         # not named after the dataset: the name is checked by the service, after the upload

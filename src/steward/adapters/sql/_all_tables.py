@@ -18,6 +18,7 @@ from . import (
     _tables_registry,  # noqa: F401 - registers the registry tables
     _tables_replicas,  # noqa: F401 - registers the failed logins every replica counts
     _tables_secrets,  # noqa: F401 - registers the encrypted secrets table
+    _tables_uploads,  # noqa: F401 - registers resumable upload sessions
     _tables_validation,  # noqa: F401 - registers the validation tables
 )
 from ._tables import metadata

@@ -19,6 +19,7 @@ from ._tables_data import dataset_versions, datasets
 from ._tables_deployments import deployments
 from ._tables_monitors import monitors
 from ._tables_registry import registered_models
+from ._tables_uploads import uploads
 from ._tables_validation import validation_suites
 
 __all__ = ["DEFAULT_EXPERIMENT_NAME", "dataset_ref_project", "project_of"]
@@ -124,6 +125,11 @@ def _monitor(conn: Connection, value: str) -> str | None:
     return found
 
 
+def _upload(conn: Connection, value: str) -> str | None:
+    found: str | None = conn.execute(select(uploads.c.project).where(uploads.c.upload_id == value)).scalar()
+    return found
+
+
 _LOOKUPS: dict[ObjectKind, Callable[[Connection, str], str | None]] = {
     ObjectKind.EXPERIMENT: _experiment,
     ObjectKind.EXPERIMENT_NAME: _experiment_name,
@@ -136,6 +142,7 @@ _LOOKUPS: dict[ObjectKind, Callable[[Connection, str], str | None]] = {
     ObjectKind.SUITE: _suite,
     ObjectKind.DEPLOYMENT: _deployment,
     ObjectKind.MONITOR: _monitor,
+    ObjectKind.UPLOAD: _upload,
 }
 
 

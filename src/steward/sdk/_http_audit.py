@@ -1,0 +1,89 @@
+"""The audit trail and secrets over a Steward server's REST API (administration)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import httpx
+
+from steward.errors import StorageError
+
+from ._http import HttpBackend, _error_from
+
+if TYPE_CHECKING:
+    from steward.core import AuditEntry
+    from steward.governance import ChainReport, SecretInfo
+
+__all__ = ["HttpAudit", "HttpSecrets", "report_from_dict"]
+
+JSON = dict[str, Any]  # Any: JSON values
+
+
+def report_from_dict(d: JSON) -> ChainReport:
+    """A :class:`~steward.governance.ChainReport` from ``GET /api/v1/audit/verify``."""
+    from steward.governance import ChainBreak, ChainReport, Checkpoint
+
+    head, bad, missing, cp = d.get("head"), d.get("first_bad"), d.get("missing"), d.get("checkpoint")
+    return ChainReport(
+        checked=int(d["checked"]),
+        head_id=None if head is None else int(head["entry_id"]),
+        head_hash="" if head is None else str(head["hash"]),
+        first_break=None if bad is None else ChainBreak(int(bad["entry_id"]), str(bad["reason"])),
+        missing=None if missing is None else (int(missing["first"]), int(missing["last"])),
+        checkpoint=None if cp is None else Checkpoint(int(cp["entry_id"]), str(cp["hash"]), int(cp["created_at"]), str(cp.get("key_id", ""))),
+        checkpoint_problems=tuple(str(p) for p in d.get("checkpoint_problems") or ()),
+        checkpoints_note=str(d.get("checkpoints") or ""),
+    )
+
+
+class HttpAudit:
+    """:class:`~steward.sdk.AuditBackend` on a server (verify and export need an administrator)."""
+
+    def __init__(self, http: HttpBackend) -> None:
+        self._http = http
+
+    def list(self, *, target: str | None = None, since: int | None = None, max_results: int = 1000) -> list[AuditEntry]:
+        return self._http.list_audit(target=target, since=since, max_results=max_results)
+
+    def verify(self, *, expect_head: tuple[int, str] | None = None) -> ChainReport:
+        params = None if expect_head is None else {"expect_head": f"{expect_head[0]}:{expect_head[1]}"}
+        return report_from_dict(self._http._call("GET", "/audit/verify", params=params))
+
+    def export(self) -> Iterator[dict[str, object]]:
+        """Entries streamed as the server sends them (never the whole trail in memory)."""
+        try:
+            with self._http._http.stream("GET", "/audit/export") as resp:
+                if resp.status_code >= 400:
+                    resp.read()
+                    raise _error_from(resp)
+                for line in resp.iter_lines():
+                    if line:
+                        entry: dict[str, object] = json.loads(line)
+                        yield entry
+        except httpx.TransportError as exc:
+            raise StorageError(f"Steward server unreachable at {self._http._http.base_url}") from exc
+
+
+class HttpSecrets:
+    """:class:`~steward.sdk.SecretsBackend` on a server (administrators)."""
+
+    def __init__(self, http: HttpBackend) -> None:
+        self._http = http
+
+    def set_secret(self, name: str, value: str) -> SecretInfo:
+        return _info(self._http._call("PUT", f"/secrets/{quote(name, safe='')}", body={"value": value}))
+
+    def list_secrets(self) -> list[SecretInfo]:
+        return [_info(i) for i in self._http._call("GET", "/secrets")["secrets"]]
+
+    def delete_secret(self, name: str) -> None:
+        self._http._call("DELETE", f"/secrets/{quote(name, safe='')}")
+
+
+def _info(d: JSON) -> SecretInfo:
+    from steward.governance import SecretInfo
+
+    return SecretInfo(d["name"], int(d["version"]), int(d["created_at"]), d["created_by"], int(d["updated_at"]), d["updated_by"])
