@@ -1,9 +1,8 @@
-"""REST API and CLI of the registry: the same rules, status codes and exit codes."""
+"""REST API of the registry: the rules and status codes (the CLI, embedded and against a
+server: tests/cli/test_cli_models_modes.py)."""
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 import httpx
@@ -11,9 +10,6 @@ import pytest
 from registry_testing import fitted_logistic
 
 from steward import Client
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
-from cli_testing import Cli, cli_env_for, client_settings
 
 
 def test_the_rest_api_registers_moves_aliases_and_enforces_the_lifecycle(client: Client, api: httpx.Client) -> None:
@@ -49,35 +45,3 @@ def test_the_rest_api_registers_moves_aliases_and_enforces_the_lifecycle(client:
 @pytest.fixture(params=["sqlite"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path}/steward.db"
-
-
-def test_the_cli_lists_shows_moves_and_exits_with_the_error_tree_codes(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    cli = Cli(cli_env_for(home))
-    c = Client(client_settings(home))
-    try:
-        model, frame = fitted_logistic()
-        with c.start_run("e") as run:
-            run.log_model(model, "fraud", input_example=frame.head(5))
-    finally:
-        c.close()
-    assert cli("models", "register", "fraud", "--run", run.run_id).exit_code == 0
-    listed = cli("models", "list", "--json")
-    assert listed.exit_code == 0 and json.loads(listed.stdout)["models"][0]["latest_version"] == 1
-    invalid = cli("models", "transition", "fraud:1", "production")
-    assert invalid.exit_code == 5 and "allowed from candidate: approved, retired" in invalid.stderr
-    assert cli("models", "show", "fraud:7").exit_code == 3
-    assert cli("models", "approve", "fraud:1", "-m", "good").exit_code == 0
-    assert cli("models", "transition", "fraud:1", "production").exit_code == 0
-    assert cli("models", "alias", "fraud:1", "champion").exit_code == 0
-    shown = json.loads(cli("models", "show", "fraud@champion", "--json").stdout)
-    assert (shown["state"], shown["aliases"]) == ("production", ["champion"])
-    assert cli("models", "package", "fraud@champion", "--out", str(tmp_path / "b")).exit_code == 0
-    assert (tmp_path / "b" / "Dockerfile").exists()
-    assert cli("models", "retire", "fraud:1").exit_code == 5  # production -> retired is not allowed
-    assert cli("models", "transition", "fraud:1", "deprecated").exit_code == 0
-    assert cli("models", "retire", "fraud:1").exit_code == 0
-    refused = cli("models", "package", "fraud:1", "--out", str(tmp_path / "c"))
-    assert refused.exit_code == 5 and "retired" in refused.stderr
-    table = cli("models", "show", "fraud")
-    assert "fraud:1" in table.stdout and "retired" in table.stdout

@@ -8,34 +8,28 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from steward.errors import InvalidInputError, NotFoundError
-from steward.evaluation import EvaluationOptions, EvaluationRecord, EvaluationService, GateRecord
-from steward.wiring import build_services
 
 from ._output import echo, format_value, note, print_json, print_table
-from ._session import load_settings
+from ._session import open_client
+
+if TYPE_CHECKING:  # annotations only: the evaluation stage pulls in scikit-learn
+    from steward.evaluation import EvaluationRecord, GateRecord
+    from steward.sdk import EvaluationBackend
 
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document instead of tables.")
 
 
 @contextmanager
-def open_evaluation() -> Iterator[EvaluationService]:
-    """The embedded evaluation service for one command."""
-    settings = load_settings()
-    if settings.is_remote():
-        raise InvalidInputError(
-            "steward evaluate/gate work on the embedded store for now; use the REST API "
-            "/api/v1/models/{name}/versions/{version}/evaluations against a server",
-            field="tracking_uri",
-        )
-    services = build_services(settings)
-    try:
-        yield services.evaluation()
-    finally:
-        services.close()
+def open_evaluation() -> Iterator[EvaluationBackend]:
+    """The client's evaluation backend for one command: the embedded service, or the
+    server's (which evaluates; a local data file is uploaded as a dataset version first)."""
+    with open_client() as client:
+        yield client.evaluation
 
 
 def _fmt(value: object) -> str:
@@ -109,6 +103,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JSON_OPTION,
     ) -> None:
         """Evaluate a model version on a dataset version; the report is stored with the version."""
+        from steward.evaluation import EvaluationOptions
+
         if task not in (None, "classification", "regression"):
             raise InvalidInputError("--task must be classification or regression", field="--task")
         options = EvaluationOptions(target=target, task=task, slices=tuple(slices), sensitive=sensitive, measure_latency=not no_latency)  # type: ignore[arg-type]

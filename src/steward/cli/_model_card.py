@@ -1,4 +1,5 @@
-"""``steward models card``: render a version's model card as Markdown and HTML."""
+"""``steward models card``: render a version's model card as Markdown and HTML, from the
+embedded store or a server alike (the card document comes from the evaluation backend)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from pathlib import Path
 import typer
 
 from steward.errors import InvalidInputError
-from steward.evaluation import render_html, render_markdown
 
 from ._evaluate import open_evaluation
 from ._output import echo, print_json
@@ -34,6 +34,9 @@ def register(models_app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the card document as JSON."),
     ) -> None:
         """Render the model card (Markdown on stdout, or Markdown + self-contained HTML with --out)."""
+        # imported here: the evaluation stage pulls in scikit-learn, which `steward --help` must not pay for
+        from steward.evaluation import render_html, render_markdown
+
         fields = _pairs(set_fields)
         with open_evaluation() as service:
             if fields:

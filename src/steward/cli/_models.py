@@ -1,7 +1,10 @@
-"""``steward models list|show|register|alias|approve|transition|retire|package``.
+"""``steward models list|show|register|alias|approve|transition|retire|tag|files|download|package``.
 
+Every verb calls the client's registry (:class:`~steward.sdk.RegistryBackend`): the embedded
+store, or a server with ``STEWARD_TRACKING_URI=http://...``; the command never knows which.
 Commands raise :mod:`steward.errors`; the root group prints one line and exits with the
-class's code (3 not found, 5 an invalid transition or a conflict).
+class's code (3 not found, 4 permission denied, 5 an invalid transition or a conflict,
+6 the server is unreachable).
 """
 
 from __future__ import annotations
@@ -9,21 +12,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from steward.errors import InvalidInputError
-from steward.registry import (
-    ModelVersion,
-    RegistryService,
-    model_to_dict,
-    parse_ref,
-    version_to_dict,
-)
-from steward.wiring import build_services
 
 from ._output import echo, print_json, print_table
-from ._session import load_settings
+from ._session import open_client
+
+if TYPE_CHECKING:  # annotations only: the registry stage pulls in pandas
+    from steward.registry import ModelVersion
+    from steward.sdk import Client, RegistryBackend
 
 app = typer.Typer(name="models", help="Registered models, versions, aliases, approvals and packaging.", no_args_is_help=True)
 models_app = app  # the name the scaffolding used
@@ -31,18 +31,9 @@ JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document instea
 
 
 @contextmanager
-def _registry() -> Iterator[RegistryService]:
-    settings = load_settings()
-    if settings.is_remote():
-        raise InvalidInputError(
-            "steward models works on the embedded store for now; use the REST API /api/v1/models against a server",
-            field="tracking_uri",
-        )
-    services = build_services(settings)
-    try:
-        yield services.registry()
-    finally:
-        services.close()
+def _registry() -> Iterator[tuple[RegistryBackend, Client]]:
+    with open_client() as client:
+        yield client.registry, client
 
 
 def _rows(versions: list[ModelVersion]) -> list[list[str]]:
@@ -63,7 +54,9 @@ def list_models(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List registered models."""
-    with _registry() as reg:
+    from steward.registry import model_to_dict
+
+    with _registry() as (reg, _):
         page = reg.list_models(name_prefix=prefix, max_results=max_results, page_token=page_token)
     if as_json:
         print_json({"models": [model_to_dict(m) for m in page.models], "next_page_token": page.next_page_token})
@@ -80,8 +73,10 @@ def show(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Show a model with its versions, or one version."""
+    from steward.registry import model_to_dict, parse_ref, version_to_dict
+
     parsed = parse_ref(ref)
-    with _registry() as reg:
+    with _registry() as (reg, _):
         if parsed.version is None and parsed.alias is None and parsed.state is None:
             model = reg.get_model(parsed.name)
             versions = reg.list_versions(parsed.name, max_results=10_000).versions
@@ -90,7 +85,7 @@ def show(
                 return
             print_table(_HEADERS, _rows(versions), title=f"{model.name} (owner {model.owner})")
             return
-        found = reg.resolve(parsed)
+        found = reg.resolve(ref)
     if as_json:
         print_json(version_to_dict(found))
         return
@@ -107,8 +102,8 @@ def register(
     ),
 ) -> None:
     """Register a run's logged model as the next version of NAME."""
-    with _registry() as reg:
-        v = reg.create_version(name, run_id, artifact_path=artifact_path, project=project or load_settings().project)
+    with _registry() as (reg, client):
+        v = reg.create_version(name, run_id, artifact_path=artifact_path, project=project or client.settings.project)
     echo(f"registered {v.name}:{v.version}")
 
 
@@ -119,10 +114,13 @@ def alias(
     delete: bool = typer.Option(False, "--delete", help="Remove the alias instead."),
 ) -> None:
     """Point ALIAS at a version (moving it from any other in one step), or remove it."""
-    with _registry() as reg:
+    from steward.registry import parse_ref
+
+    with _registry() as (reg, _):
         if delete:
-            reg.delete_alias(parse_ref(ref).name, alias_name)
-            echo(f"removed {parse_ref(ref).name}@{alias_name}")
+            name = parse_ref(ref).name
+            reg.delete_alias(name, alias_name)
+            echo(f"removed {name}@{alias_name}")
             return
         v = reg.resolve(ref)
         reg.set_alias(v.name, alias_name, v.version)
@@ -135,7 +133,7 @@ def approve(
     comment: str = typer.Option(..., "--comment", "-m", help="Why it is approved."),
 ) -> None:
     """Record your approval of a version (a candidate becomes approved)."""
-    with _registry() as reg:
+    with _registry() as (reg, _):
         target = reg.resolve(ref)
         v = reg.approve(target.name, target.version, comment=comment)
     echo(f"{v.name}:{v.version} is {v.state.value} ({len(v.approvals)} approvals)")
@@ -148,7 +146,7 @@ def transition(
     comment: str = typer.Option("", "--comment", "-m", help="Why."),
 ) -> None:
     """Move a version to another lifecycle state (exit 5 when the lifecycle forbids it)."""
-    with _registry() as reg:
+    with _registry() as (reg, _):
         target = reg.resolve(ref)
         v = reg.transition(target.name, target.version, state, comment=comment)
     echo(f"{v.name}:{v.version} is {v.state.value}")
@@ -160,10 +158,82 @@ def retire(
     comment: str = typer.Option("", "--comment", "-m", help="Why."),
 ) -> None:
     """Retire a version: it can no longer be deployed."""
-    with _registry() as reg:
+    with _registry() as (reg, _):
         target = reg.resolve(ref)
         v = reg.retire(target.name, target.version, comment=comment)
     echo(f"{v.name}:{v.version} is {v.state.value}")
+
+
+@app.command("tag")
+def tag(
+    ref: str = typer.Argument(..., help="fraud (the model) or fraud:3, fraud@champion (a version)."),
+    key: str = typer.Argument(..., help="Tag key."),
+    value: str | None = typer.Argument(None, help="Tag value (omit with --delete)."),
+    delete: bool = typer.Option(False, "--delete", help="Remove the tag instead."),
+) -> None:
+    """Set (or with --delete remove) a tag of a model, or of one version."""
+    from steward.registry import parse_ref
+
+    if delete == (value is not None):
+        raise InvalidInputError("give a VALUE to set the tag, or --delete to remove it (not both)", field="value")
+    parsed = parse_ref(ref)
+    with _registry() as (reg, _):
+        if parsed.version is None and parsed.alias is None and parsed.state is None:
+            if value is None:
+                reg.delete_model_tag(parsed.name, key)
+            else:
+                reg.set_model_tag(parsed.name, key, value)
+            where = parsed.name
+        else:
+            v = reg.resolve(ref)
+            if value is None:
+                reg.delete_version_tag(v.name, v.version, key)
+            else:
+                reg.set_version_tag(v.name, v.version, key, value)
+            where = f"{v.name}:{v.version}"
+    echo(f"removed tag {key} of {where}" if value is None else f"tagged {where} {key}={value}")
+
+
+@app.command("files")
+def files(
+    ref: str = typer.Argument(..., help="fraud:3, fraud@champion or fraud/production."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """List the files pinned when a version was registered: path, sha256 and size."""
+    with _registry() as (reg, _):
+        v = reg.resolve(ref)
+        pinned = reg.list_version_files(v.name, v.version)
+    if as_json:
+        print_json({"model": f"{v.name}:{v.version}", "files": [{"path": f.path, "digest": f.digest, "size": f.size} for f in pinned]})
+        return
+    print_table(["path", "sha256", "bytes"], [[f.path, f.digest[:12], str(f.size)] for f in pinned], title=f"{v.name}:{v.version}")
+
+
+@app.command("download")
+def download(
+    ref: str = typer.Argument(..., help="fraud:3, fraud@champion or fraud/production."),
+    out: Path = typer.Option(..., "--out", help="Folder to write the model files into (new or empty)."),  # noqa: B008 - typer idiom
+    allow_retired: bool = typer.Option(False, "--allow-retired", help="Download a retired version (audited)."),
+) -> None:
+    """Write a version's model files into a folder, each checked against its recorded sha256."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InvalidInputError(f"{str(out)[:300]!r} exists and is not an empty folder", field="--out")
+    import shutil
+    import tempfile
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # written next to OUT and moved into place whole: a failed check leaves nothing half-written
+    staging = Path(tempfile.mkdtemp(prefix=".steward-download-", dir=out.parent))
+    try:
+        with _registry() as (reg, _):
+            found = reg.resolve_for_use(ref, allow_retired=allow_retired)
+            reg.download(found, staging)
+        if out.exists():
+            out.rmdir()
+        staging.replace(out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    echo(f"wrote {found.name}:{found.version} to {out}")
 
 
 @app.command("package")
@@ -173,6 +243,6 @@ def package(
     allow_retired: bool = typer.Option(False, "--allow-retired", help="Package a retired version (audited)."),
 ) -> None:
     """Write a bundle: model files, signature, requirements.txt, MANIFEST.json and a Dockerfile."""
-    with _registry() as reg:
+    with _registry() as (reg, _):
         path = reg.package(ref, out, allow_retired=allow_retired)
     echo(f"wrote {path}")

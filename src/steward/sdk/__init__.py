@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
-from ._audit_backend import AuditBackend, SecretsBackend
-from ._backend import TrackingBackend
+from typing import TYPE_CHECKING
+
+from ._backend import EvaluationBackend, RegistryBackend, TrackingBackend
 from ._client import Client
-from ._data_backend import DataBackend, ValidationBackend
 from ._http import HttpBackend
 from ._run import ActiveRun
 
+if TYPE_CHECKING:
+    from ._http_evaluation import HttpEvaluation
+    from ._http_registry import HttpRegistry
+
 __all__ = [
     "ActiveRun",
-    "AuditBackend",
     "Client",
-    "DataBackend",
+    "EvaluationBackend",
     "HttpBackend",
-    "SecretsBackend",
+    "HttpEvaluation",
+    "HttpRegistry",
+    "RegistryBackend",
     "TrackingBackend",
-    "ValidationBackend",
 ]
+
+# imported on first use: they pull in the registry and evaluation stages (pandas,
+# scikit-learn), which `import steward` must not pay for
+_LAZY = {"HttpEvaluation": "._http_evaluation", "HttpRegistry": "._http_registry"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,9 +17,7 @@ from steward.tracking import (
     seed_everything,
 )
 
-from ._audit_backend import AuditBackend, EmbeddedAudit, SecretsBackend
-from ._backend import TrackingBackend
-from ._data_backend import DataBackend, ValidationBackend
+from ._backend import EvaluationBackend, RegistryBackend, TrackingBackend
 from ._http import HttpBackend
 from ._run import ActiveRun, Flusher
 
@@ -72,57 +70,34 @@ class Client:
         return self._services
 
     @property
-    def data(self) -> DataBackend:
-        """Dataset versions: embedded, or on the server (files uploaded in resumable chunks).
+    def registry(self) -> RegistryBackend:
+        """The model registry: the embedded service, or the server's through its REST API.
 
         Example:
-            >>> Client().data.register("transactions", "transactions.parquet").ref  # doctest: +SKIP
-            'datasets:/transactions/1'
+            >>> Client().registry.resolve("fraud@champion").version  # doctest: +SKIP
         """
         if isinstance(self.backend, HttpBackend):
-            from ._http_data import HttpData  # the data stage pulls in polars: only when asked
+            # imported when asked: the registry stage pulls in pandas
+            from ._http_registry import HttpRegistry
 
-            return HttpData(self.backend)
-        found: DataBackend = self.services.data()
+            return HttpRegistry(self.backend)
+        found: RegistryBackend = self.services.registry()
         return found
 
     @property
-    def validation(self) -> ValidationBackend:
-        """Validation suites, validation and skew: embedded, or with the server's suites and data."""
+    def evaluation(self) -> EvaluationBackend:
+        """Evaluations, gates and model cards: embedded, or on the server (which evaluates)."""
         if isinstance(self.backend, HttpBackend):
-            from ._http_data import HttpData, HttpValidation
+            from ._http_evaluation import HttpEvaluation
+            from ._http_registry import HttpRegistry
 
-            return HttpValidation(self.backend, HttpData(self.backend), self.settings.user or "")
-        found: ValidationBackend = self.services.validation()
+            return HttpEvaluation(HttpRegistry(self.backend), project=self.settings.project)
+        found: EvaluationBackend = self.services.evaluation()
         return found
 
-    @property
-    def audit(self) -> AuditBackend:
-        """The audit trail: list (reviewers), verify and export (administrators)."""
-        if isinstance(self.backend, HttpBackend):
-            from ._http_audit import HttpAudit
-
-            return HttpAudit(self.backend)
-        return EmbeddedAudit(self.services)
-
-    @property
-    def secrets(self) -> SecretsBackend:
-        """Encrypted secrets (administrators): names and history, never values."""
-        if isinstance(self.backend, HttpBackend):
-            from ._http_audit import HttpSecrets
-
-            return HttpSecrets(self.backend)
-        found: SecretsBackend = self.services.secrets()
-        return found
-
-    def close(self, *, checkpoint: bool = True) -> None:
-        """Close the store or the connection; ``checkpoint=False`` leaves the audit head
-        unsigned (a read-only check such as ``audit verify`` must not sign what it checked)."""
+    def close(self) -> None:
         if self._services is not None:
-            if checkpoint:
-                self._services.close()
-            else:
-                self._services.store.close()
+            self._services.close()
         if isinstance(self.backend, HttpBackend):
             self.backend.close()
 

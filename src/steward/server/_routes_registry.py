@@ -149,8 +149,12 @@ def resolve(
     svc: Registry,
     ref: Annotated[str, Query(min_length=1, max_length=200)],
     allow_retired: bool = False,
-    purpose: Annotated[str, Query(pattern="^(load|package)$")] = "load",
+    purpose: Annotated[
+        str, Query(pattern="^(read|load|package)$", description="read: just look it up (retired or not, not audited).")
+    ] = "load",
 ) -> JSON:
+    if purpose == "read":
+        return version_to_dict(svc.resolve(ref))
     found = svc.resolve_for_use(ref, allow_retired=allow_retired, purpose=purpose)
     return version_to_dict(found)
 
