@@ -128,6 +128,7 @@ class ObjectKind(str, enum.Enum):
     SUITE_DOCUMENT = "suite_document"  # a suite's YAML text: the suite it names
     DEPLOYMENT = "deployment"  # a deployment name; a new one gets its model's project
     MONITOR = "monitor"  # a monitor name: the project of the deployment it watches
+    UPLOAD = "upload"  # an upload session id: the project of the dataset it is for
 
 
 class Source(str, enum.Enum):
@@ -261,6 +262,9 @@ _TABLE: list[tuple[str, str, Operation]] = [
     ("GET", "/api/v1/runs/{run_id}/artifacts/{path}", _op(P.RUNS_READ, _RUN_PATH)),
     # the audit trail spans every project: administrators and reviewers on "*"
     ("GET", "/api/v1/audit", _op(P.AUDIT_READ, global_only=True)),
+    # verifying and exporting read every row and its hashes: administrators only
+    ("GET", "/api/v1/audit/verify", _op(P.GOVERNANCE_ADMIN, global_only=True)),
+    ("GET", "/api/v1/audit/export", _op(P.GOVERNANCE_ADMIN, global_only=True)),
     # MLflow's artifact proxy: the path names an experiment and a run
     ("PUT", "/api/2.0/mlflow-artifacts/artifacts/{path}", _op(P.RUNS_WRITE, _MLFLOW_ARTIFACT)),
     ("GET", "/api/2.0/mlflow-artifacts/artifacts", _op(P.RUNS_READ, _query(K.ARTIFACT, "path"))),
@@ -268,7 +272,8 @@ _TABLE: list[tuple[str, str, Operation]] = [
     # the MLflow catch-all only answers "endpoint not supported" and touches nothing
     *[(m, "/api/2.0/{service}", _op(P.ACCOUNT_READ)) for m in ("GET", "POST", "PUT", "PATCH", "DELETE")],
     # data
-    ("POST", "/api/v1/datasets/{name}/versions", _op(P.DATA_WRITE, _DATASET_PATH)),
+    # a version from a finished upload names it in the query (never read from the body: a raw upload streams)
+    ("POST", "/api/v1/datasets/{name}/versions", _op(P.DATA_WRITE, _DATASET_PATH, _query(K.UPLOAD, "upload_id"))),
     ("GET", "/api/v1/datasets", _op(P.DATA_READ, listing=True)),
     ("GET", "/api/v1/datasets/{name}/versions", _op(P.DATA_READ, _DATASET_PATH)),
     ("GET", "/api/v1/datasets/{name}/versions/{version}", _op(P.DATA_READ, _DATASET_PATH)),
@@ -285,6 +290,16 @@ _TABLE: list[tuple[str, str, Operation]] = [
     ("POST", "/api/v1/validations", _op(
         P.DATA_WRITE, _body(K.DATASET_REF, "dataset"), _body(_SUITE, "suite", permission=P.DATA_READ))),
     ("GET", "/api/v1/validations", _op(P.DATA_READ, _query(K.DATASET_REF, "dataset"), listing=True)),
+    # resumable uploads: opened for a dataset (its project; a new one gets the requested
+    # project), then appended to and finished by their owner only (the service checks)
+    ("POST", "/api/v1/uploads", _op(P.DATA_WRITE, _body(_DATASET, "dataset"))),
+    ("GET", "/api/v1/uploads/{upload_id}", _op(P.DATA_WRITE, _path(K.UPLOAD, "upload_id"))),
+    ("PUT", "/api/v1/uploads/{upload_id}", _op(P.DATA_WRITE, _path(K.UPLOAD, "upload_id"))),
+    ("DELETE", "/api/v1/uploads/{upload_id}", _op(P.DATA_WRITE, _path(K.UPLOAD, "upload_id"))),
+    # any reference form (name@hash, a bare hash prefix, ...), a diff across datasets, the data itself
+    ("GET", "/api/v1/dataset-versions", _op(P.DATA_READ, _query(K.DATASET_REF, "ref"))),
+    ("GET", "/api/v1/dataset-diff", _op(P.DATA_READ, _query(K.DATASET_REF, "a"), _query(K.DATASET_REF, "b"))),
+    ("GET", "/api/v1/datasets/{name}/versions/{version}/data", _op(P.DATA_READ, _DATASET_PATH)),
     # registry
     ("POST", "/api/v1/models", _op(P.MODELS_WRITE, _body(_MODEL, "name"))),
     ("GET", "/api/v1/models", _op(P.MODELS_READ, listing=True)),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._audit_backend import AuditBackend, SecretsBackend
 from ._backend import EvaluationBackend, RegistryBackend, TrackingBackend
 from ._client import Client
+from ._data_backend import DataBackend, ValidationBackend
 from ._http import HttpBackend
 from ._run import ActiveRun
 
@@ -15,13 +17,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ActiveRun",
+    "AuditBackend",
     "Client",
+    "DataBackend",
     "EvaluationBackend",
     "HttpBackend",
     "HttpEvaluation",
     "HttpRegistry",
     "RegistryBackend",
+    "SecretsBackend",
     "TrackingBackend",
+    "ValidationBackend",
 ]
 
 # imported on first use: they pull in the registry and evaluation stages (pandas,

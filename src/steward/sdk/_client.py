@@ -17,7 +17,9 @@ from steward.tracking import (
     seed_everything,
 )
 
+from ._audit_backend import AuditBackend, EmbeddedAudit, SecretsBackend
 from ._backend import EvaluationBackend, RegistryBackend, TrackingBackend
+from ._data_backend import DataBackend, ValidationBackend
 from ._http import HttpBackend
 from ._run import ActiveRun, Flusher
 
@@ -95,9 +97,58 @@ class Client:
         found: EvaluationBackend = self.services.evaluation()
         return found
 
-    def close(self) -> None:
+    @property
+    def data(self) -> DataBackend:
+        """Dataset versions: embedded, or on the server (files uploaded in resumable chunks).
+
+        Example:
+            >>> Client().data.register("transactions", "transactions.parquet").ref  # doctest: +SKIP
+            'datasets:/transactions/1'
+        """
+        if isinstance(self.backend, HttpBackend):
+            from ._http_data import HttpData  # the data stage pulls in polars: only when asked
+
+            return HttpData(self.backend)
+        found: DataBackend = self.services.data()
+        return found
+
+    @property
+    def validation(self) -> ValidationBackend:
+        """Validation suites, validation and skew: embedded, or with the server's suites and data."""
+        if isinstance(self.backend, HttpBackend):
+            from ._http_data import HttpData, HttpValidation
+
+            return HttpValidation(self.backend, HttpData(self.backend), self.settings.user or "")
+        found: ValidationBackend = self.services.validation()
+        return found
+
+    @property
+    def audit(self) -> AuditBackend:
+        """The audit trail: list (reviewers), verify and export (administrators)."""
+        if isinstance(self.backend, HttpBackend):
+            from ._http_audit import HttpAudit
+
+            return HttpAudit(self.backend)
+        return EmbeddedAudit(self.services)
+
+    @property
+    def secrets(self) -> SecretsBackend:
+        """Encrypted secrets (administrators): names and history, never values."""
+        if isinstance(self.backend, HttpBackend):
+            from ._http_audit import HttpSecrets
+
+            return HttpSecrets(self.backend)
+        found: SecretsBackend = self.services.secrets()
+        return found
+
+    def close(self, *, checkpoint: bool = True) -> None:
+        """Close the store or the connection; ``checkpoint=False`` leaves the audit head
+        unsigned (a read-only check such as ``audit verify`` must not sign what it checked)."""
         if self._services is not None:
-            self._services.close()
+            if checkpoint:
+                self._services.close()
+            else:
+                self._services.store.close()
         if isinstance(self.backend, HttpBackend):
             self.backend.close()
 
