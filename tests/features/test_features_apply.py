@@ -63,6 +63,10 @@ def test_yaml_and_python_definition_files_give_the_same_view(tmp_path: Path) -> 
     assert from_yaml[0].ttl_s == 30 * 86400
 
 
+_ONE = "{name: v, entities: [{name: c, join_keys: [k]}], source: {parquet: x, event_time: ts}, features: [{name: a}]}"
+TWICE = f"feature_views: [{_ONE}, {_ONE}]"
+
+
 @pytest.mark.parametrize(("text", "field"), [
     ("feature_views: []", "feature_views"),
     ("feature_views: [{name: v, entities: [ghost], source: {parquet: x, event_time: ts}, features: [{name: a}]}]", "entities"),
@@ -71,8 +75,7 @@ def test_yaml_and_python_definition_files_give_the_same_view(tmp_path: Path) -> 
     ("feature_views: [{name: v, entities: [{name: c, join_keys: [k]}], source: {parquet: x, event_time: ts}, ttl: soon, features: [{name: a}]}]", "ttl"),
     ("feature_views: [{name: 'bad name', entities: [{name: c, join_keys: [k]}], source: {parquet: x, event_time: ts}, features: [{name: a}]}]", "name"),
     ("feature_views: [{name: v, entities: [{name: c, join_keys: [k]}], source: {parquet: x, event_time: ts}, features: [{name: k}]}]", "features"),
-    ("feature_views: [{name: v, entities: [{name: c, join_keys: [k]}], source: {parquet: x, event_time: ts}, features: [{name: a}]},"
-     " {name: v, entities: [{name: c, join_keys: [k]}], source: {parquet: x, event_time: ts}, features: [{name: a}]}]", "feature_views"),
+    (TWICE, "feature_views"),
 ])
 def test_bad_definitions_name_the_field(tmp_path: Path, text: str, field: str) -> None:
     (tmp_path / "f.yaml").write_text(text)

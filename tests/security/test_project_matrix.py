@@ -23,6 +23,7 @@ from fastapi import routing
 
 from steward import Client
 from steward.core.permissions import OPERATIONS, ObjectKind, Operation, Permission, Role, Source, is_allowed
+from steward.features import Entity, Feature, FeatureSource, FeatureView
 from steward.server import create_app
 from steward.settings import Settings
 from steward.wiring import build_services
@@ -83,6 +84,8 @@ class World:
         tracking = self.services.tracking("setup")
         self.experiment_id = tracking.get_run(self.run_id).experiment_id
         self.services.data("setup").register("alpha-data", frame, project="alpha")
+        self.feature_source = root / "alpha-feats.parquet"
+        pd.DataFrame({"customer_id": [1], "ts": [pd.Timestamp("2026-01-01")], "txn_count": [1]}).to_parquet(self.feature_source)
         # root approves (separation of duties: not the author)
         self.services.registry("root").approve("alpha-model", 1, comment="matrix fixture")
         self.ensure()
@@ -99,6 +102,10 @@ class World:
         monitors = self.services.monitors("setup")
         if "alpha-mon" not in [m.name for m in monitors.list_monitors()]:
             monitors.create_monitor("alpha-mon", "alpha-api", reference="alpha-data:1")
+        self.services.features("setup").apply([FeatureView(
+            "alpha_feats", entities=(Entity("customer", ("customer_id",)),), features=(Feature("txn_count", "int64"),),
+            source=FeatureSource("parquet", str(self.feature_source), event_time="ts"),
+        )], project="alpha")
 
     def value(self, kind: ObjectKind) -> str:
         return {
@@ -114,6 +121,8 @@ class World:
             ObjectKind.SUITE_DOCUMENT: SUITE_YAML,
             ObjectKind.DEPLOYMENT: "alpha-api",
             ObjectKind.MONITOR: "alpha-mon",
+            ObjectKind.FEATURE_VIEW: "alpha_feats",
+            ObjectKind.FEATURE_REF: "alpha_feats:txn_count",
         }[kind]
 
     def request(self, method: str, path: str, op: Operation) -> dict[str, Any]:  # Any: httpx request options
@@ -136,7 +145,7 @@ class World:
 
     def names(self) -> list[str]:
         """What must never appear in another project's listing."""
-        return ["alpha-exp", self.run_id, "alpha-model", "alpha-data", "alpha-suite", "alpha-api", "alpha-mon"]
+        return ["alpha-exp", self.run_id, "alpha-model", "alpha-data", "alpha-suite", "alpha-api", "alpha-mon", "alpha_feats"]
 
 
 @pytest.fixture(scope="module")
@@ -229,6 +238,7 @@ def test_a_reader_of_alpha_lists_alpha_and_a_reader_of_beta_lists_none_of_it(wor
                 (await c.get("/api/v1/suites")).text,
                 (await c.get("/api/v1/deployments")).text,
                 (await c.get("/api/v1/monitors")).text,
+                (await c.get("/api/v1/features/views")).text,
                 (await c.post("/api/2.0/mlflow/experiments/search", json={})).text,
             ]
         return "\n".join(parts)

@@ -16,6 +16,7 @@ A *project* is the unit of access. Every stored object belongs to exactly one:
     dataset version, validation result            its dataset's project
     validation suite  its ``project`` (set at creation; default: the suite's name)
     deployment        its ``project`` (default: its model's project)
+    feature view      its ``project`` (set at creation; default: the view's name)
 
 A project never changes after creation (renaming an experiment keeps it). A role binding
 grants a role on one project (exact name) or on every project (``"*"``)::
@@ -128,6 +129,8 @@ class ObjectKind(str, enum.Enum):
     SUITE_DOCUMENT = "suite_document"  # a suite's YAML text: the suite it names
     DEPLOYMENT = "deployment"  # a deployment name; a new one gets its model's project
     MONITOR = "monitor"  # a monitor name: the project of the deployment it watches
+    FEATURE_VIEW = "feature_view"  # a feature view name; a new one gets the request's project
+    FEATURE_REF = "feature_ref"  # ``view:feature`` (or a view name): its view
     UPLOAD = "upload"  # an upload session id: the project of the dataset it is for
 
 
@@ -384,6 +387,16 @@ _TABLE: list[tuple[str, str, Operation]] = [
     ("GET", "/metrics", _op(P.DEPLOYMENTS_READ, global_only=True)),
     ("GET", "/api/v1/alerts", _op(P.DEPLOYMENTS_READ, global_only=True)),
     ("GET", "/api/v1/alerts/{name}", _op(P.DEPLOYMENTS_READ, global_only=True)),
+    # feature store (issue 12): a feature view belongs to its project (set at creation; default:
+    # the view's name). Reading definitions and online values needs data.read there (a lookup
+    # names its views by ``view:feature``: each one is checked); applying a definition and
+    # materialising it need data.write
+    ("POST", "/api/v1/features/views", _op(P.DATA_WRITE, _body(K.FEATURE_VIEW, "name"))),
+    ("GET", "/api/v1/features/views", _op(P.DATA_READ, listing=True)),
+    ("GET", "/api/v1/features/views/{name}", _op(P.DATA_READ, _path(K.FEATURE_VIEW, "name"))),
+    ("POST", "/api/v1/features/views/{name}/materialize", _op(P.DATA_WRITE, _path(K.FEATURE_VIEW, "name"))),
+    ("POST", "/api/v1/features/online", _op(P.DATA_READ, _body(K.FEATURE_REF, "features", many=True))),
+    ("GET", "/api/v1/features/online", _op(P.DATA_READ, _query(K.FEATURE_REF, "feature", many=True))),
     # secrets: only names and history ever leave the server; administrators manage them
     ("GET", "/api/v1/secrets", _op(P.GOVERNANCE_ADMIN, global_only=True)),
     ("GET", "/api/v1/secrets/{name}", _op(P.GOVERNANCE_ADMIN, global_only=True)),

@@ -32,6 +32,7 @@ from ._routes_audit import router as audit_router
 from ._routes_data import router as data_router
 from ._routes_deployments import router as deployments_router
 from ._routes_evaluation import router as evaluation_router
+from ._routes_features import router as features_router
 from ._routes_governance import router as governance_router
 from ._routes_monitors import router as monitors_router
 from ._routes_predictions import router as predictions_router
@@ -170,6 +171,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(deployments_router)
     app.include_router(alerts_router)
     app.include_router(monitors_router)
+    app.include_router(features_router)
     document_error_responses(app)
     # counted in the database: replicas behind one address share the count
     app.state.auth_limiter = LoginLimiter(settings.auth_max_failures, settings.auth_failure_window, store=built.auth_failures())

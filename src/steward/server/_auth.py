@@ -285,7 +285,9 @@ def readable_projects(request: Request) -> frozenset[str] | None:
 
 _READABLE = "steward_readable_projects"
 # objects a request may create: an unknown name is about to exist, in the requested project
-_CREATABLE = frozenset({ObjectKind.EXPERIMENT_NAME, ObjectKind.MODEL, ObjectKind.DATASET, ObjectKind.SUITE})
+_CREATABLE = frozenset({
+    ObjectKind.EXPERIMENT_NAME, ObjectKind.MODEL, ObjectKind.DATASET, ObjectKind.SUITE, ObjectKind.FEATURE_VIEW,
+})
 
 
 def _check(services: Services, principal: Principal, operation: Operation, request: Request, body: dict[str, Any]) -> None:

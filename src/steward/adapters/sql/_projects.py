@@ -17,6 +17,7 @@ from ._store import SqlStore
 from ._tables import experiments, runs
 from ._tables_data import dataset_versions, datasets
 from ._tables_deployments import deployments
+from ._tables_features import feature_views
 from ._tables_monitors import monitors
 from ._tables_registry import registered_models
 from ._tables_uploads import uploads
@@ -125,6 +126,15 @@ def _monitor(conn: Connection, value: str) -> str | None:
     return found
 
 
+def _feature_view(conn: Connection, value: str) -> str | None:
+    found: str | None = conn.execute(select(feature_views.c.project).where(feature_views.c.name == value)).scalar()
+    return found
+
+
+def _feature_ref(conn: Connection, value: str) -> str | None:
+    return _feature_view(conn, value.split(":", 1)[0].strip())
+
+
 def _upload(conn: Connection, value: str) -> str | None:
     found: str | None = conn.execute(select(uploads.c.project).where(uploads.c.upload_id == value)).scalar()
     return found
@@ -142,6 +152,8 @@ _LOOKUPS: dict[ObjectKind, Callable[[Connection, str], str | None]] = {
     ObjectKind.SUITE: _suite,
     ObjectKind.DEPLOYMENT: _deployment,
     ObjectKind.MONITOR: _monitor,
+    ObjectKind.FEATURE_VIEW: _feature_view,
+    ObjectKind.FEATURE_REF: _feature_ref,
     ObjectKind.UPLOAD: _upload,
 }
 
