@@ -33,7 +33,7 @@ from steward.registry import (
     version_from_dict,
     write_bundle,
 )
-from steward.registry._packaging import temp_folder
+from steward.registry._packaging import MANIFEST_FILE, temp_folder, write_manifest
 from steward.sdk import HttpBackend
 from steward.settings import Settings
 from steward.wiring import build_services
@@ -92,6 +92,8 @@ class _Remote:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         if files:
+            if not any(f["path"] == MANIFEST_FILE for f in files):
+                write_manifest(dest)  # an MLflow-format folder: the digests just checked are its manifest
             return dest
         # registered before manifests existed: the run's files as they are
         prefix = version.artifact_path.rstrip("/") + "/"

@@ -46,7 +46,8 @@ def make_store(python: Path, folder: Path) -> Any:  # Any: decoded JSON
 
 
 def test_model_names_become_steward_names() -> None:
-    assert steward_model_name("Churn Model") == "churn-model"
+    assert steward_model_name("Churn Model") == "Churn-Model"
+    assert steward_model_name("ElasticnetWineModel") == "ElasticnetWineModel"
     assert steward_model_name("  ---  ") == "model"
 
 
@@ -84,9 +85,9 @@ def test_an_mlflow_store_is_imported_completely_and_idempotently(mlflow_python: 
         assert tracking.read_artifact(good, "reports/notes.txt") == b"notes for 0.1\n"
         assert tracking.get_run(broken).status.value == "failed"
 
-        model = registry.get_model("churn-model")
+        model = registry.get_model("Churn-Model")
         assert model.tags["mlflow.name"] == "Churn Model" and model.tags["domain"] == "retention"
-        versions = sorted(registry.list_versions("churn-model").versions, key=lambda v: v.version)
+        versions = sorted(registry.list_versions("Churn-Model").versions, key=lambda v: v.version)
         assert [v.tags["mlflow.version"] for v in versions] == ["1", "2"]
         assert [v.run_id for v in versions] == made["run_ids"][:2]
         assert versions[1].tags["validated"] == "yes" and versions[0].flavor == "mlflow"
@@ -94,7 +95,7 @@ def test_an_mlflow_store_is_imported_completely_and_idempotently(mlflow_python: 
         files = [a.path for a in tracking.list_artifacts(good, versions[0].artifact_path)]
         assert f"{versions[0].artifact_path}/MLmodel" in files
         # imported versions pin their files too: later changes to the run do not reach them
-        pinned = registry.list_version_files("churn-model", versions[0].version)
+        pinned = registry.list_version_files("Churn-Model", versions[0].version)
         assert sorted(f"{versions[0].artifact_path}/{f.path}" for f in pinned) == sorted(files)
         audit_before = len(services.store.list_audit(limit=100_000))
     finally:
@@ -109,6 +110,6 @@ def test_an_mlflow_store_is_imported_completely_and_idempotently(mlflow_python: 
     services = build_services(Settings(home=home, user="checker", capture_git=False))
     try:
         assert len(services.store.list_audit(limit=100_000)) == audit_before
-        assert len(services.registry().list_versions("churn-model").versions) == 2
+        assert len(services.registry().list_versions("Churn-Model").versions) == 2
     finally:
         services.close()

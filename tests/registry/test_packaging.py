@@ -99,6 +99,8 @@ def test_predict_refuses_input_that_is_not_a_table(predictor: Predictor) -> None
         ("fraud/production", ("fraud", None, None, "production")),
         ("fraud", ("fraud", None, None, None)),
         ("fraud@latest", ("fraud", None, None, None)),
+        # MLflow's names keep their case (issue 11)
+        ("models:/ElasticnetWineModel/1", ("ElasticnetWineModel", 1, None, None)),
     ],
 )
 def test_every_reference_spelling_parses(text: str, expected: tuple[object, ...]) -> None:
@@ -106,7 +108,7 @@ def test_every_reference_spelling_parses(text: str, expected: tuple[object, ...]
     assert (ref.name, ref.version, ref.alias, ref.state.value if ref.state else None) == expected
 
 
-@pytest.mark.parametrize("text", ["", "Fraud:1", "fraud:0", "fraud:x", "fraud/shipped", "fraud@1x"])
+@pytest.mark.parametrize("text", ["", "Fraud Model:1", "fraud:0", "fraud:x", "fraud/shipped", "fraud@1x"])
 def test_malformed_references_are_invalid_input(text: str) -> None:
     with pytest.raises(InvalidInputError):
         parse_ref(text)

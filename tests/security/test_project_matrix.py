@@ -115,6 +115,7 @@ class World:
             ObjectKind.ARTIFACT: f"{self.experiment_id}/{self.run_id}/artifacts/file.txt",
             ObjectKind.MODEL: "alpha-model",
             ObjectKind.MODEL_REF: "alpha-model:1",
+            ObjectKind.MODEL_SOURCE: f"runs:/{self.run_id}/models/alpha-model",
             ObjectKind.DATASET: "alpha-data",
             ObjectKind.DATASET_REF: "alpha-data:1",
             ObjectKind.SUITE: "alpha-suite",
@@ -138,7 +139,8 @@ class World:
             else:
                 body[ref.fields[0]] = [value] if ref.many else value
         options: dict[str, Any] = {"params": query}  # Any: httpx request options
-        if method in ("POST", "PUT", "PATCH"):
+        # MLflow's DELETE routes carry their JSON body as its POSTs do
+        if method in ("POST", "PUT", "PATCH") or (method == "DELETE" and "/mlflow/" in path):
             uploads = "{path}" in path or path.endswith("/datasets/{name}/versions")
             options["content" if uploads else "json"] = b"x" if uploads else body
         return {"method": method, "url": path.format(**params), **options}

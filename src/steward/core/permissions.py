@@ -129,6 +129,9 @@ class ObjectKind(str, enum.Enum):
     SUITE_DOCUMENT = "suite_document"  # a suite's YAML text: the suite it names
     DEPLOYMENT = "deployment"  # a deployment name; a new one gets its model's project
     MONITOR = "monitor"  # a monitor name: the project of the deployment it watches
+    # an MLflow model version's source (runs:/<run_id>/..., mlflow-artifacts:/<exp>/<run_id>/artifacts/...,
+    # models:/m-<id>): the project of the run (or logged model) whose files it names
+    MODEL_SOURCE = "model_source"
     FEATURE_VIEW = "feature_view"  # a feature view name; a new one gets the request's project
     FEATURE_REF = "feature_ref"  # ``view:feature`` (or a view name): its view
     UPLOAD = "upload"  # an upload session id: the project of the dataset it is for
@@ -231,6 +234,33 @@ _MLFLOW: list[tuple[str, str, Operation]] = [
     ("POST", "/runs/search", _op(P.RUNS_READ, _body(_EXP, "experiment_ids", many=True), listing=True)),
     ("GET", "/metrics/get-history", _op(P.RUNS_READ, _RUN_Q)),
     ("POST", "/logged-models/search", _op(P.MODELS_READ, _body(_EXP, "experiment_ids", many=True), listing=True)),
+    # MLflow's model registry (server/mlflow/_registry.py): the same permissions as Steward's
+    # own registry routes; GET sends the name in the query, the rest in the JSON body
+    ("POST", "/registered-models/create", _op(P.MODELS_WRITE, _body(_MODEL, "name"))),
+    ("GET", "/registered-models/get", _op(P.MODELS_READ, _query(_MODEL, "name"))),
+    ("GET", "/registered-models/search", _op(P.MODELS_READ, listing=True)),
+    ("PATCH", "/registered-models/update", _op(P.MODELS_WRITE, _body(_MODEL, "name"))),
+    # deleting is refused by the registry for any model with a version past candidate
+    ("DELETE", "/registered-models/delete", _op(P.MODELS_WRITE, _body(_MODEL, "name"))),
+    ("POST", "/registered-models/set-tag", _op(P.MODELS_WRITE, _body(_MODEL, "name"))),
+    ("DELETE", "/registered-models/delete-tag", _op(P.MODELS_WRITE, _body(_MODEL, "name"))),
+    ("GET", "/registered-models/alias", _op(P.MODELS_READ, _query(_MODEL, "name"))),
+    ("POST", "/registered-models/alias", _op(P.MODELS_PROMOTE, _body(_MODEL, "name"))),
+    ("DELETE", "/registered-models/alias", _op(P.MODELS_PROMOTE, _body(_MODEL, "name"))),
+    ("GET", "/registered-models/get-latest-versions", _op(P.MODELS_READ, _query(_MODEL, "name"))),
+    ("POST", "/registered-models/get-latest-versions", _op(P.MODELS_READ, _body(_MODEL, "name"))),
+    # a version is made of a run's files: write the model, read the run its source names
+    ("POST", "/model-versions/create", _op(
+        P.MODELS_WRITE, _body(_MODEL, "name"), _body(_RUN, "run_id", permission=P.RUNS_READ),
+        _body(K.MODEL_SOURCE, "source", permission=P.RUNS_READ))),
+    ("GET", "/model-versions/get", _op(P.MODELS_READ, _query(_MODEL, "name"))),
+    ("GET", "/model-versions/search", _op(P.MODELS_READ, listing=True)),
+    ("PATCH", "/model-versions/update", _op(P.MODELS_WRITE, _body(_MODEL, "name"))),
+    ("DELETE", "/model-versions/delete", _op(P.MODELS_WRITE, _body(_MODEL, "name"))),
+    ("POST", "/model-versions/transition-stage", _op(P.MODELS_PROMOTE, _body(_MODEL, "name"))),
+    ("GET", "/model-versions/get-download-uri", _op(P.MODELS_READ, _query(_MODEL, "name"))),
+    ("POST", "/model-versions/set-tag", _op(P.MODELS_WRITE, _body(_MODEL, "name"))),
+    ("DELETE", "/model-versions/delete-tag", _op(P.MODELS_WRITE, _body(_MODEL, "name"))),
 ]
 
 _MLFLOW_ARTIFACT = _path(K.ARTIFACT, "path")

@@ -91,8 +91,9 @@ def export_mlflow(tracking_uri: str, out: Path, *, python: str | None = None, ti
 
 
 def steward_model_name(name: str) -> str:
-    """MLflow's free-form model name as a Steward name: lowercase, other characters as ``-``."""
-    text = re.sub(r"[^a-z0-9._-]+", "-", name.strip().lower()).strip("-._")
+    """MLflow's free-form model name as a Steward name: case kept (``ElasticnetWineModel``
+    stays so), each run of characters a Steward name cannot hold as ``-``."""
+    text = re.sub(r"[^A-Za-z0-9._-]+", "-", name.strip()).strip("-._")
     return (text or "model")[:63]
 
 
@@ -246,14 +247,21 @@ def _version(record: JSON, dump: Path, tracking: TrackingService, registry: Regi
     if record.get("download_error"):
         summary.warnings.append(f"{source_name} v{number}: files not copied ({record['download_error'][:200]})")
     run = tracking.get_run(rid)
+    files = registry.list_run_files(rid, path)
+    try:
+        meta = registry.model_meta(rid, path, files)
+    except StewardError:
+        meta = {}  # no MLmodel exported (or not one): kept as files, loading names the problem
+    signature = meta.get("signature") or {}
+    requirements = list(meta.get("requirements") or requirements)
     new = NewVersion(
-        name=name, run_id=rid, artifact_path=path, flavor="mlflow", signature={}, requirements=requirements,
+        name=name, run_id=rid, artifact_path=path, flavor="mlflow", signature=signature, requirements=requirements,
         datasets=sorted({i.dataset for i in run.inputs}), metrics={k: m.value for k, m in run.metrics.items() if math.isfinite(m.value)},
         description=str(record.get("description") or ""), created_by=registry.actor, created_at=int(record.get("creation_timestamp") or now_ms()),
-        files=registry.list_run_files(rid, path),  # pinned, as create_version pins Steward's own models
+        files=files,  # pinned, as create_version pins Steward's own models
     )
-    # The registry's create_version reads Steward's own model file; an MLflow model has an
-    # MLmodel file instead, so the version is written through the store (still audited).
+    # Written through the store to keep MLflow's creation time and version numbering apart
+    # from create_version's checks of the run (still audited); the MLmodel file describes it.
     audit = AuditEvent(registry.actor, "models.import_version", f"models:/{name}", now_ms(), {"run_id": rid, "mlflow_version": number})
     try:
         created = registry.store.create_version(new, create_model=False, audit=audit)

@@ -10,6 +10,7 @@ from typing import Any
 
 from steward.errors import IntegrityError
 
+from ._mlflow_format import MLMODEL_FILE, mlflow_meta
 from ._packaging import MODEL_FILE, verify_manifest
 from .flavors import LoadedModel, get_flavor
 from .signature import Signature
@@ -52,13 +53,19 @@ class Predictor:
 def load_model_dir(folder: Path, *, trusted: bool = False, source: str | None = None) -> Predictor:
     """Load the model in ``folder`` after checking every file against ``MANIFEST.json``.
 
+    An MLflow-format folder (``MLmodel`` and no ``steward-model.json``) is read through its
+    python_function flavor (:mod:`steward.registry.flavors.mlflow`).
+
     Raises:
         IntegrityError: a file was added, removed or changed (named in the message).
         PermissionDeniedError: the files need ``trusted=True`` (pickle, untrusted skops types).
     """
     verify_manifest(folder)
     try:
-        meta = json.loads((folder / MODEL_FILE).read_text())
+        if not (folder / MODEL_FILE).exists() and (folder / MLMODEL_FILE).is_file():
+            meta = mlflow_meta(folder)
+        else:
+            meta = json.loads((folder / MODEL_FILE).read_text())
     except (OSError, ValueError) as exc:
         raise IntegrityError(f"{MODEL_FILE} is missing or unreadable", field=MODEL_FILE) from exc
     flavor = get_flavor(str(meta["flavor"]))

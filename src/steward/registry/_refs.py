@@ -12,13 +12,15 @@ from steward.errors import InvalidInputError
 
 __all__ = ["ModelRef", "check_alias", "check_model_name", "parse_ref"]
 
-_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
+# Case is kept as given (MLflow's ``ElasticnetWineModel`` stays so); ``Fraud`` and ``fraud``
+# are two names, as in MLflow's registry.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 _ALIAS = re.compile(r"[a-z][a-z0-9_-]{0,62}")
 _STATES = {s.value for s in ModelState}
 
 
 def check_model_name(name: object, *, field: str = "name") -> str:
-    """Model names are lowercase ``[a-z0-9][a-z0-9._-]{0,62}``.
+    """Model names are ``[A-Za-z0-9][A-Za-z0-9._-]{0,62}``, case kept.
 
     Raises:
         InvalidInputError: anything else.
@@ -27,7 +29,7 @@ def check_model_name(name: object, *, field: str = "name") -> str:
         check_name(name, field, kind="model name")
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise InvalidInputError(
-            "model name must be 1-63 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit",
+            "model name must be 1-63 characters of A-Z, a-z, 0-9, '.', '_' or '-', starting with a letter or digit",
             field=field,
         )
     return name

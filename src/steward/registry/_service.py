@@ -6,18 +6,20 @@ import json
 import math
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from steward.core import Run, RunStatus
 from steward.core.lifecycle import ModelState, parse_state
-from steward.core.permissions import new_project
 from steward.core.limits import validate_tag
+from steward.core.permissions import new_project
 from steward.errors import ConflictError, IntegrityError, InvalidInputError, NotFoundError
 from steward.governance import check_separation_of_duties
 from steward.tracking import ArtifactInfo, AuditEvent, check_run_id, now_ms
 
 from ._loading import Predictor, load_model_dir
-from ._packaging import MODEL_FILE, temp_folder, write_bundle
+from ._mlflow_format import MLMODEL_FILE, mlflow_meta_from_text
+from ._mlflow_stages import parse_stage, stage_path, states_of_stage
+from ._packaging import MANIFEST_FILE, MODEL_FILE, temp_folder, write_bundle, write_manifest
 from ._ports import NewVersion, RegistryStore
 from ._refs import ModelRef, check_alias, check_model_name, parse_ref
 from ._types import ModelPage, ModelVersion, RegisteredModel, VersionFile, VersionPage
@@ -112,6 +114,19 @@ class RegistryService:
     def delete_model_tag(self, name: str, key: str) -> None:
         self.store.delete_model_tag(check_model_name(name), key, self._event("models.delete_tag", f"models:/{name}", {"key": key}))
 
+    def delete_model(self, name: str) -> None:
+        """Delete a registered model with all its versions, when none was ever approved.
+
+        The name may be registered again; its versions then count on from the deleted
+        model's last number, so ``name:1`` never names two different models.
+
+        Raises:
+            NotFoundError: no such model.
+            ConflictError: a version is past candidate (it stays on record; retire it).
+        """
+        check_model_name(name)
+        self.store.delete_model(name, now_ms(), self._event("models.delete", f"models:/{name}"))
+
     # -- versions -----------------------------------------------------------------------
 
     def create_version(
@@ -137,13 +152,7 @@ class RegistryService:
         # One listing pins every file (one query: one consistent state of the run's paths);
         # the metadata is read from the pinned blob, so it describes exactly what is pinned.
         files = self.list_run_files(run_id, path)
-        model_file = next((f for f in files if f.path == MODEL_FILE), None)
-        if model_file is None:
-            raise NotFoundError(f"run {run_id} has no model at {path[:200]!r}; log one with run.log_model", field="artifact_path")
-        try:
-            meta = json.loads(self.runs.read_blob(model_file.digest))
-        except ValueError as exc:
-            raise InvalidInputError(f"{path}/{MODEL_FILE} is not valid JSON", field="artifact_path") from exc
+        meta = self.model_meta(run_id, path, files)
         new = NewVersion(
             name=name,
             run_id=run_id,
@@ -163,8 +172,52 @@ class RegistryService:
             new, create_model=create_model, audit=self._event("models.create_version", f"models:/{name}", {"run_id": run_id, "path": path})
         )
 
+    def model_meta(self, run_id: str, path: str, files: Collection[VersionFile]) -> dict[str, Any]:  # Any: JSON
+        """What the model folder says of itself, read from the pinned blobs: its
+        ``steward-model.json``, or for an MLflow-format folder its ``MLmodel`` file.
+
+        Raises:
+            NotFoundError: the folder holds neither file.
+            InvalidInputError: the file does not parse.
+        """
+        by_path = {f.path: f for f in files}
+        if MODEL_FILE in by_path:
+            try:
+                meta: dict[str, Any] = json.loads(self.runs.read_blob(by_path[MODEL_FILE].digest))  # Any: JSON
+            except ValueError as exc:
+                raise InvalidInputError(f"{path}/{MODEL_FILE} is not valid JSON", field="artifact_path") from exc
+            return meta
+        if MLMODEL_FILE in by_path:
+            requirements = by_path.get("requirements.txt")
+            return mlflow_meta_from_text(
+                self.runs.read_blob(by_path[MLMODEL_FILE].digest),
+                self.runs.read_blob(requirements.digest) if requirements is not None else None,
+            )
+        raise NotFoundError(
+            f"run {run_id} has no model at {path[:200]!r}; log one with run.log_model (or mlflow's log_model)",
+            field="artifact_path",
+        )
+
     def get_version(self, name: str, version: int) -> ModelVersion:
         return self.store.get_version(check_model_name(name), _version(version))
+
+    def update_version(self, name: str, version: int, *, description: str) -> ModelVersion:
+        """Change a version's description (its files and snapshots never change)."""
+        v = _version(version)
+        return self.store.update_version(
+            check_model_name(name), v, _text(description, "description"), now_ms(),
+            self._event("models.update_version", f"models:/{name}/{v}"),
+        )
+
+    def delete_version(self, name: str, version: int) -> None:
+        """Delete a version that was never approved (its number is not reused).
+
+        Raises:
+            NotFoundError: no such model or version.
+            ConflictError: the version is past candidate (it stays on record; retire it).
+        """
+        v = _version(version)
+        self.store.delete_version(check_model_name(name), v, self._event("models.delete_version", f"models:/{name}/{v}"))
 
     def list_run_files(self, run_id: str, artifact_path: str) -> tuple[VersionFile, ...]:
         """The files under ``artifact_path`` of a run as they are now, as a version pins them
@@ -288,6 +341,32 @@ class RegistryService:
             audit=self._event("models.transition", f"models:/{name}/{v}", {"comment": _text(comment, "comment")}),
         )
 
+    def transition_stage(
+        self, name: str, version: int, stage: str, *, archive_existing: bool = False, comment: str = ""
+    ) -> ModelVersion:
+        """Show ``name:version`` in MLflow's ``stage`` (``None``, ``Staging``, ``Production``,
+        ``Archived``) by moving it through Steward's states, one audited transition each
+        (see :mod:`steward.registry._mlflow_stages` for the mapping).
+
+        ``archive_existing`` then archives the other versions shown in that stage
+        (Staging or Production), as MLflow does.
+
+        Raises:
+            InvalidInputError: not an MLflow stage.
+            ConflictError: Steward's lifecycle cannot get there (names the stages it can),
+                or production needs an approval or a passed gate.
+        """
+        target = parse_stage(stage)
+        current = self.get_version(name, version)
+        for state in stage_path(current.state, target):
+            current = self.transition(name, current.version, state, comment=comment)
+        if archive_existing and target in ("Staging", "Production"):
+            for state in states_of_stage(target):
+                for other in self.search_versions(name=name, state=state.value, max_results=MAX_RESULTS_LIMIT).versions:
+                    if other.version != current.version:
+                        self.transition(name, other.version, ModelState.DEPRECATED, comment=f"archived by {name}:{current.version}")
+        return current
+
     def retire(self, name: str, version: int, *, comment: str = "") -> ModelVersion:
         """Move a version to ``retired`` (final: it can no longer be deployed)."""
         return self.transition(name, version, ModelState.RETIRED, comment=comment)
@@ -370,6 +449,9 @@ class RegistryService:
                 target = dest / file.path
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(self.read_version_file(version, file))
+            if not any(f.path == MANIFEST_FILE for f in files):
+                # an MLflow-format folder has no manifest: the digests just checked are it
+                write_manifest(dest)
             return dest
         # registered before manifests existed and not backfilled: the run's files as they are
         prefix = version.artifact_path.rstrip("/") + "/"

@@ -55,6 +55,30 @@ def _error_from(resp: httpx.Response) -> errors.StewardError:
     return _BY_CODE.get(code, errors.StewardError)(message, field=field)
 
 
+def _transport_error(exc: httpx.TransportError, base_url: str, method: str, url: str) -> errors.StorageError:
+    """A StorageError (exit 6) naming the server and what went wrong on the way to it.
+
+    A request cut off mid-way is either applied whole or not at all (each is one
+    transaction on the server), so the message tells the user to check before retrying a
+    write, never that something was half-written.
+    """
+    server = base_url.rstrip("/").removesuffix("/api/v1")
+    if isinstance(exc, httpx.ConnectTimeout | httpx.ConnectError):
+        return errors.StorageError(f"Steward server unreachable at {server}: cannot connect ({_reason(exc)})")
+    if isinstance(exc, httpx.TimeoutException):
+        return errors.StorageError(
+            f"Steward server at {server} did not answer {method} {url} in time; "
+            + ("nothing was changed" if method in ("GET", "HEAD") else "check whether it was applied before retrying")
+        )
+    what = "nothing was changed" if method in ("GET", "HEAD") else "it was applied whole or not at all: check before retrying"
+    return errors.StorageError(f"Steward server at {server} went away during {method} {url} ({_reason(exc)}); {what}")
+
+
+def _reason(exc: httpx.TransportError) -> str:
+    text = " ".join(str(exc).split())[:200]
+    return text or type(exc).__name__
+
+
 def _os_user() -> str:
     try:
         return getpass.getuser()
@@ -99,7 +123,7 @@ class HttpBackend:
             else:
                 resp = self._http.request(method, url, params=params, content=content)
         except httpx.TransportError as exc:
-            raise errors.StorageError(f"Steward server unreachable at {self._http.base_url}") from exc
+            raise _transport_error(exc, str(self._http.base_url), method, url) from exc
         if resp.status_code >= 400:
             raise _error_from(resp)
         if resp.status_code == 204 or not resp.content:

@@ -80,6 +80,17 @@ def _model_ref(conn: Connection, value: str) -> str | None:
         return None
 
 
+def _model_source(conn: Connection, value: str) -> str | None:
+    from steward.registry._mlflow_format import parse_source
+
+    try:
+        source = parse_source(value)
+    except InvalidInputError:
+        return None
+    # a logged model's project is its experiment's; until they are served, none is found
+    return _run(conn, source.run_id) if source.run_id else None
+
+
 def _dataset(conn: Connection, value: str) -> str | None:
     found: str | None = conn.execute(select(datasets.c.project).where(datasets.c.name == value)).scalar()
     return found
@@ -147,6 +158,7 @@ _LOOKUPS: dict[ObjectKind, Callable[[Connection, str], str | None]] = {
     ObjectKind.ARTIFACT: _artifact,
     ObjectKind.MODEL: _model,
     ObjectKind.MODEL_REF: _model_ref,
+    ObjectKind.MODEL_SOURCE: _model_source,
     ObjectKind.DATASET: _dataset,
     ObjectKind.DATASET_REF: dataset_ref_project,
     ObjectKind.SUITE: _suite,

@@ -12,7 +12,14 @@ from steward.core import RunStatus
 from steward.core.lifecycle import ModelState, check_transition
 from steward.errors import AlreadyExistsError, ConflictError, NotFoundError
 from steward.registry._ports import NewVersion
-from steward.registry._types import Approval, ModelPage, ModelVersion, RegisteredModel, VersionFile, VersionPage
+from steward.registry._types import (
+    Approval,
+    ModelPage,
+    ModelVersion,
+    RegisteredModel,
+    VersionFile,
+    VersionPage,
+)
 from steward.tracking import AuditEvent
 
 from ._audit import append_audit
@@ -26,6 +33,7 @@ from ._tables_registry import (
     model_version_tags,
     model_versions,
     registered_model_tags,
+    registered_model_tombstones,
     registered_models,
 )
 
@@ -70,10 +78,15 @@ class SqlRegistryStore:
     def _insert_model(
         conn: Connection, name: str, description: str, owner: str, tags: Mapping[str, str], now: int, project: str
     ) -> None:
+        # a name used before counts on from its deleted model's last version: gates,
+        # evaluations and audit rows of name:1 must never describe a different model
+        used = conn.execute(
+            select(registered_model_tombstones.c.latest_version).where(registered_model_tombstones.c.name == name)
+        ).scalar()
         conn.execute(
             insert(registered_models).values(
-                name=name, description=description, owner=owner, created_at=now, updated_at=now, latest_version=0,
-                project=project,
+                name=name, description=description, owner=owner, created_at=now, updated_at=now,
+                latest_version=int(used or 0), project=project,
             )
         )
         if tags:
@@ -363,6 +376,69 @@ class SqlRegistryStore:
             result = conn.execute(delete(model_version_tags).where(t.name == name, t.version == version, t.key == key))
             if result.rowcount == 0:
                 raise NotFoundError(f"tag {key[:100]!r} not found on {name}:{version}", field="key")
+            self._audit(conn, audit)
+
+    def update_version(self, name: str, version: int, description: str, now: int, audit: AuditEvent) -> ModelVersion:
+        with self._store.write() as conn:
+            self._lock_state(conn, name, version)
+            conn.execute(
+                update(model_versions)
+                .where(model_versions.c.name == name, model_versions.c.version == version)
+                .values(description=description, updated_at=now)
+            )
+            self._audit(conn, audit)
+            return self._one_version(conn, name, version)
+
+    @staticmethod
+    def _refuse_kept(conn: Connection, name: str, version: int | None) -> None:
+        """Only never-approved versions may be deleted: the rest stay on record."""
+        c = model_versions.c
+        query = select(c.version, c.state).where(c.name == name, c.state != ModelState.CANDIDATE.value)
+        if version is not None:
+            query = query.where(c.version == version)
+        kept = conn.execute(query.order_by(c.version).limit(1)).first()
+        if kept is not None:
+            raise ConflictError(
+                f"{name}:{kept.version} is {kept.state}; only candidate versions can be deleted "
+                "(a version that was approved stays on record: retire it instead)",
+                field="version",
+            )
+
+    @staticmethod
+    def _delete_version_rows(conn: Connection, name: str, version: int | None) -> None:
+        for table in (model_version_files, model_version_tags, model_aliases, model_approvals, model_versions):
+            query = delete(table).where(table.c.name == name)
+            if version is not None:
+                query = query.where(table.c.version == version)
+            conn.execute(query)
+
+    def delete_version(self, name: str, version: int, audit: AuditEvent) -> None:
+        with self._store.write() as conn:
+            self._lock_state(conn, name, version)
+            self._refuse_kept(conn, name, version)
+            self._delete_version_rows(conn, name, version)
+            self._audit(conn, audit)
+
+    def delete_model(self, name: str, now: int, audit: AuditEvent) -> None:
+        with self._store.write() as conn:
+            row = conn.execute(
+                select(registered_models.c.latest_version).where(registered_models.c.name == name).with_for_update()
+            ).first()
+            if row is None:
+                raise NotFoundError(f"model {name[:64]!r} not found", field="name")
+            self._refuse_kept(conn, name, None)
+            self._delete_version_rows(conn, name, None)
+            conn.execute(delete(registered_model_tags).where(registered_model_tags.c.name == name))
+            conn.execute(delete(registered_models).where(registered_models.c.name == name))
+            stmt = self._store._upsert(registered_model_tombstones).values(
+                name=name, latest_version=row.latest_version, deleted_at=now, deleted_by=audit.actor
+            )
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["name"],
+                    set_={"latest_version": row.latest_version, "deleted_at": now, "deleted_by": audit.actor},
+                )
+            )
             self._audit(conn, audit)
 
     def _lock_state(self, conn: Connection, name: str, version: int) -> ModelState:

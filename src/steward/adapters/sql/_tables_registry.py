@@ -118,3 +118,16 @@ model_version_files = Table(
         ["name", "version"], ["model_versions.name", "model_versions.version"], ondelete="CASCADE"
     ),
 )
+
+
+# Names of deleted models and the last version number each reached (migration
+# 0016_mlflow_registry): a model created again under that name counts on from there, so
+# "name:1" never names two different models in gates, evaluations or the audit trail.
+registered_model_tombstones = Table(
+    "registered_model_tombstones",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("latest_version", Integer, nullable=False),
+    Column("deleted_at", BigInteger, nullable=False),
+    Column("deleted_by", String(250), nullable=False),
+)

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from steward.errors import InvalidInputError
 
 from . import lightgbm as _lightgbm
+from . import mlflow as _mlflow
 from . import onnx as _onnx
 from . import pyfunc as _pyfunc
 from . import sklearn as _sklearn
@@ -72,6 +73,7 @@ BUILTIN_FLAVORS: tuple[Flavor, ...] = (
     _onnx.FLAVOR,
     _pyfunc.FLAVOR,
     _sklearn.FLAVOR,
+    _mlflow.FLAVOR,  # never guessed (it saves nothing); loads MLflow-format folders
 )
 
 

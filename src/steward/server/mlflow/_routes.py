@@ -43,6 +43,7 @@ from ._filters import (
     translate_order_by,
     translate_run_filter,
 )
+from ._registry import router as registry_api
 from ._schemas import (
     CreateExperimentBody,
     CreateRunBody,
@@ -349,6 +350,7 @@ def search_logged_models() -> JSON:
 
 # -- assembly ----------------------------------------------------------------------------
 
+api.include_router(registry_api)
 router = APIRouter(route_class=MlflowRoute)
 router.include_router(api, prefix="/api/2.0/mlflow", tags=["mlflow"])
 router.include_router(api, prefix="/ajax-api/2.0/mlflow", include_in_schema=False)
