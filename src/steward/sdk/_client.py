@@ -90,10 +90,11 @@ class Client:
     def evaluation(self) -> EvaluationBackend:
         """Evaluations, gates and model cards: embedded, or on the server (which evaluates)."""
         if isinstance(self.backend, HttpBackend):
+            from ._http_data import HttpData
             from ._http_evaluation import HttpEvaluation
             from ._http_registry import HttpRegistry
 
-            return HttpEvaluation(HttpRegistry(self.backend), project=self.settings.project)
+            return HttpEvaluation(HttpRegistry(self.backend), HttpData(self.backend), project=self.settings.project)
         found: EvaluationBackend = self.services.evaluation()
         return found
 

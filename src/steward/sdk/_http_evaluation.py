@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from steward.errors import InvalidInputError
@@ -25,10 +25,12 @@ from steward.registry import ModelVersion
 
 from ._http_registry import HttpRegistry
 
+if TYPE_CHECKING:
+    from ._data_backend import DataBackend
+
 __all__ = ["HttpEvaluation"]
 
 JSON = dict[str, Any]  # Any: JSON values
-_UPLOAD_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 _NOT_DATASET_NAME = re.compile(r"[^A-Za-z0-9_.\-]+")
 _RECORD_KEYS = ("id", "model", "name", "version", "dataset_ref", "dataset_hash", "task", "created_at", "created_by")
 
@@ -62,14 +64,16 @@ class HttpEvaluation:
     Args:
         registry: the client's :class:`~steward.sdk.HttpRegistry` (references such as
             ``fraud@champion`` are resolved through it; its connection is shared).
+        data: the client's data backend on the same server (a local file is uploaded with it).
         project: the project of a dataset created by uploading a local file.
 
     Example:
         >>> Client().evaluation.evaluate("fraud:4", "holdout:2", EvaluationOptions(target="label"))  # doctest: +SKIP
     """
 
-    def __init__(self, registry: HttpRegistry, *, project: str | None = None) -> None:
+    def __init__(self, registry: HttpRegistry, data: DataBackend, *, project: str | None = None) -> None:
         self.registry = registry
+        self.data = data
         self.project = project
 
     def _call(self, method: str, url: str, *, body: Any = None, params: dict[str, Any] | None = None) -> Any:  # Any: JSON
@@ -86,19 +90,9 @@ class HttpEvaluation:
         path = Path(data)
         if data.startswith("datasets:/") or not path.is_file():
             return data
-        fmt = _UPLOAD_FORMATS.get(path.suffix.lower())
-        if fmt is None:
-            raise InvalidInputError(
-                f"{path.name[:200]!r}: against a server a data file is uploaded, and it must be .csv or .parquet", field="data"
-            )
         name = _NOT_DATASET_NAME.sub("-", path.stem).strip("-._")[:200] or "data"
-        params: dict[str, Any] = {"format": fmt, "description": f"uploaded from {path.name[:200]}"}
-        if self.project:
-            params["project"] = self.project
-        created = self.registry.http._call(
-            "POST", f"/datasets/{quote(name, safe='')}/versions", params=params, content=path.read_bytes()
-        )
-        return str(created["ref"])
+        # resumable, in chunks, the sha256 checked by the server: as `steward data register`
+        return self.data.register(name, str(path), description=f"uploaded from {path.name[:200]}", project=self.project).ref
 
     @staticmethod
     def _refuse_trusted(trusted: bool) -> None:
