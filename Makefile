@@ -26,6 +26,7 @@ bench: $(STAMP)
 	bash bench/mlflow_env.sh
 	bash bench/peers_env.sh
 	mkdir -p bench/results
+	$(BIN)/python bench/cli_start.py --json-out bench/results/cli_start.json
 	$(BIN)/python bench/tracking.py --json-out bench/results/tracking.json
 	$(BIN)/python bench/data.py
 	$(BIN)/python bench/registry.py --json-out bench/results/registry.json

@@ -8,16 +8,15 @@ Example:
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from steward.sdk import ActiveRun, Client
-from steward.settings import Settings
-from steward.tracking import seed_everything as _seed_everything
-
 if TYPE_CHECKING:  # annotations only: the package exports exactly its __all__
     from steward.core import Run
+    from steward.sdk import ActiveRun, Client
+    from steward.settings import Settings
     from steward.tracking import RunPage
 
 __version__ = "0.1.0"
@@ -34,6 +33,24 @@ __all__ = [
     "start_run",
 ]
 
+# The SDK (pydantic, httpx, the tracking stage) is imported on first use, not by
+# `import steward`: the CLI imports this package for its version and must start fast.
+_LAZY = {"ActiveRun": "steward.sdk", "Client": "steward.sdk", "Settings": "steward.settings"}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'steward' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
 # The module-level functions need a default client, as mlflow's do. It is built lazily
 # from the environment on first use; code that wants explicit state builds a Client.
 _default: dict[str, object] = {}
@@ -42,6 +59,9 @@ _default_lock = threading.Lock()
 
 def get_client() -> Client:
     """The process's default :class:`Client`, built from ``STEWARD_*`` on first use."""
+    from steward.sdk import Client
+    from steward.settings import Settings
+
     with _default_lock:
         client = _default.get("client")
         if client is None:
@@ -71,6 +91,8 @@ def start_run(
 
 def active_run() -> ActiveRun | None:
     """The run most recently started by :func:`start_run` in this process, if still open."""
+    from steward.sdk import ActiveRun
+
     run = _default.get("active")
     if isinstance(run, ActiveRun) and not run._ended:
         return run
@@ -84,7 +106,9 @@ def seed_everything(seed: int) -> dict[str, bool]:
         >>> steward.seed_everything(42)  # doctest: +SKIP
         {'random': True, 'numpy': True, 'torch': False}
     """
-    seeded = _seed_everything(seed)
+    from steward.tracking import seed_everything as seed_all
+
+    seeded = seed_all(seed)
     run = active_run()
     if run is not None:
         run.set_tag("steward.seed", seed)

@@ -1,30 +1,50 @@
-"""Packing metric points into chunks: three little-endian arrays per (run, key, flush)."""
+"""Packing metric points into chunks: three little-endian arrays per (run, key, flush).
+
+The stdlib :mod:`array` does the packing: a chunk holds a flush's points of one key (tens
+to thousands), where numpy's import (a tenth of a second) would cost more than it saves,
+and every ``steward runs ...`` command opens this store.
+"""
 
 from __future__ import annotations
 
+import sys
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from steward.core import Metric
 
-_I8 = np.dtype("<i8")
-_F8 = np.dtype("<f8")
+# the stored format is little-endian whatever the machine
+_SWAP = sys.byteorder == "big"
+
+
+def _pack(typecode: str, items: Sequence[Any]) -> array[Any]:  # Any: ints or floats
+    packed = array(typecode, items)
+    if _SWAP:
+        packed.byteswap()
+    return packed
+
+
+def _unpack(typecode: str, data: bytes) -> array[Any]:  # Any: ints or floats
+    unpacked = array(typecode)
+    unpacked.frombytes(data)
+    if _SWAP:
+        unpacked.byteswap()
+    return unpacked
 
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    steps: np.ndarray[Any, np.dtype[np.int64]]
-    values: np.ndarray[Any, np.dtype[np.float64]]
-    timestamps: np.ndarray[Any, np.dtype[np.int64]]
+    steps: array[int]
+    values: array[float]
+    timestamps: array[int]
 
     def as_row(self) -> dict[str, object]:
         return {
-            "count": int(self.steps.size),
-            "min_step": int(self.steps.min()),
-            "max_step": int(self.steps.max()),
+            "count": len(self.steps),
+            "min_step": min(self.steps),
+            "max_step": max(self.steps),
             "steps": self.steps.tobytes(),
             "values": self.values.tobytes(),
             "timestamps": self.timestamps.tobytes(),
@@ -32,21 +52,26 @@ class Chunk:
 
     def latest(self, key: str) -> Metric:
         """The point with the highest (step, timestamp); the last such one logged wins."""
-        order = np.lexsort((np.arange(self.steps.size), self.timestamps, self.steps))
-        i = int(order[-1])
-        return Metric(key, float(self.values[i]), int(self.steps[i]), int(self.timestamps[i]))
+        steps, stamps = self.steps, self.timestamps
+        i = max(range(len(steps)), key=lambda j: (steps[j], stamps[j], j))
+        return Metric(key, self.values[i], steps[i], stamps[i])
 
 
 def encode_chunk(steps: Sequence[int], values: Sequence[float], timestamps: Sequence[int]) -> Chunk:
-    return Chunk(np.asarray(steps, dtype=_I8), np.asarray(values, dtype=_F8), np.asarray(timestamps, dtype=_I8))
+    """Pack one key's points (a ``TypeError``/``OverflowError`` for a step beyond 64 bits)."""
+    return Chunk(_pack("q", steps), _pack("d", values), _pack("q", timestamps))
 
 
 def decode_history(key: str, rows: Sequence[Any]) -> list[Metric]:  # Any: rows of (steps, values, timestamps)
     """All points of one metric, ordered by step, then timestamp, then logging order."""
     if not rows:
         return []
-    steps = np.concatenate([np.frombuffer(r[0], dtype=_I8) for r in rows])
-    values = np.concatenate([np.frombuffer(r[1], dtype=_F8) for r in rows])
-    stamps = np.concatenate([np.frombuffer(r[2], dtype=_I8) for r in rows])
-    order = np.lexsort((np.arange(steps.size), stamps, steps))
-    return [Metric(key, float(values[i]), int(steps[i]), int(stamps[i])) for i in order.tolist()]
+    steps: array[int] = array("q")
+    values: array[float] = array("d")
+    stamps: array[int] = array("q")
+    for row in rows:
+        steps.extend(_unpack("q", row[0]))
+        values.extend(_unpack("d", row[1]))
+        stamps.extend(_unpack("q", row[2]))
+    points = sorted(zip(steps, stamps, range(len(steps)), values, strict=True))
+    return [Metric(key, value, step, stamp) for step, stamp, _, value, in points]
