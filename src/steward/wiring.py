@@ -16,7 +16,7 @@ from steward.adapters.artifacts import ContentAddressedStore
 from steward.adapters.sql import SqlStore
 from steward.governance._redaction import Redactor, SecretSource, SecretValueGuard
 from steward.settings import Settings
-from steward.tracking import AuditEvent, TrackingService
+from steward.tracking import AuditEvent, LoggedModelService, TrackingService
 
 if TYPE_CHECKING:
     from steward.data import DataService
@@ -85,6 +85,15 @@ class Services:
         """
         return TrackingService(
             self.store, self.blobs, actor or default_actor(self.settings),
+            secret_guard=SecretValueGuard(self.redactor, self._record_audit),
+        )
+
+    def logged_models(self, actor: str | None = None) -> LoggedModelService:
+        """MLflow 3's logged models (and their files, in the content-addressed store) acting as ``actor``."""
+        from steward.adapters.sql._logged_model_store import SqlLoggedModelStore
+
+        return LoggedModelService(
+            SqlLoggedModelStore(self.store), self.blobs, actor or default_actor(self.settings),
             secret_guard=SecretValueGuard(self.redactor, self._record_audit),
         )
 

@@ -32,6 +32,8 @@ PLACEHOLDERS = {
     "alias": "champion",
     "service": "unknown/endpoint",
     "token_id": "nosuchtoken",
+    "model_id": "m-" + "0" * 32,
+    "tag_key": "k",
 }
 # None: a user with no role binding at all; "global-admin": users.is_admin
 SUBJECTS: list[Role | str | None] = [*Role, None, "global-admin"]

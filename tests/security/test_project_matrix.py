@@ -39,6 +39,7 @@ PLACEHOLDERS = {
     "alias": "champion",
     "service": "unknown/endpoint",
     "token_id": "nosuchtoken",
+    "tag_key": "k",
 }
 SUITE_YAML = "name: alpha-suite\ncolumns:\n  amount:\n    type: float\n"
 # (role, project of the binding); None: no binding at all
@@ -96,6 +97,9 @@ class World:
         tracking = self.services.tracking("setup")
         if tracking.get_experiment(self.experiment_id).lifecycle_stage != "active":
             tracking.restore_experiment(self.experiment_id)
+        models = self.services.logged_models("setup")
+        if getattr(self, "logged_model_id", None) is None or not models.search([self.experiment_id], filter="name = 'alpha-logged'").models:
+            self.logged_model_id = models.create(self.experiment_id, name="alpha-logged", source_run_id=self.run_id).model_id
         deployments = self.services.deployments("setup")
         if "alpha-api" not in [d.name for d in deployments.list_deployments()]:
             deployments.create_deployment("alpha-api", "alpha-model:1")
@@ -113,6 +117,7 @@ class World:
             ObjectKind.EXPERIMENT_NAME: "alpha-exp",
             ObjectKind.RUN: self.run_id,
             ObjectKind.ARTIFACT: f"{self.experiment_id}/{self.run_id}/artifacts/file.txt",
+            ObjectKind.LOGGED_MODEL: self.logged_model_id,
             ObjectKind.MODEL: "alpha-model",
             ObjectKind.MODEL_REF: "alpha-model:1",
             ObjectKind.MODEL_SOURCE: f"runs:/{self.run_id}/models/alpha-model",

@@ -137,7 +137,6 @@ def test_mlflow_client_errors_carry_mlflow_error_codes(mlflow_python: Path, live
     assert out["duplicate_experiment"] == "RESOURCE_ALREADY_EXISTS"
     assert out["filter_syntax_error"] == "INVALID_PARAMETER_VALUE"
     assert out["param_changed"] == "INVALID_PARAMETER_VALUE"
-    assert out["log_to_finished_run"] == "INVALID_PARAMETER_VALUE"
     assert "not found" in out["message"]
 
 

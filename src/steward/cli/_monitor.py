@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 app = typer.Typer(name="monitor", help="Monitoring: drift reports.", no_args_is_help=True)
 HTML_OPTION = typer.Option(None, "--html", help="Also write a self-contained HTML report here.")
 METHOD_OPTION = typer.Option([], "--method", help="COLUMN=METHOD (ks, wasserstein, psi, chi2, js); repeatable.")
+EMBEDDING_OPTION = typer.Option(
+    [], "--embedding", help="A list column to compare as an embedding (lists of floats are found by type); repeatable."
+)
 
 
 @contextmanager
@@ -53,14 +56,27 @@ def report_cmd(
     ),
     method: list[str] = METHOD_OPTION,
     correction: str = typer.Option("holm", "--correction", help="holm | bonferroni (for the number of columns)."),
+    embedding: list[str] = EMBEDDING_OPTION,
+    multivariate: bool = typer.Option(
+        True, "--multivariate/--no-multivariate", help="Also train a domain classifier on a sample of the rows."
+    ),
+    dask: str | None = typer.Option(
+        None, "--dask", help="Compute the summaries on a Dask cluster: a scheduler address, or 'local'."
+    ),
 ) -> None:
-    """Compare current data with a reference column by column; exit 1 when any column drifted."""
-    from steward.monitoring import render_html, report
+    """Compare current data with a reference column by column (and the rows as a whole); exit 1 on drift."""
+    from steward.monitoring import DaskSummariser, render_html, report
 
-    with _scanner(reference, current) as data:
-        result = report(
-            reference, current, data=data, sensitivity=sensitivity, methods=_methods(method), correction=correction
-        )
+    summariser = None if dask is None else DaskSummariser(dask)
+    try:
+        with _scanner(reference, current) as data:
+            result = report(
+                reference, current, data=data, sensitivity=sensitivity, methods=_methods(method), correction=correction,
+                embeddings=embedding, multivariate=multivariate, summarise_with=summariser,
+            )
+    finally:
+        if summariser is not None:
+            summariser.close()
     if html is not None:
         try:
             html.write_text(render_html(result), encoding="utf-8")
@@ -93,7 +109,16 @@ def report_cmd(
             if c.message:
                 note(f"{c.column}: {c.message}")
         echo(f"{len(result.drifted)} of {result.compared} compared columns drifted (share {result.drift_share:.1%})")
+        mv = result.multivariate
+        if mv is not None and mv.status == "ok" and mv.roc_auc is not None:
+            top = ", ".join(f"{c} {v:.3f}" for c, v in mv.top_features)
+            echo(
+                f"multivariate: domain classifier ROC-AUC {mv.roc_auc:.3f} (threshold {mv.threshold}): "
+                f"{'DRIFT' if mv.drifted else 'ok'}" + (f"; top features: {top}" if top and mv.drifted else "")
+            )
+        elif mv is not None:
+            note(f"multivariate: {mv.status.replace('_', ' ')}: {mv.message}")
         if html is not None:
             note(f"HTML report: {html}")
-    if result.drifted:
+    if result.any_drift:
         raise typer.Exit(1)

@@ -29,6 +29,8 @@ import numpy.typing as npt
 
 from steward.errors import InvalidInputError
 
+from .drift_embeddings import MMD_THRESHOLDS
+
 __all__ = [
     "CORRECTIONS",
     "DISTANCE_KINDS",
@@ -524,6 +526,7 @@ _THRESHOLDS: dict[str, dict[str, float]] = {
     "js": {"low": 0.1, "medium": 0.05, "high": 0.02},  # Jensen-Shannon distance
     "unseen": {"low": 0.03, "medium": 0.01, "high": 0.002},  # share of current values
     "missing": {"low": 0.1, "medium": 0.05, "high": 0.01},  # change of the missing share
+    "mmd": MMD_THRESHOLDS,  # MMD² of an embedding column (see drift_embeddings)
 }
 
 

@@ -121,6 +121,8 @@ class ObjectKind(str, enum.Enum):
     EXPERIMENT_NAME = "experiment_name"  # an experiment name; a new one gets the request's project
     RUN = "run"  # a run id: the project of its experiment
     ARTIFACT = "artifact"  # an MLflow artifact path ``<experiment_id>/<run_id>/artifacts/...``: its run
+    # (``<experiment_id>/models/<model_id>/artifacts/...``: its logged model)
+    LOGGED_MODEL = "logged_model"  # an MLflow 3 logged model id (``m-...``): the project of its experiment
     MODEL = "model"  # a registered-model name; a new one gets the request's project
     MODEL_REF = "model_ref"  # ``fraud:3``, ``fraud@champion``, ``models:/fraud/3``: its model
     DATASET = "dataset"  # a dataset name; a new one gets the request's project
@@ -209,6 +211,7 @@ _RUN_PATH = _path(_RUN, "run_id")
 _RUN_Q = _query(_RUN, "run_id", "run_uuid")
 _RUN_B = _body(_RUN, "run_id", "run_uuid")
 _EXP_B = _body(_EXP, "experiment_id")
+_LOGGED_MODEL = _path(K.LOGGED_MODEL, "model_id")
 _MLFLOW: list[tuple[str, str, Operation]] = [
     ("POST", "/experiments/create", _op(P.RUNS_WRITE, _body(_EXP_NAME, "name"))),
     ("GET", "/experiments/get", _op(P.RUNS_READ, _query(_EXP, "experiment_id"))),
@@ -234,6 +237,17 @@ _MLFLOW: list[tuple[str, str, Operation]] = [
     ("POST", "/runs/search", _op(P.RUNS_READ, _body(_EXP, "experiment_ids", many=True), listing=True)),
     ("GET", "/metrics/get-history", _op(P.RUNS_READ, _RUN_Q)),
     ("POST", "/logged-models/search", _op(P.MODELS_READ, _body(_EXP, "experiment_ids", many=True), listing=True)),
+    # MLflow 3's logged models live in an experiment: its project; a new one also reads its run
+    ("POST", "/logged-models", _op(
+        P.MODELS_WRITE, _EXP_B, _body(_RUN, "source_run_id", permission=P.RUNS_READ))),
+    ("GET", "/logged-models/{model_id}", _op(P.MODELS_READ, _LOGGED_MODEL)),
+    ("PATCH", "/logged-models/{model_id}", _op(P.MODELS_WRITE, _LOGGED_MODEL)),
+    ("DELETE", "/logged-models/{model_id}", _op(P.MODELS_WRITE, _LOGGED_MODEL)),
+    ("PATCH", "/logged-models/{model_id}/tags", _op(P.MODELS_WRITE, _LOGGED_MODEL)),
+    ("DELETE", "/logged-models/{model_id}/tags/{tag_key}", _op(P.MODELS_WRITE, _LOGGED_MODEL)),
+    ("POST", "/logged-models/{model_id}/params", _op(P.MODELS_WRITE, _LOGGED_MODEL)),
+    # linking a run to its models: the service keeps each model in the run's experiment
+    ("POST", "/runs/outputs", _op(P.RUNS_WRITE, _RUN_B)),
     # MLflow's model registry (server/mlflow/_registry.py): the same permissions as Steward's
     # own registry routes; GET sends the name in the query, the rest in the JSON body
     ("POST", "/registered-models/create", _op(P.MODELS_WRITE, _body(_MODEL, "name"))),
@@ -275,6 +289,8 @@ _TABLE: list[tuple[str, str, Operation]] = [
     ("GET", "/docs", _op(P.PUBLIC)),
     ("GET", "/docs/oauth2-redirect", _op(P.PUBLIC)),
     ("GET", "/redoc", _op(P.PUBLIC)),
+    # the index redirects to /docs: the mlflow client prints "View run at" links to it
+    ("GET", "/", _op(P.PUBLIC)),
     # tracking
     ("POST", "/api/v1/experiments", _op(P.RUNS_WRITE, _body(_EXP_NAME, "name"))),
     ("GET", "/api/v1/experiments", _op(P.RUNS_READ, listing=True)),

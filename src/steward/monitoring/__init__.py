@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from ._alert_rules import RuleSet, alert_rules_faults, parse_alert_rules
 from ._alert_service import AlertService, Evaluation
+from ._dask import DaskSummariser
 from ._html import render_html
 from ._report import (
     ColumnDrift,
     DatasetScanner,
     DriftReport,
+    Summariser,
     compare_summaries,
     drift_report,
     open_source,
@@ -22,12 +24,14 @@ from ._report import (
 from ._summaries import (
     ArrowSource,
     CategorySummary,
+    EmbeddingSummary,
     NumericSummary,
     ParquetSource,
     TableSource,
     TableSummary,
     column_kind,
     numeric_edges,
+    sample_rows,
     summarise,
 )
 
@@ -36,12 +40,15 @@ __all__ = [
     "ArrowSource",
     "CategorySummary",
     "ColumnDrift",
+    "DaskSummariser",
     "DatasetScanner",
     "DriftReport",
+    "EmbeddingSummary",
     "Evaluation",
     "NumericSummary",
     "ParquetSource",
     "RuleSet",
+    "Summariser",
     "TableSource",
     "TableSummary",
     "alert_rules_faults",
@@ -53,5 +60,6 @@ __all__ = [
     "parse_alert_rules",
     "render_html",
     "report",
+    "sample_rows",
     "summarise",
 ]

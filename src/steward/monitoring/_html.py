@@ -58,9 +58,51 @@ def _row(column: ColumnDrift) -> str:
         f'<span class="{css}">{escape(verdict)}</span>',
     ]
     detail = f'<div class="msg">{escape(column.message)}</div>' if column.message else ""
+    if column.embedding is not None:
+        e = column.embedding
+        detail += (
+            f'<div class="msg">embedding of {int(e["dimensions"])} dimensions: MMD² {_fmt(column.statistic)} on '
+            f'{int(e["sample_rows"]):,} sampled vectors per side (RBF bandwidth {e["bandwidth"]:.3g}); distance between '
+            f'the means {e["euclidean"]:.3g} reference spreads, cosine {e["cosine"]:.3g}</div>'
+        )
     return (
         "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
         f'<tr class="plot"><td colspan="9">{detail}{_overlay_svg(column)}</td></tr>'
+    )
+
+
+def _multivariate(report: DriftReport) -> str:
+    """The domain classifier's panel: ROC-AUC against its threshold and the features behind it."""
+    mv = report.multivariate
+    if mv is None:
+        return ""
+    if mv.status != "ok" or mv.roc_auc is None:
+        return f'<h2>Multivariate drift</h2><p class="note">{escape(mv.status.replace("_", " "))}: {escape(mv.message or "")}</p>'
+    css, verdict = ("drift", "DRIFT") if mv.drifted else ("ok", "ok")
+    bars = ""
+    if mv.top_features:
+        top = max(v for _, v in mv.top_features) or 1.0
+        rows = []
+        for i, (name, value) in enumerate(mv.top_features):
+            w = value / top * 300
+            rows.append(
+                f'<text x="0" y="{i * 22 + 15}" font-size="12">{escape(name[:40])}</text>'
+                f'<rect x="180" y="{i * 22 + 3}" width="{w:.1f}" height="16" fill="#d62728"><title>{escape(name)}: AUC drop {value:.4f}</title></rect>'
+                f'<text x="{185 + w:.1f}" y="{i * 22 + 15}" font-size="11">{value:.3f}</text>'
+            )
+        bars = (
+            f'<p>Features the classifier relies on (drop of its ROC-AUC when the feature is shuffled):</p>'
+            f'<svg width="{_WIDTH}" height="{len(rows) * 22 + 6}" role="img" aria-label="top features">{"".join(rows)}</svg>'
+        )
+    excluded = ", ".join(f"{escape(c)} ({escape(r)})" for c, r in mv.excluded)
+    return (
+        "<h2>Multivariate drift</h2>"
+        f'<p>A domain classifier (gradient boosting, {mv.folds}-fold cross-validation on {mv.reference_rows:,} reference and '
+        f"{mv.current_rows:,} current rows) tells current from reference rows with <b>ROC-AUC {mv.roc_auc:.3f}</b> "
+        f"(threshold {mv.threshold}, p-value {mv.p_value:.3g}): <span class=\"{css}\">{verdict}</span>. "
+        "0.5 is chance: the rows as a whole look alike.</p>"
+        + bars
+        + (f'<p class="msg">Left out: {excluded}</p>' if excluded else "")
     )
 
 
@@ -96,5 +138,6 @@ after the correction and at least the effect-size threshold.</p>
 <p class="legend"><span style="background:#999999"></span> reference &nbsp; <span style="background:#1f77b4"></span> current
 &nbsp; <span style="background:#d62728"></span> current (drifted)</p>
 <table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>
+{_multivariate(report)}
 </body></html>
 """

@@ -148,6 +148,9 @@ def _column_metrics(report: DriftReport) -> dict[str, float | None]:
         out[f"drift.feature.{c.column}.p_value"] = c.p_value
         if c.missing_reference is not None and c.missing_current is not None:
             out[f"drift.feature.{c.column}.missing_share_change"] = c.missing_current - c.missing_reference
+    mv = report.multivariate
+    if mv is not None and mv.status == "ok":
+        out["drift.multivariate.roc_auc"] = mv.roc_auc
     return out
 
 
@@ -159,12 +162,13 @@ def _drift_summary(report: DriftReport) -> JSON:
         "drifted": report.drifted,
         "drift_share": report.drift_share,
         "columns_compared": report.compared,
+        "multivariate": None if report.multivariate is None else report.multivariate.to_dict(),
         "columns": [
             {
                 k: v
                 for k, v in c.to_dict().items()
                 if k in ("column", "kind", "status", "method", "statistic", "p_value", "effect_size", "threshold",
-                         "drifted", "unseen_share", "missing_reference", "missing_current", "message")
+                         "drifted", "unseen_share", "missing_reference", "missing_current", "message", "embedding")
             }
             for c in report.columns
         ],
@@ -428,7 +432,7 @@ class MonitorService:
         summary["prediction_drift"] = prediction
         if prediction.get("effect_size") is not None:
             metrics["drift.prediction.effect"] = prediction["effect_size"]
-        inputs_drifted = bool(report.drifted)
+        inputs_drifted = report.any_drift
         concept = concept_drift(window_quality, self._quality_baseline(monitor, window_quality), inputs_drifted=inputs_drifted)
         summary["concept_drift"] = concept
         if concept is not None and concept["flagged"]:
@@ -479,6 +483,7 @@ class MonitorService:
             ArrowSource(reference.select(["output"]), "reference predictions"),
             ArrowSource(table.select(["output"]), "window predictions"),
             sensitivity=sensitivity,
+            multivariate=False,
         )
         column = result.columns[0]
         return {

@@ -4,37 +4,54 @@ Each column is summarised (:mod:`._summaries`), compared with the method its typ
 sample size call for (:func:`steward.core.drift.choose_method`, overridable per column),
 and flagged only when the change is significant after a Holm (or Bonferroni) correction for
 the number of columns AND at least the effect-size threshold of the chosen sensitivity.
-The missing share is compared for every column the same way.
+The missing share is compared for every column the same way. Embedding columns (lists of
+floats) are compared by MMD with the distances between their means
+(:mod:`steward.core.drift_embeddings`); the rows as a whole by a domain classifier
+(:mod:`steward.core.drift_multivariate`) trained on a bounded, seeded sample of both sides.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
-from steward.core import drift
+from steward.core import drift, drift_embeddings, drift_multivariate
 from steward.errors import InvalidInputError, NotFoundError
 
 from ._summaries import (
     DEFAULT_TOP_K,
+    SAMPLE_ROWS,
     ArrowSource,
     CategorySummary,
     ColumnSummary,
+    EmbeddingSummary,
     NumericSummary,
     ParquetSource,
     TableSource,
     TableSummary,
     column_kind,
+    is_list_of_numbers,
     numeric_edges,
+    sample_rows,
     summarise,
 )
 
-__all__ = ["ColumnDrift", "DatasetScanner", "DriftReport", "compare_summaries", "drift_report", "open_source", "report"]
+__all__ = [
+    "ColumnDrift",
+    "DatasetScanner",
+    "DriftReport",
+    "Summariser",
+    "compare_summaries",
+    "drift_report",
+    "open_source",
+    "report",
+]
 
 ALPHA = 0.05
 # Bins shown per numeric feature in the HTML overlay (the 100 fine bins merged).
@@ -56,10 +73,11 @@ class ColumnDrift:
 
     Attributes:
         column: the column.
-        kind: ``numeric`` or ``categorical`` (from the reference's type).
+        kind: ``numeric``, ``categorical`` or ``embedding`` (from the reference's type, or declared).
         status: ``ok`` (compared), ``insufficient_data`` (fewer than
             :data:`~steward.core.drift.MIN_ROWS` values on a side), ``all_null``,
-            ``missing_in_reference``, ``missing_in_current`` or ``type_mismatch``.
+            ``missing_in_reference``, ``missing_in_current``, ``type_mismatch`` or
+            ``invalid`` (an embedding of vectors of different lengths).
         method: the distribution method, when compared.
         statistic: its statistic.
         p_value: the significance test's p-value, adjusted for the number of columns.
@@ -76,6 +94,9 @@ class ColumnDrift:
         current_size: non-missing current values.
         message: why a column was not compared, or what changed.
         overlay: (labels, reference shares, current shares) for the HTML overlay.
+        embedding: for an embedding column, the distances between the means (``euclidean``
+            over the reference's spread, ``cosine``), the MMD kernel's ``bandwidth``, the
+            vectors' ``dimensions`` and the ``sample_rows`` per side of the MMD.
     """
 
     column: str
@@ -97,10 +118,11 @@ class ColumnDrift:
     current_size: int = 0
     message: str | None = None
     overlay: tuple[tuple[str, ...], tuple[float, ...], tuple[float, ...]] | None = field(default=None, repr=False)
+    embedding: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form (without the overlay)."""
-        return {
+        out: dict[str, object] = {
             "column": self.column,
             "kind": self.kind,
             "status": self.status,
@@ -122,6 +144,9 @@ class ColumnDrift:
             "current_size": self.current_size,
             "message": self.message,
         }
+        if self.embedding is not None:
+            out["embedding"] = self.embedding
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +162,7 @@ class DriftReport:
         correction: ``holm`` or ``bonferroni``.
         alpha: family-wise significance level.
         columns: one verdict per column (reference columns first, then current-only ones).
+        multivariate: the domain classifier's verdict on the rows as a whole (None: not computed).
     """
 
     reference: str
@@ -147,6 +173,12 @@ class DriftReport:
     correction: str
     alpha: float
     columns: tuple[ColumnDrift, ...]
+    multivariate: drift_multivariate.MultivariateDrift | None = None
+
+    @property
+    def any_drift(self) -> bool:
+        """A column drifted, or the domain classifier told the sides apart."""
+        return bool(self.drifted) or (self.multivariate is not None and self.multivariate.drifted)
 
     @property
     def drifted(self) -> list[str]:
@@ -176,6 +208,7 @@ class DriftReport:
             "drifted": self.drifted,
             "drift_share": self.drift_share,
             "columns_compared": self.compared,
+            "multivariate": None if self.multivariate is None else self.multivariate.to_dict(),
             "columns": [c.to_dict() for c in self.columns],
         }
 
@@ -237,12 +270,43 @@ class _Pending:
     sizes: tuple[int, int] = (0, 0)
     message: str | None = None
     overlay: tuple[tuple[str, ...], tuple[float, ...], tuple[float, ...]] | None = None
+    embedding: dict[str, float] | None = None
+
+
+def _kind(summary: ColumnSummary) -> str:
+    if isinstance(summary, NumericSummary):
+        return "numeric"
+    return "embedding" if isinstance(summary, EmbeddingSummary) else "categorical"
+
+
+def _compare_embedding(pending: _Pending, ref: EmbeddingSummary, cur: EmbeddingSummary, samples: tuple[Any, Any]) -> None:
+    if ref.dim != cur.dim:
+        pending.status = "type_mismatch"
+        pending.message = f"embedding vectors of {ref.dim} dimensions in the reference but {cur.dim} in the current data"
+        return
+    ref_sample, cur_sample = (np.asarray(x, dtype=np.float64) for x in samples)
+    ref_sample = ref_sample[np.all(np.isfinite(ref_sample), axis=1)] if ref_sample.ndim == 2 else ref_sample
+    cur_sample = cur_sample[np.all(np.isfinite(cur_sample), axis=1)] if cur_sample.ndim == 2 else cur_sample
+    if ref_sample.ndim != 2 or cur_sample.ndim != 2 or min(ref_sample.shape[0], cur_sample.shape[0]) < drift.MIN_ROWS:
+        pending.status = "insufficient_data"
+        pending.message = f"fewer than {drift.MIN_ROWS} sampled vectors on one side; the MMD needs more"
+        return
+    result = drift_embeddings.embedding_test(
+        ref_sample, cur_sample, reference_mean=ref.mean, current_mean=cur.mean, reference_variance=ref.variance
+    )
+    pending.test = drift.ColumnTest(
+        "mmd", result.statistic, result.p_value, result.effect_size, ref.count, cur.count
+    )
+    pending.embedding = {
+        "euclidean": result.euclidean, "cosine": result.cosine, "bandwidth": result.bandwidth,
+        "dimensions": float(ref.dim), "sample_rows": float(min(result.reference_size, result.current_size)),
+    }
 
 
 def _compare_column(
-    name: str, ref: ColumnSummary, cur: ColumnSummary, override: str | None
+    name: str, ref: ColumnSummary, cur: ColumnSummary, override: str | None, samples: tuple[Any, Any] | None = None
 ) -> _Pending:
-    kind = "numeric" if isinstance(ref, NumericSummary) else "categorical"
+    kind = _kind(ref)
     sizes = (ref.count, cur.count)
     pending = _Pending(name, kind, "ok", sizes=sizes)
     if ref.rows and cur.rows:
@@ -257,6 +321,11 @@ def _compare_column(
         pending.message = (
             f"{min(sizes)} non-missing values on one side; at least {drift.MIN_ROWS} are needed to judge drift"
         )
+        return pending
+    if isinstance(ref, EmbeddingSummary) and isinstance(cur, EmbeddingSummary):
+        if override is not None and override != "mmd":
+            raise InvalidInputError(f"method {override!r} does not suit an embedding column; expected mmd", field="method")
+        _compare_embedding(pending, ref, cur, samples if samples is not None else (np.zeros((0, 0)), np.zeros((0, 0))))
         return pending
     method = drift.choose_method(kind, *sizes, override=override)
     if isinstance(ref, NumericSummary) and isinstance(cur, NumericSummary):
@@ -282,8 +351,10 @@ def compare_summaries(
     correction: str = "holm",
     alpha: float = ALPHA,
     skipped: Mapping[str, tuple[str, str, str]] | None = None,
+    temporal: Collection[str] = (),
+    multivariate: bool = True,
 ) -> DriftReport:
-    """Judge drift column by column from two table summaries.
+    """Judge drift column by column from two table summaries, and the rows as a whole.
 
     Args:
         reference: the baseline's summary.
@@ -295,6 +366,8 @@ def compare_summaries(
         correction: ``holm`` or ``bonferroni``.
         alpha: family-wise significance level.
         skipped: columns that could not be compared: name -> (kind, status, message).
+        temporal: time columns, left out of the domain classifier (they tell the sides apart alone).
+        multivariate: train the domain classifier on the summaries' samples (when they have them).
 
     Returns:
         A :class:`DriftReport`.
@@ -310,9 +383,20 @@ def compare_summaries(
     unknown = sorted(set(overrides) - set(reference.columns) - set(skipped or {}))
     if unknown:
         raise InvalidInputError(f"method given for unknown column(s): {', '.join(unknown)}", field="methods")
-    pending = [
-        _compare_column(name, ref, current.columns[name], overrides.get(name)) for name, ref in reference.columns.items()
-    ]
+    pending: list[_Pending] = []
+    for name, ref in reference.columns.items():
+        why = reference.invalid.get(name) or current.invalid.get(name)
+        if why is not None:
+            side = "reference" if name in reference.invalid else "current data"
+            pending.append(_Pending(name, _kind(ref), "invalid", message=f"{why} in the {side}; not compared"))
+            continue
+        samples = (reference.sample.get(name), current.sample.get(name))
+        pending.append(
+            _compare_column(
+                name, ref, current.columns[name], overrides.get(name),
+                None if samples[0] is None or samples[1] is None else samples,
+            )
+        )
     tested = [p for p in pending if p.test is not None]
     adjusted = drift.adjust_p_values([p.test.p_value for p in tested if p.test is not None], correction)
     adjusted_by_name = {p.column: a for p, a in zip(tested, adjusted, strict=True)}
@@ -366,13 +450,38 @@ def compare_summaries(
                 current_size=p.sizes[1],
                 message=message,
                 overlay=p.overlay,
+                embedding=p.embedding,
             )
         )
     for name, (kind, status, message) in (skipped or {}).items():
         verdicts.append(ColumnDrift(column=name, kind=kind, status=status, message=message))
+    verdict = None
+    if multivariate and reference.sample and current.sample:
+        verdict = _domain_classifier(reference, current, pending, set(temporal), sensitivity, alpha)
     return DriftReport(
-        reference_name, current_name, reference.rows, current.rows, sensitivity, correction, alpha, tuple(verdicts)
+        reference_name, current_name, reference.rows, current.rows, sensitivity, correction, alpha, tuple(verdicts), verdict
     )
+
+
+def _domain_classifier(
+    reference: TableSummary, current: TableSummary, pending: list[_Pending], temporal: set[str], sensitivity: str, alpha: float
+) -> drift_multivariate.MultivariateDrift:
+    """The domain classifier on the sampled rows of the columns compared one by one."""
+    kinds = {
+        p.column: "temporal" if p.column in temporal else p.kind
+        for p in pending
+        if p.status == "ok" and p.kind in ("numeric", "categorical") and p.column in reference.sample and p.column in current.sample
+    }
+    try:
+        return drift_multivariate.domain_classifier(
+            {n: reference.sample[n] for n in kinds}, {n: current.sample[n] for n in kinds}, kinds,
+            sensitivity=sensitivity, alpha=alpha,
+        )
+    except ImportError:
+        return drift_multivariate.MultivariateDrift(
+            "unavailable", drift_multivariate.auc_threshold(sensitivity),
+            message="the domain classifier needs scikit-learn: pip install 'steward[ml]'",
+        )
 
 
 def _looks_like_ref(text: str) -> bool:
@@ -406,11 +515,15 @@ def drift_report(
     correction: str = "holm",
     alpha: float = ALPHA,
     top_k: int = DEFAULT_TOP_K,
+    embeddings: Sequence[str] = (),
+    multivariate: bool = True,
+    summarise_with: Summariser | None = None,
 ) -> DriftReport:
     """Stream both sources into summaries and judge drift column by column.
 
     The reference is read twice (once for its quantile edges, once for its histograms) and
-    the current data once, in batches; memory holds only the summaries.
+    the current data once, in batches; memory holds only the summaries and a sample of
+    :data:`~steward.monitoring._summaries.SAMPLE_ROWS` rows per side.
 
     Args:
         reference: the baseline (training data).
@@ -420,12 +533,16 @@ def drift_report(
         correction: ``holm`` or ``bonferroni``.
         alpha: family-wise significance level.
         top_k: categories kept per categorical column.
+        embeddings: list columns to compare as embeddings (lists of floats are found by type).
+        multivariate: also train the domain classifier.
+        summarise_with: computes a side's summary instead of :func:`summarise` (a Dask cluster).
 
     Returns:
         A :class:`DriftReport`.
 
     Raises:
-        InvalidInputError: a side with no rows or no columns, or a bad setting.
+        InvalidInputError: a side with no rows or no columns, a bad setting, or a declared
+            embedding that is not a list of numbers.
     """
     for role, source in (("reference", reference), ("current", current)):
         if not source.schema().names:
@@ -433,30 +550,46 @@ def drift_report(
         if source.num_rows() == 0:
             raise InvalidInputError(f"the {role} data {source.name[:300]!r} has no rows", field=role)
     ref_schema, cur_schema = reference.schema(), current.schema()
+    declared = set(embeddings)
+    for name in sorted(declared):
+        if name not in ref_schema.names and name not in cur_schema.names:
+            raise InvalidInputError(f"embedding column {name[:200]!r} is in neither table", field="embeddings")
+        schema = ref_schema if name in ref_schema.names else cur_schema
+        if not is_list_of_numbers(schema.field(name).type):
+            raise InvalidInputError(
+                f"column {name[:200]!r} is {schema.field(name).type}, not a list of numbers: it cannot be an embedding",
+                field="embeddings",
+            )
+
+    def kind_of(schema: pa.Schema, name: str) -> str:
+        return "embedding" if name in declared else column_kind(schema.field(name).type)
+
     kinds: dict[str, str] = {}
     skipped: dict[str, tuple[str, str, str]] = {}
     for name in ref_schema.names:
-        kind = column_kind(ref_schema.field(name).type)
+        kind = kind_of(ref_schema, name)
         if name not in cur_schema.names:
             skipped[name] = (kind, "missing_in_current", f"column {name!r} is in the reference but not in the current data")
-        elif column_kind(cur_schema.field(name).type) != kind:
+        elif kind_of(cur_schema, name) != kind:
             skipped[name] = (
                 kind,
                 "type_mismatch",
-                f"column {name!r} is {kind} in the reference but {column_kind(cur_schema.field(name).type)} in the current data",
+                f"column {name!r} is {kind} in the reference but {kind_of(cur_schema, name)} in the current data",
             )
         else:
             kinds[name] = kind
     for name in cur_schema.names:
         if name not in ref_schema.names:
             skipped[name] = (
-                column_kind(cur_schema.field(name).type),
+                kind_of(cur_schema, name),
                 "missing_in_reference",
                 f"column {name!r} is in the current data but not in the reference; nothing to compare it with",
             )
+    temporal = [n for n in kinds if pa.types.is_temporal(ref_schema.field(n).type)]
     edges = numeric_edges(reference, [n for n, k in kinds.items() if k == "numeric"])
-    ref_summary = summarise(reference, kinds, edges, top_k=top_k)
-    cur_summary = summarise(current, kinds, edges, top_k=top_k)
+    run = summarise_with or _summarise_locally
+    ref_summary = run(reference, kinds, edges, top_k, sample_rows(reference.num_rows(), SAMPLE_ROWS, seed=1))
+    cur_summary = run(current, kinds, edges, top_k, sample_rows(current.num_rows(), SAMPLE_ROWS, seed=2))
     return compare_summaries(
         ref_summary,
         cur_summary,
@@ -467,7 +600,24 @@ def drift_report(
         correction=correction,
         alpha=alpha,
         skipped=skipped,
+        temporal=temporal,
+        multivariate=multivariate,
     )
+
+
+class Summariser(Protocol):
+    """Computes one side's summary: locally (:func:`summarise`) or on a cluster."""
+
+    def __call__(
+        self, source: TableSource, kinds: dict[str, str], edges: dict[str, Any], top_k: int, sample: Any
+    ) -> TableSummary:  # Any: numpy arrays (edges per column, sampled row numbers)
+        ...
+
+
+def _summarise_locally(
+    source: TableSource, kinds: dict[str, str], edges: dict[str, Any], top_k: int, sample: Any
+) -> TableSummary:  # Any: numpy arrays
+    return summarise(source, kinds, edges, top_k=top_k, sample=sample)
 
 
 def report(
@@ -479,6 +629,9 @@ def report(
     methods: Mapping[str, str] | None = None,
     correction: str = "holm",
     alpha: float = ALPHA,
+    embeddings: Sequence[str] = (),
+    multivariate: bool = True,
+    summarise_with: Summariser | None = None,
 ) -> DriftReport:
     """Drift between two Parquet files or dataset versions (what ``steward monitor report`` runs).
 
@@ -490,6 +643,9 @@ def report(
         methods: column -> method override.
         correction: ``holm`` or ``bonferroni``.
         alpha: family-wise significance level.
+        embeddings: list columns to compare as embeddings (lists of floats are found by type).
+        multivariate: also train the domain classifier on a sample of the rows.
+        summarise_with: computes the summaries elsewhere (:class:`DaskSummariser`).
 
     Returns:
         A :class:`DriftReport`.
@@ -505,4 +661,7 @@ def report(
     """
     ref = open_source(reference, data, role="reference")
     cur = open_source(current, data, role="current")
-    return drift_report(ref, cur, sensitivity=sensitivity, methods=methods, correction=correction, alpha=alpha)
+    return drift_report(
+        ref, cur, sensitivity=sensitivity, methods=methods, correction=correction, alpha=alpha,
+        embeddings=embeddings, multivariate=multivariate, summarise_with=summarise_with,
+    )

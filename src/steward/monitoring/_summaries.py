@@ -5,7 +5,13 @@ A numeric column becomes a histogram on fixed edges taken from the reference's q
 maximum), with the sum of the values in each bin (so each bin has a mean) plus count, mean
 and M2 for the moments. A categorical column becomes counts per category bounded to the
 ``top_k`` most frequent, the rest in an "other" bucket. Both count missing values (null,
-NaN, infinities). Summaries of parts merge into the summary of the whole.
+NaN, infinities). An embedding column (a list of numbers per row, one length for all) becomes
+the per-dimension sum and sum of squares (its mean vector and spread). Summaries of parts merge
+into the summary of the whole.
+
+Alongside, a bounded seeded sample of rows (the same row numbers for every column, chosen by
+:func:`sample_rows`) feeds what needs rows rather than counts: the domain classifier of
+multivariate drift and the MMD of embedding columns. The sample of parts concatenates.
 
 Sources are read in batches of :data:`BATCH_ROWS` rows: a Parquet file by row group
 (pyarrow), or an Arrow table already in memory (a stored dataset version).
@@ -17,7 +23,7 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -31,14 +37,17 @@ __all__ = [
     "BATCH_ROWS",
     "DEFAULT_BINS",
     "DEFAULT_TOP_K",
+    "SAMPLE_ROWS",
     "ArrowSource",
     "CategorySummary",
+    "EmbeddingSummary",
     "NumericSummary",
     "ParquetSource",
     "TableSource",
     "TableSummary",
     "column_kind",
     "numeric_edges",
+    "sample_rows",
     "summarise",
 ]
 
@@ -51,6 +60,9 @@ DEFAULT_BINS = 100
 DEFAULT_TOP_K = 10_000
 # Values per numeric column sampled (evenly through the file) to place the reference edges.
 EDGE_SAMPLE = 200_000
+# Rows per side kept as a sample for the domain classifier and the MMD (both bound their own
+# use further); 5,000 rows of 25 columns are about 1 MB.
+SAMPLE_ROWS = 5_000
 
 
 class TableSource(Protocol):
@@ -79,8 +91,10 @@ class ParquetSource:
         InvalidInputError: the file is not a readable Parquet file.
     """
 
-    def __init__(self, path: str | Path, name: str | None = None) -> None:
+    def __init__(self, path: str | Path, name: str | None = None, row_groups: Sequence[int] | None = None) -> None:
         self.name = name or str(path)
+        self.path = Path(path)
+        self.row_groups = None if row_groups is None else list(row_groups)
         try:
             self._file = pq.ParquetFile(str(path))
         except (pa.ArrowException, OSError) as exc:
@@ -92,11 +106,17 @@ class ParquetSource:
         return self._file.schema_arrow
 
     def num_rows(self) -> int:
+        if self.row_groups is not None:
+            return sum(int(self._file.metadata.row_group(g).num_rows) for g in self.row_groups)
         return int(self._file.metadata.num_rows)
+
+    def num_row_groups(self) -> int:
+        """Row groups in the file (the parts a cluster reads one per task)."""
+        return int(self._file.metadata.num_row_groups)
 
     def batches(self, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
         try:
-            yield from self._file.iter_batches(batch_size=BATCH_ROWS, columns=list(columns))
+            yield from self._file.iter_batches(batch_size=BATCH_ROWS, columns=list(columns), row_groups=self.row_groups)
         except (pa.ArrowException, OSError) as exc:
             raise InvalidInputError(f"cannot read {self.name[:300]!r}: {str(exc)[:200]}", field="path") from exc
 
@@ -118,13 +138,24 @@ class ArrowSource:
         yield from self._table.select(list(columns)).to_batches(max_chunksize=BATCH_ROWS)
 
 
+def _is_number(dtype: pa.DataType) -> bool:
+    return bool(pa.types.is_integer(dtype) or pa.types.is_floating(dtype) or pa.types.is_decimal(dtype))
+
+
 def column_kind(dtype: pa.DataType) -> str:
-    """``numeric`` for integers, floats, decimals, dates and times; ``categorical`` otherwise (booleans too)."""
-    if pa.types.is_integer(dtype) or pa.types.is_floating(dtype) or pa.types.is_decimal(dtype):
+    """``numeric`` for integers, floats, decimals, dates and times; ``embedding`` for a list of
+    floats (fixed-size or not); ``categorical`` otherwise (booleans too)."""
+    if _is_number(dtype) or pa.types.is_temporal(dtype):
         return "numeric"
-    if pa.types.is_temporal(dtype):
-        return "numeric"
+    if is_list_of_numbers(dtype) and pa.types.is_floating(dtype.value_type):
+        return "embedding"
     return "categorical"
+
+
+def is_list_of_numbers(dtype: pa.DataType) -> bool:
+    """A list (fixed-size, large or not) of numbers: a column that can be declared an embedding."""
+    lists = pa.types.is_list(dtype) or pa.types.is_large_list(dtype) or pa.types.is_fixed_size_list(dtype)
+    return bool(lists and _is_number(dtype.value_type))
 
 
 def _as_float(values: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.float64]:
@@ -271,7 +302,112 @@ class CategorySummary:
         return merged
 
 
-ColumnSummary = NumericSummary | CategorySummary
+class RaggedEmbeddingError(InvalidInputError):
+    """An embedding column whose vectors differ in length."""
+
+
+def _vectors(values: pa.Array | pa.ChunkedArray) -> tuple[npt.NDArray[np.float64], int]:
+    """Non-missing vectors as a rows x dimensions matrix, and the number of missing rows.
+
+    Raises:
+        RaggedEmbeddingError: vectors of different lengths.
+    """
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    valid = values.drop_null()
+    missing = len(values) - len(valid)
+    if len(valid) == 0:
+        return np.zeros((0, 0)), missing
+    if pa.types.is_fixed_size_list(valid.type):
+        width = valid.type.list_size
+    else:
+        lengths = np.asarray(pc.list_value_length(valid).to_numpy(zero_copy_only=False))
+        width = int(lengths[0])
+        if np.any(lengths != width):
+            raise RaggedEmbeddingError(
+                f"embedding vectors of different lengths ({int(lengths.min())} to {int(lengths.max())})", field="embedding"
+            )
+    flat = pc.cast(pc.list_flatten(valid), pa.float64()).fill_null(math.nan)
+    return np.asarray(flat.to_numpy(zero_copy_only=False), dtype=np.float64).reshape(len(valid), width), missing
+
+
+@dataclass(slots=True)
+class EmbeddingSummary:
+    """Per-dimension sums of an embedding column: its mean vector and spread; mergeable.
+
+    Attributes:
+        dim: vector length (0 until a vector was seen).
+        sums: sum per dimension.
+        squares: sum of squares per dimension.
+        count: vectors seen (a vector with a non-finite component counts as missing).
+        missing: null vectors or vectors with a non-finite component.
+    """
+
+    dim: int = 0
+    sums: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    squares: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    count: int = 0
+    missing: int = 0
+
+    @property
+    def rows(self) -> int:
+        """Rows seen, missing included."""
+        return self.count + self.missing
+
+    @property
+    def mean(self) -> npt.NDArray[np.float64]:
+        """The mean vector."""
+        return self.sums / max(self.count, 1)
+
+    @property
+    def variance(self) -> npt.NDArray[np.float64]:
+        """The per-dimension population variance."""
+        mean = self.mean
+        return np.maximum(self.squares / max(self.count, 1) - mean * mean, 0.0)
+
+    def _fit(self, dim: int) -> None:
+        if self.dim == 0 and self.count == 0:
+            self.dim, self.sums, self.squares = dim, np.zeros(dim), np.zeros(dim)
+        elif dim != self.dim:
+            raise RaggedEmbeddingError(f"embedding vectors of {self.dim} and {dim} dimensions in one column", field="embedding")
+
+    def update(self, values: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.float64]:
+        """Add a batch; returns its finite vectors (rows x dimensions).
+
+        Raises:
+            RaggedEmbeddingError: vectors of different lengths.
+        """
+        matrix, missing = _vectors(values)
+        self.missing += missing
+        if matrix.shape[0] == 0:
+            return matrix
+        self._fit(matrix.shape[1])
+        finite = np.all(np.isfinite(matrix), axis=1)
+        self.missing += int((~finite).sum())
+        matrix = matrix[finite]
+        self.sums += matrix.sum(axis=0)
+        self.squares += (matrix * matrix).sum(axis=0)
+        self.count += int(matrix.shape[0])
+        return matrix
+
+    def merge(self, other: EmbeddingSummary) -> EmbeddingSummary:
+        """The summary of both parts (a new object).
+
+        Raises:
+            RaggedEmbeddingError: the parts hold vectors of different lengths.
+        """
+        if self.count == 0 and self.dim == 0:
+            return EmbeddingSummary(other.dim, other.sums.copy(), other.squares.copy(), other.count, other.missing + self.missing)
+        if other.count == 0 and other.dim == 0:
+            return EmbeddingSummary(self.dim, self.sums.copy(), self.squares.copy(), self.count, self.missing + other.missing)
+        if self.dim != other.dim:
+            raise RaggedEmbeddingError(f"embedding vectors of {self.dim} and {other.dim} dimensions in one column", field="embedding")
+        return EmbeddingSummary(
+            self.dim, self.sums + other.sums, self.squares + other.squares, self.count + other.count, self.missing + other.missing
+        )
+
+
+ColumnSummary = NumericSummary | CategorySummary | EmbeddingSummary
 
 
 @dataclass(slots=True)
@@ -280,9 +416,14 @@ class TableSummary:
 
     rows: int
     columns: dict[str, ColumnSummary]
+    # column -> the sampled rows' values (floats with NaN, labels with None, or for an embedding
+    # the finite vectors); the same rows for every column except embeddings (finite vectors only)
+    sample: dict[str, npt.NDArray[Any]] = field(default_factory=dict)  # Any: floats, labels or vectors
+    # columns whose data could not be summarised (a ragged embedding): name -> why
+    invalid: dict[str, str] = field(default_factory=dict)
 
     def merge(self, other: TableSummary) -> TableSummary:
-        """The summary of both tables.
+        """The summary of both tables (the second's sample after the first's).
 
         Raises:
             InvalidInputError: the tables have different columns or kinds.
@@ -290,15 +431,40 @@ class TableSummary:
         if list(self.columns) != list(other.columns):
             raise InvalidInputError("summaries of different columns cannot be merged", field="columns")
         merged: dict[str, ColumnSummary] = {}
+        invalid = {**other.invalid, **self.invalid}
         for name, mine in self.columns.items():
             theirs = other.columns[name]
-            if isinstance(mine, NumericSummary) and isinstance(theirs, NumericSummary):
+            if isinstance(mine, NumericSummary) and isinstance(theirs, NumericSummary):  # noqa: SIM114 - typed per kind
                 merged[name] = mine.merge(theirs)
-                continue
-            if not (isinstance(mine, CategorySummary) and isinstance(theirs, CategorySummary)):
-                raise InvalidInputError(f"column {name!r} is numeric in one summary only", field=name)
-            merged[name] = mine.merge(theirs)
-        return TableSummary(self.rows + other.rows, merged)
+            elif isinstance(mine, CategorySummary) and isinstance(theirs, CategorySummary):
+                merged[name] = mine.merge(theirs)
+            elif isinstance(mine, EmbeddingSummary) and isinstance(theirs, EmbeddingSummary):
+                try:
+                    merged[name] = mine.merge(theirs)
+                except RaggedEmbeddingError as exc:
+                    merged[name], invalid[name] = mine, exc.message
+            else:
+                raise InvalidInputError(f"column {name!r} is of different kinds in the two summaries", field=name)
+        sample = {
+            name: _concat(self.sample[name], other.sample[name]) if name in other.sample else self.sample[name]
+            for name in self.sample
+        }
+        return TableSummary(self.rows + other.rows, merged, sample, invalid)
+
+
+def _concat(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> npt.NDArray[Any]:  # Any: floats, labels or vectors
+    if a.ndim == 2 and b.ndim == 2 and (a.shape[0] == 0 or b.shape[0] == 0):
+        return a if b.shape[0] == 0 else b
+    if a.ndim == 2 and b.ndim == 2 and a.shape[1] != b.shape[1]:
+        return a  # vectors of another length: the column is reported invalid
+    return np.concatenate([a, b])
+
+
+def sample_rows(num_rows: int, size: int = SAMPLE_ROWS, seed: int = 0) -> npt.NDArray[np.int64]:
+    """Sorted row numbers of a seeded sample of at most ``size`` of ``num_rows`` rows."""
+    if num_rows <= size:
+        return np.arange(num_rows, dtype=np.int64)
+    return np.sort(np.random.default_rng(seed).choice(num_rows, size, replace=False)).astype(np.int64)
 
 
 def numeric_edges(source: TableSource, columns: Sequence[str], bins: int = DEFAULT_BINS) -> dict[str, npt.NDArray[np.float64]]:
@@ -337,6 +503,7 @@ def summarise(
     edges: dict[str, npt.NDArray[np.float64]],
     *,
     top_k: int = DEFAULT_TOP_K,
+    sample: npt.NDArray[np.int64] | None = None,
 ) -> TableSummary:
     """Summarise the columns of ``kinds`` (``numeric`` ones on ``edges``), batch by batch.
 
@@ -346,21 +513,59 @@ def summarise(
 
     Args:
         source: the table.
-        kinds: column -> ``numeric`` or ``categorical``.
+        kinds: column -> ``numeric``, ``categorical`` or ``embedding``.
         edges: numeric column -> bin edges (from :func:`numeric_edges` on the reference).
         top_k: categories kept per categorical column.
+        sample: sorted row numbers (of this source) whose values are kept (:func:`sample_rows`).
 
     Returns:
-        A :class:`TableSummary`.
+        A :class:`TableSummary`; a column of ragged vectors is listed in ``invalid``.
     """
     columns: dict[str, ColumnSummary] = {}
+    samples: dict[str, npt.NDArray[Any]] = {}
+    invalid: dict[str, str] = {}
+    wanted = np.zeros(0, dtype=np.int64) if sample is None else np.asarray(sample, dtype=np.int64)
     for name, kind in kinds.items():
-        summary: ColumnSummary = NumericSummary(edges[name]) if kind == "numeric" else CategorySummary(top_k=top_k)
-        for batch in source.batches([name]):
-            values = batch.column(0)
-            if isinstance(summary, NumericSummary):
-                summary.update(_as_float(values))
-            else:
-                summary.update(values)
+        summary: ColumnSummary
+        if kind == "numeric":
+            summary = NumericSummary(edges[name])
+        elif kind == "embedding":
+            summary = EmbeddingSummary()
+        else:
+            summary = CategorySummary(top_k=top_k)
+        kept: list[npt.NDArray[Any]] = []
+        offset = 0
+        try:
+            for batch in source.batches([name]):
+                values = batch.column(0)
+                lo, hi = np.searchsorted(wanted, [offset, offset + batch.num_rows])
+                picked = wanted[lo:hi] - offset
+                offset += batch.num_rows
+                if isinstance(summary, NumericSummary):
+                    floats = _as_float(values)
+                    summary.update(floats)
+                    kept.append(floats[picked])
+                elif isinstance(summary, EmbeddingSummary):
+                    taken = values.take(pa.array(picked)) if picked.size else values.slice(0, 0)
+                    summary.update(values)
+                    kept.append(_vectors(taken)[0] if picked.size else np.zeros((0, summary.dim)))
+                else:
+                    summary.update(values)
+                    kept.append(np.asarray(values.take(pa.array(picked)).cast(pa.string()).to_pylist(), dtype=object))
+        except RaggedEmbeddingError as exc:
+            invalid[name] = exc.message
+            kept = []
         columns[name] = summary
-    return TableSummary(source.num_rows(), columns)
+        if kept:
+            finite = [k for k in kept if k.ndim == 1 or k.shape[0]]
+            samples[name] = _concat_all(finite) if finite else kept[0]
+        elif sample is not None and name not in invalid:
+            samples[name] = np.zeros((0, 0)) if kind == "embedding" else np.zeros(0, dtype=object if kind == "categorical" else np.float64)
+    return TableSummary(source.num_rows(), columns, samples, invalid)
+
+
+def _concat_all(parts: list[npt.NDArray[Any]]) -> npt.NDArray[Any]:  # Any: floats, labels or vectors
+    out = parts[0]
+    for part in parts[1:]:
+        out = _concat(out, part)
+    return out

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from steward.errors import AuthenticationError
 from steward.governance import Principal
-from steward.tracking import TrackingService
+from steward.tracking import LoggedModelService, TrackingService
 from steward.wiring import Services
 
 from ._auth import PRINCIPAL_KEY, readable_projects
@@ -49,3 +49,7 @@ def current_actor(request: Request) -> str:
 
 def tracking_service(request: Request) -> TrackingService:
     return services(request).tracking(current_actor(request))
+
+
+def logged_model_service(request: Request) -> LoggedModelService:
+    return services(request).logged_models(current_actor(request))

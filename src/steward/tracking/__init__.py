@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from ._capture import Environment, GitState, capture_environment, capture_git
-from ._ports import ArtifactInfo, AuditEvent, BlobStore, RunPage, SecretGuard, TrackingStore
+from ._logged_models import LoggedModelPage, LoggedModelService
+from ._ports import (
+    ArtifactInfo,
+    AuditEvent,
+    BlobStore,
+    LoggedModelStore,
+    RunPage,
+    SecretGuard,
+    TrackingStore,
+)
 from ._seed import seed_everything
 from ._service import TrackingService, check_run_id, clean_artifact_path, now_ms
 
@@ -13,6 +22,9 @@ __all__ = [
     "BlobStore",
     "Environment",
     "GitState",
+    "LoggedModelPage",
+    "LoggedModelService",
+    "LoggedModelStore",
     "RunPage",
     "SecretGuard",
     "TrackingService",

@@ -236,6 +236,21 @@ class TrackingService:
             run_id, self._event("runs.update", f"runs:/{run_id}", changes), status=status, end_time=end_time, name=name, note=note
         )
 
+    def resume_run(self, run_id: str) -> Run:
+        """Reopen an ended run (MLflow's ``start_run(run_id=...)``): RUNNING again, no end time.
+
+        Raises:
+            NotFoundError: no such run.
+            ConflictError: the run is deleted.
+        """
+        before = self.store.get_run(run_id)
+        if before.status is RunStatus.RUNNING:
+            return before
+        return self.store.update_run(
+            run_id, self._event("runs.resume", f"runs:/{run_id}", {"previous_status": before.status.value}),
+            status=RunStatus.RUNNING, reopen=True,
+        )
+
     def delete_run(self, run_id: str) -> Run:
         return self.store.set_run_lifecycle(run_id, "deleted", self._event("runs.delete", f"runs:/{run_id}"))
 
@@ -250,10 +265,13 @@ class TrackingService:
         params: Mapping[str, object] | None = None,
         tags: Mapping[str, object] | None = None,
         validated: bool = False,
+        allow_ended: bool = False,
     ) -> None:
         """Log metrics, params and tags in one transaction: all of it is stored or none.
 
         ``validated`` skips per-point checks for batches the SDK already checked at log time.
+        ``allow_ended`` accepts an ended run too, as MLflow does (audited as
+        ``runs.log_after_end``); Steward's own API keeps ended runs closed.
         """
         if not validated:
             seen: set[str] = set()
@@ -272,17 +290,19 @@ class TrackingService:
         if clean_tags:
             details["tags"] = sorted(clean_tags)
         self.store.log_batch(
-            run_id, metrics, clean_params, clean_tags, self._event("runs.log_batch", f"runs:/{run_id}", details)
+            run_id, metrics, clean_params, clean_tags, self._event("runs.log_batch", f"runs:/{run_id}", details),
+            allow_ended=allow_ended,
         )
 
     def delete_tag(self, run_id: str, key: str) -> None:
         self.store.delete_tag(run_id, key, self._event("runs.delete_tag", f"runs:/{run_id}", {"key": key}))
 
-    def log_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None:
+    def log_inputs(self, run_id: str, inputs: Sequence[RunInput], *, allow_ended: bool = False) -> None:
         """Record dataset versions a run used (the data stage supplies the names)."""
         if inputs:
             self.store.log_inputs(
-                run_id, inputs, self._event("runs.log_inputs", f"runs:/{run_id}", {"inputs": [i.dataset for i in inputs]})
+                run_id, inputs, self._event("runs.log_inputs", f"runs:/{run_id}", {"inputs": [i.dataset for i in inputs]}),
+                allow_ended=allow_ended,
             )
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:

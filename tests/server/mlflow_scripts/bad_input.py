@@ -38,7 +38,7 @@ def main(url: str) -> dict[str, str]:
         "param_changed": code_of(lambda: client.log_param(run.info.run_id, "lr", "0.2")),
     }
     client.set_terminated(run.info.run_id)
-    results["log_to_finished_run"] = code_of(lambda: client.log_metric(run.info.run_id, "loss", 1.0))
+    # logging to an ended run is allowed, as on MLflow's server: test_mlflow_logged_models.py
     try:
         client.get_run(missing)
     except MlflowException as exc:

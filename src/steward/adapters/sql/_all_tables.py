@@ -13,6 +13,7 @@ from . import (
     _tables_evaluation,  # noqa: F401 - registers evaluations, gate results, overrides
     _tables_features,  # noqa: F401 - registers feature views, their versions and dataset lineage
     _tables_governance,  # noqa: F401 - registers users, tokens, role bindings
+    _tables_logged_models,  # noqa: F401 - registers MLflow 3's logged models and run outputs
     _tables_monitors,  # noqa: F401 - registers monitors, their per-window results and runner leases
     _tables_predictions,  # noqa: F401 - registers the prediction log's segment index and labels
     _tables_registry,  # noqa: F401 - registers the registry tables

@@ -17,6 +17,7 @@ from ._store import SqlStore
 from ._tables import experiments, runs
 from ._tables_data import dataset_versions, datasets
 from ._tables_deployments import deployments
+from ._tables_logged_models import logged_models
 from ._tables_features import feature_views
 from ._tables_monitors import monitors
 from ._tables_registry import registered_models
@@ -59,9 +60,23 @@ def _run(conn: Connection, value: str) -> str | None:
 
 
 def _artifact(conn: Connection, value: str) -> str | None:
-    # MLflow's artifact proxy paths: <experiment_id>/<run_id>/artifacts[/<path>]
-    parts = value.strip("/").split("/", 2)
+    # MLflow's artifact proxy paths: <experiment_id>/<run_id>/artifacts[/<path>], and a
+    # logged model's <experiment_id>/models/<model_id>/artifacts[/<path>]
+    parts = value.strip("/").split("/", 3)
+    if len(parts) >= 3 and parts[1] == "models":
+        return _logged_model(conn, parts[2])
     return _run(conn, parts[1]) if len(parts) >= 2 else None
+
+
+def _logged_model(conn: Connection, value: str) -> str | None:
+    if len(value) != 34:
+        return None
+    found: str | None = conn.execute(
+        select(experiments.c.project)
+        .select_from(logged_models.join(experiments, logged_models.c.experiment_id == experiments.c.experiment_id))
+        .where(logged_models.c.model_id == value)
+    ).scalar()
+    return found
 
 
 def _model(conn: Connection, value: str) -> str | None:
@@ -156,6 +171,7 @@ _LOOKUPS: dict[ObjectKind, Callable[[Connection, str], str | None]] = {
     ObjectKind.EXPERIMENT_NAME: _experiment_name,
     ObjectKind.RUN: _run,
     ObjectKind.ARTIFACT: _artifact,
+    ObjectKind.LOGGED_MODEL: _logged_model,
     ObjectKind.MODEL: _model,
     ObjectKind.MODEL_REF: _model_ref,
     ObjectKind.MODEL_SOURCE: _model_source,

@@ -370,14 +370,16 @@ class SqlStore:
                 raise NotFoundError(f"run {str(run_id)[:40]!r} not found", field="run_id")
             return row.failure  # type: ignore[no-any-return]
 
-    def _require_running(self, conn: Connection, run_id: str) -> None:
+    def _require_running(self, conn: Connection, run_id: str, *, allow_ended: bool = False) -> str:
+        """The run's status; refuse a deleted run, and an ended one unless ``allow_ended``."""
         row = conn.execute(_RUN_STATE, {"run_id": run_id}).first()
         if row is None:
             raise NotFoundError(f"run {str(run_id)[:40]!r} not found", field="run_id")
-        if row.status != RunStatus.RUNNING.value:
+        if row.status != RunStatus.RUNNING.value and not allow_ended:
             raise ConflictError(f"run {run_id} is {row.status}; only running runs accept data", field="run_id")
         if row.lifecycle_stage != "active":
             raise ConflictError(f"run {run_id} is deleted", field="run_id")
+        return str(row.status)
 
     def update_run(
         self,
@@ -390,12 +392,15 @@ class SqlStore:
         note: str | None = None,
         failure: str | None = None,
         metrics: Sequence[Metric] = (),
+        reopen: bool = False,
     ) -> Run:
         values: dict[str, Any] = {}
         if status is not None:
             values["status"] = status.value
             if status.is_terminal:
                 values["end_time"] = end_time if end_time is not None else audit.timestamp
+            elif reopen:
+                values["end_time"] = None
         if name is not None:
             values["name"] = name
         if note is not None:
@@ -406,8 +411,11 @@ class SqlStore:
             row = conn.execute(_RUN_STATE, {"run_id": run_id}).first()
             if row is None:
                 raise NotFoundError(f"run {str(run_id)[:40]!r} not found", field="run_id")
-            if status is not None and RunStatus(row.status).is_terminal and status != RunStatus(row.status):
+            reopening = reopen and status is RunStatus.RUNNING
+            if status is not None and RunStatus(row.status).is_terminal and status != RunStatus(row.status) and not reopening:
                 raise ConflictError(f"run {run_id} is already {row.status}", field="status")
+            if reopening and row.lifecycle_stage != "active":
+                raise ConflictError(f"run {run_id} is deleted", field="run_id")
             if metrics:
                 # the last buffered points of a run that is ending: stored with the status change
                 if row.status != RunStatus.RUNNING.value:
@@ -434,9 +442,14 @@ class SqlStore:
         params_: dict[str, str],
         tags_: dict[str, str],
         audit: AuditEvent,
+        *,
+        allow_ended: bool = False,
     ) -> None:
         with self.write() as conn:
-            self._require_running(conn, run_id)
+            status = self._require_running(conn, run_id, allow_ended=allow_ended)
+            if status != RunStatus.RUNNING.value:
+                # data logged to an ended run (MLflow allows it): its own action in the trail
+                audit = AuditEvent(audit.actor, "runs.log_after_end", audit.target, audit.timestamp, {**audit.details, "status": status})
             if params_:
                 existing = dict(
                     conn.execute(
@@ -526,9 +539,11 @@ class SqlStore:
         if conn.execute(_RUN_STATE_READ, {"run_id": run_id}).first() is None:
             raise NotFoundError(f"run {str(run_id)[:40]!r} not found", field="run_id")
 
-    def log_inputs(self, run_id: str, inputs: Sequence[RunInput], audit: AuditEvent) -> None:
+    def log_inputs(self, run_id: str, inputs: Sequence[RunInput], audit: AuditEvent, *, allow_ended: bool = False) -> None:
         with self.write() as conn:
-            self._require_running(conn, run_id)
+            status = self._require_running(conn, run_id, allow_ended=allow_ended)
+            if status != RunStatus.RUNNING.value:
+                audit = AuditEvent(audit.actor, "runs.log_after_end", audit.target, audit.timestamp, {**audit.details, "status": status})
             stmt = self._upsert(run_inputs).on_conflict_do_nothing()
             conn.execute(stmt, [{"run_id": run_id, "dataset": i.dataset, "role": i.role} for i in inputs])
             self._audit(conn, audit)

@@ -11,6 +11,7 @@ from typing import Any
 
 from steward.core import Experiment, Metric, Run, RunStatus
 from steward.core.codec import float_out
+from steward.core.logged_models import LoggedModel, LoggedModelStatus
 from steward.errors import InvalidInputError
 
 JSON = dict[str, Any]  # Any: JSON values
@@ -120,3 +121,47 @@ def run_json(r: Run) -> JSON:
         },
     }
 
+
+
+# -- logged models (MLflow 3) --------------------------------------------------------------
+
+_MODEL_STATUS_OUT = {
+    LoggedModelStatus.PENDING: "LOGGED_MODEL_PENDING",
+    LoggedModelStatus.READY: "LOGGED_MODEL_READY",
+    LoggedModelStatus.FAILED: "LOGGED_MODEL_UPLOAD_FAILED",
+}
+
+
+def logged_model_artifact_uri(m: LoggedModel) -> str:
+    """Where the mlflow client sends a logged model's files: the server's artifact proxy."""
+    return f"mlflow-artifacts:/{m.experiment_id}/models/{m.model_id}/artifacts"
+
+
+def logged_model_json(m: LoggedModel) -> JSON:
+    info: JSON = {
+        "model_id": m.model_id,
+        "experiment_id": m.experiment_id,
+        "name": m.name,
+        "creation_timestamp_ms": m.created_at,
+        "last_updated_timestamp_ms": m.updated_at,
+        "artifact_uri": logged_model_artifact_uri(m),
+        "status": _MODEL_STATUS_OUT[m.status],
+        "tags": [{"key": k, "value": v} for k, v in sorted(m.tags.items())],
+    }
+    if m.model_type:
+        info["model_type"] = m.model_type
+    if m.source_run_id:
+        info["source_run_id"] = m.source_run_id
+    if m.status_message:
+        info["status_message"] = m.status_message
+    metrics = []
+    for p in m.metrics:
+        point: JSON = {"key": p.key, "value": float_out(p.value), "timestamp": p.timestamp, "step": p.step, "model_id": m.model_id}
+        for name in ("run_id", "dataset_name", "dataset_digest"):
+            if getattr(p, name):
+                point[name] = getattr(p, name)
+        metrics.append(point)
+    return {
+        "info": info,
+        "data": {"params": [{"key": k, "value": v} for k, v in sorted(m.params.items())], "metrics": metrics},
+    }

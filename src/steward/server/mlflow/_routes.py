@@ -5,10 +5,12 @@ Steward server logs runs that Steward stores and shows. Each route parses MLflow
 calls the tracking service, and answers in MLflow's JSON (see ``_codec``) or
 MLflow's error shape (see ``_errors``).
 
-Where Steward's rules differ, Steward's win and the client gets an MLflow error:
-logging to a run that is no longer running is refused, and so is reopening a finished
-run. MLflow's default experiment id ``"0"`` names Steward's experiment ``Default``,
-created on first use. ``/ajax-api/2.0/mlflow/...`` is an alias (MLflow's web UI uses it).
+As MLflow allows, metrics, params, tags and inputs may be logged to an ended run (the
+audit row's action is then ``runs.log_after_end``), and ``start_run(run_id=...)`` reopens
+one (``runs.resume``); Steward's own API keeps ended runs closed. MLflow's default
+experiment id ``"0"`` names Steward's experiment ``Default``, created on first use.
+``/ajax-api/2.0/mlflow/...`` is an alias (MLflow's web UI uses it). MLflow 3's logged
+models are served by ``_logged_models``.
 """
 
 from __future__ import annotations
@@ -16,14 +18,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, RedirectResponse
 
 from steward.core import Metric, RunInput, RunStatus
 from steward.core.limits import check_batch_size
+from steward.core.logged_models import LoggedModelMetric
 from steward.errors import InvalidInputError, NotFoundError
-from steward.tracking import TrackingService
+from steward.tracking import LoggedModelService, TrackingService
 
-from .._deps import Readable, tracking_service
+from .._deps import Readable, logged_model_service, tracking_service
 from .._metrics import parse_metrics
 from ._artifacts import router as artifacts_router
 from ._codec import (
@@ -43,6 +46,7 @@ from ._filters import (
     translate_order_by,
     translate_run_filter,
 )
+from ._logged_models import api as logged_models_api
 from ._registry import router as registry_api
 from ._schemas import (
     CreateExperimentBody,
@@ -63,6 +67,7 @@ from ._schemas import (
 )
 
 Tracking = Annotated[TrackingService, Depends(tracking_service)]
+Models = Annotated[LoggedModelService, Depends(logged_model_service)]
 JSON = dict[str, Any]  # Any: JSON values
 
 DEFAULT_EXPERIMENT_ID = "0"
@@ -225,7 +230,7 @@ def update_run(body: UpdateRunBody, svc: Tracking) -> JSON:
         if status.is_terminal:
             run = svc.end_run(run_id, status, end_time=body.end_time)
         elif run.status is not RunStatus.RUNNING:
-            run = svc.update_run(run_id, status=status)  # Steward refuses reopening: a clear 400
+            run = svc.resume_run(run_id)  # start_run(run_id=...) of an ended run
     return {"run_info": run_info_json(run)}
 
 
@@ -247,7 +252,7 @@ def _log(svc: TrackingService, run_id: str, metrics: list[Metric], params: dict[
     tags.pop(USER_TAG, None)  # the user who created a run does not change
     if name:
         svc.update_run(run_id, name=name)
-    svc.log_batch(run_id, metrics=metrics, params=params, tags=tags)
+    svc.log_batch(run_id, metrics=metrics, params=params, tags=tags, allow_ended=True)
 
 
 @api.post("/runs/log-metric", summary="MLflow: log one metric point")
@@ -286,12 +291,24 @@ _POINT_FIELDS = ("key", "value", "step", "timestamp")
 
 
 @api.post("/runs/log-batch", summary="MLflow: log metrics, params and tags at once")
-def log_batch(body: LogBatchBody, svc: Tracking) -> JSON:
-    # MLflow's Metric message also carries run_id, model_id and dataset fields; Steward
-    # keeps points only (a point's run is the batch's run).
+def log_batch(body: LogBatchBody, svc: Tracking, models: Models) -> JSON:
+    # MLflow's Metric message also carries run_id, model_id and dataset fields: a run keeps
+    # points only (a point's run is the batch's run); points naming a logged model are
+    # also recorded for that model, as MLflow's server does.
     check_batch_size(metrics=len(body.metrics), params=len(body.params), tags=len(body.tags), mlflow=True)
     points = [{k: p[k] for k in _POINT_FIELDS if k in p} for p in body.metrics]
-    _log(svc, _run_id(body), parse_metrics(points), as_dict(body.params), as_dict(body.tags))
+    run_id = _run_id(body)
+    parsed = parse_metrics(points)
+    _log(svc, run_id, parsed, as_dict(body.params), as_dict(body.tags))
+    by_model: dict[str, list[LoggedModelMetric]] = {}
+    for raw, point in zip(body.metrics, parsed, strict=True):
+        model_id = raw.get("model_id")
+        if isinstance(model_id, str) and model_id:
+            dataset = {k: str(raw.get(k) or "")[:500] for k in ("dataset_name", "dataset_digest")}
+            by_model.setdefault(model_id, []).append(
+                LoggedModelMetric(point.key, point.value, point.step, point.timestamp, run_id, **dataset)
+            )
+    models.log_metrics(run_id, by_model)
     return {}
 
 
@@ -302,7 +319,7 @@ def log_inputs(body: LogInputsBody, svc: Tracking) -> JSON:
         name = _required(item.dataset.name, f"datasets[{i}].dataset.name")
         role = as_dict(item.tags).get("mlflow.data.context") or "train"
         inputs.append(RunInput(name, role))
-    svc.log_inputs(_run_id(body), inputs)
+    svc.log_inputs(_run_id(body), inputs, allow_ended=True)
     return {}
 
 
@@ -341,20 +358,21 @@ def get_metric_history(
     return {"metrics": [{**metric_json(m), "run_id": rid} for m in points]}
 
 
-@api.post("/logged-models/search", summary="MLflow: search logged models (Steward keeps none)")
-def search_logged_models() -> JSON:
-    # The mlflow client looks for MLflow 3 "logged models" whenever it lists or downloads
-    # a run's artifacts; Steward's models live in its own registry, so there are none here.
-    return {"models": []}
-
-
 # -- assembly ----------------------------------------------------------------------------
 
+api.include_router(logged_models_api)
 api.include_router(registry_api)
 router = APIRouter(route_class=MlflowRoute)
 router.include_router(api, prefix="/api/2.0/mlflow", tags=["mlflow"])
 router.include_router(api, prefix="/ajax-api/2.0/mlflow", include_in_schema=False)
 router.include_router(artifacts_router)
+
+
+@router.get("/", include_in_schema=False)
+def index() -> RedirectResponse:
+    """The "View run at http://.../#/experiments/..." links the mlflow client prints open
+    ``/`` (a browser keeps the fragment): until Steward has a web UI, the API's index."""
+    return RedirectResponse("/docs", status_code=307)
 
 
 @router.api_route(

@@ -126,3 +126,55 @@ class SearchRunsBody(_Body):
     max_results: int | None = None
     order_by: list[str] = Field(default_factory=list)
     page_token: str | None = None
+
+
+# -- logged models (MLflow 3) --------------------------------------------------------------
+
+
+class CreateLoggedModelBody(_Body):
+    experiment_id: Id | None = None
+    name: str | None = None
+    model_type: str | None = None
+    source_run_id: str | None = None
+    params: list[KeyValue] = Field(default_factory=list)
+    tags: list[KeyValue] = Field(default_factory=list)
+
+
+class FinalizeLoggedModelBody(_Body):
+    status: str | int | None = None
+
+
+class LoggedModelKeyValuesBody(_Body):
+    params: list[KeyValue] = Field(default_factory=list)
+    tags: list[KeyValue] = Field(default_factory=list)
+
+
+class SearchDatasetBody(_Body):
+    dataset_name: str = ""
+    dataset_digest: str | None = None
+
+
+class SearchOrderBody(_Body):
+    field_name: str = ""
+    ascending: bool | None = True
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
+
+
+class SearchLoggedModelsBody(_Body):
+    experiment_ids: list[Id] = Field(default_factory=list)
+    filter: str | None = None
+    datasets: list[SearchDatasetBody] = Field(default_factory=list)
+    max_results: int | None = None
+    order_by: list[SearchOrderBody] = Field(default_factory=list)
+    page_token: str | None = None
+
+
+class ModelOutputBody(_Body):
+    model_id: str = ""
+    step: int | None = 0
+
+
+class LogOutputsBody(_Body):
+    run_id: str | None = None
+    models: list[ModelOutputBody] = Field(default_factory=list)
