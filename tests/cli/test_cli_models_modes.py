@@ -162,6 +162,15 @@ def test_against_an_authenticating_server_a_missing_permission_exits_4_naming_it
     denied = viewer("models", "approve", "fraud:1", "-m", "looks good")
     assert denied.exit_code == 4 and "models.approve" in denied.stderr and "Traceback" not in denied.output
     assert viewer("models", "tag", "fraud:1", "k", "v").exit_code == 4
+    for args, permission in (
+        (("evaluate", "fraud:1", "--data", "holdout:1", "--target", "label"), "models.write"),
+        (("gate", "fraud:1", "--override", "--reason", "accepted by the risk board"), "models.promote"),
+        (("models", "card", "fraud:1", "--set", "intended_use=anything"), "models.write"),
+        (("models", "transition", "fraud:1", "approved"), "models.promote"),
+    ):
+        refused = viewer(*args)
+        assert refused.exit_code == 4 and permission in refused.stderr, (args, refused.output)
+    assert "fraud:1" in viewer("models", "card", "fraud:1").stdout  # reading the card is a read
     outsider = Cli({**env, "STEWARD_TOKEN": tokens["otto"]})
     hidden = outsider("models", "show", "fraud@latest")
     assert hidden.exit_code == 4 and "models.read" in hidden.stderr

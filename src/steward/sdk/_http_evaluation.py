@@ -26,6 +26,9 @@ from steward.registry import ModelVersion
 from ._http_registry import HttpRegistry
 
 if TYPE_CHECKING:
+    from steward.evaluation import EvaluationService
+
+    from ._backend import EvaluationBackend
     from ._data_backend import DataBackend
 
 __all__ = ["HttpEvaluation"]
@@ -154,3 +157,9 @@ class HttpEvaluation:
         _, url = self._url(ref)
         card: JSON = self._call("GET", f"{url}/card")
         return card
+
+
+if TYPE_CHECKING:  # mypy holds both implementations to the one interface
+
+    def _conforms(embedded: EvaluationService, remote: HttpEvaluation) -> tuple[EvaluationBackend, EvaluationBackend]:
+        return embedded, remote

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from steward.core.lifecycle import ModelState
@@ -31,6 +31,11 @@ from steward.registry import (
 from steward.registry._packaging import MANIFEST_FILE, temp_folder, write_manifest
 
 from ._http import HttpBackend
+
+if TYPE_CHECKING:
+    from steward.registry import RegistryService
+
+    from ._backend import RegistryBackend
 
 __all__ = ["HttpRegistry"]
 
@@ -246,3 +251,9 @@ class HttpRegistry:
         info = {"uri": found.uri, "name": found.name, "version": found.version, "run_id": found.run_id, "state": found.state.value}
         with temp_folder() as tmp:
             return write_bundle(self.download(found, Path(tmp)), out, info)
+
+
+if TYPE_CHECKING:  # mypy holds both implementations to the one interface
+
+    def _conforms(embedded: RegistryService, remote: HttpRegistry) -> tuple[RegistryBackend, RegistryBackend]:
+        return embedded, remote
