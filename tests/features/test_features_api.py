@@ -35,7 +35,7 @@ class World:
         gov.bootstrap_admin("root", "root@example.com")
         self.tokens: dict[str, str] = {}
         for name, project, role in (("alice", "alpha", "contributor"), ("mallory", "beta", "contributor"),
-                                    ("vera", "alpha", "viewer")):
+                                    ("vera", "alpha", "viewer"), ("scraper", "*", "viewer")):
             gov.create_user(name, f"{name}@example.com")
             gov.grant_role(name, project, role)
             self.tokens[name] = gov.create_token(name).secret
@@ -137,3 +137,10 @@ def test_bad_input_is_a_4xx_naming_the_field(world: World) -> None:
     no_event["source"] = {"parquet": str(world.source)}
     assert _error(world.call("alice", "POST", "/views", json=no_event), 422, "INVALID_INPUT")["field"] == "event_time"
     assert world.call("alice", "POST", "/online", json={"features": ["alpha_stats:txn_count"]}).status_code == 422
+
+
+def test_metrics_report_each_materialised_views_freshness(world: World) -> None:
+    resp = world.http.get("/metrics", headers={"Authorization": f"Bearer {world.tokens['scraper']}"})
+    assert resp.status_code == 200, resp.text
+    line = next(x for x in resp.text.splitlines() if x.startswith('steward_feature_freshness_seconds{view="alpha_stats"}'))
+    assert 86400 - 120 < float(line.split()[-1]) < 86400 + 600  # the newest value is a day old

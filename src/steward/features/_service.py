@@ -226,6 +226,18 @@ class FeatureService:
             for s in self.registry.list_views(projects)
         ]
 
+    def render_freshness(self) -> bytes:
+        """Prometheus text: ``steward_feature_freshness_seconds{view}`` per materialised view
+        (a view never materialised has no sample: alert on ``absent()`` for it)."""
+        lines = [
+            "# HELP steward_feature_freshness_seconds Age of the newest value of a feature view in the online store.",
+            "# TYPE steward_feature_freshness_seconds gauge",
+        ]
+        for entry in self.freshness():
+            if entry["age_s"] is not None:
+                lines.append(f'steward_feature_freshness_seconds{{view="{entry["view"]}"}} {entry["age_s"]:.3f}')
+        return ("\n".join(lines) + "\n").encode()
+
     def _plan(self, features: Sequence[str] | str) -> tuple[list[FeatureRef], dict[str, StoredView], dict[str, list[Feature]]]:
         refs = parse_feature_refs(features)
         stored: dict[str, StoredView] = {}

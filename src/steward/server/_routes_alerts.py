@@ -25,6 +25,7 @@ RuleName = Annotated[str, Path(min_length=1, max_length=63, pattern=r"^[a-z0-9][
 @router.get("/metrics", summary="Prometheus alert gauges: steward_alert_firing{rule,severity}", response_class=Response)
 def metrics(request: Request) -> Response:
     body = services(request).alerts(current_actor(request)).render_gauges()
+    body += services(request).features(current_actor(request)).render_freshness()  # the feature store's freshness per view
     return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
