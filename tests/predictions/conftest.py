@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,25 +21,10 @@ BUCKET = "steward-predictions"
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """An S3 API on loopback with one bucket, for the whole session."""
-    from moto.server import ThreadedMotoServer
+    from moto_s3 import moto_s3
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        server.start()
-        endpoint = f"http://127.0.0.1:{port}"
-        try:
-            import boto3
-
-            boto3.client(
-                "s3", endpoint_url=endpoint, aws_access_key_id="x", aws_secret_access_key="x", region_name="us-east-1"
-            ).create_bucket(Bucket=BUCKET)
-            yield endpoint
-        finally:
-            server.stop()
+    with moto_s3(BUCKET) as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -30,23 +30,10 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     """A real S3 API (moto's server) on a loopback port, with one bucket."""
-    from moto.server import ThreadedMotoServer
+    from moto_s3 import moto_s3
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        port = _free_port()
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        server.start()
-        endpoint = f"http://127.0.0.1:{port}"
-        try:
-            import boto3
-
-            boto3.client(
-                "s3", endpoint_url=endpoint, aws_access_key_id="x", aws_secret_access_key="x", region_name="us-east-1"
-            ).create_bucket(Bucket=BUCKET)
-            yield endpoint
-        finally:
-            server.stop()
+    with moto_s3(BUCKET) as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(params=["local", "s3"])
