@@ -177,8 +177,8 @@ class Settings(BaseSettings):
     monitor_price_per_cpu_hour: float = Field(
         default=0.05,
         ge=0,
-        description="Price of one CPU-hour, for a monitor's cost per 1,000 predictions (the log's "
-        "request latencies stand in for CPU-seconds: an upper bound).",
+        description="Price of one CPU-hour, for a monitor's cost per 1,000 predictions (from the "
+        "CPU-seconds the serving process measured around each model call).",
     )
     prediction_sample_rate: float = Field(
         default=1.0,

@@ -61,6 +61,7 @@ def log_traffic(
     label: bool = True,
     seed: int = 1,
     latency_ms: float = 4.0,
+    cpu_ms: float | None = None,
 ) -> None:
     """``rows`` predictions spread over the hour from ``start_ms``, 10 rows per request;
     the output is ``amount > 100``; labels (when asked) equal the output except where ``flip`` says."""
@@ -81,6 +82,7 @@ def log_traffic(
                 request_id=request, deployment="fraud-api", model_name="fraud", model_version=1, variant="primary",
                 inputs={"amount": amount[lo:hi].tolist(), "country": country[lo:hi].tolist(), "group": group[lo:hi].tolist()},
                 outputs=output[lo:hi].tolist(), latency_ms=latency_ms, timestamp_ms=start_ms + n * step,
+                cpu_ms=cpu_ms,
             )
         )
         ids += [request] * (hi - lo)

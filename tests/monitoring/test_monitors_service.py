@@ -47,7 +47,7 @@ def test_a_shifted_feature_is_flagged_and_the_stable_ones_are_not(monitors: Moni
 
 def test_a_stable_window_has_quality_with_an_interval_health_and_cost(monitors: MonitorService, services: Services) -> None:
     monitors.create_monitor("fraud-drift", "fraud-api", reference="transactions:1")
-    log_traffic(services, rows=1000, flip=lambda a: np.arange(a.size) % 10 == 0, latency_ms=8.0)
+    log_traffic(services, rows=1000, flip=lambda a: np.arange(a.size) % 10 == 0, latency_ms=8.0, cpu_ms=2.0)
     result = monitors.run_monitor("fraud-drift", now=NOW)
     assert result.status == "ok", result.summary["drift"]
     q = result.summary["quality"]
@@ -61,10 +61,10 @@ def test_a_stable_window_has_quality_with_an_interval_health_and_cost(monitors: 
     assert health["latency_ms"] == {"p50": 8.0, "p95": 8.0, "p99": 8.0}
     assert health["throughput_rps"] == pytest.approx(100 / 3600)
     cost = health["cost"]
-    # 100 requests x 8 ms = 0.8 CPU-seconds (an upper bound) at 0.05 per CPU-hour, over 1,000 rows
-    assert cost["cpu_seconds"] == pytest.approx(0.8)
-    assert cost["per_1000_predictions"] == pytest.approx(0.8 / 3600 * 0.05)
-    assert cost["cpu_seconds_source"] == "latency_upper_bound"
+    # 100 requests x 2 measured CPU-ms = 0.2 CPU-seconds (not the 8 ms of wall time) at 0.05 per CPU-hour
+    assert cost["cpu_seconds"] == pytest.approx(0.2)
+    assert cost["per_1000_predictions"] == pytest.approx(0.2 / 3600 * 0.05)
+    assert cost["cpu_seconds_source"] == "measured" and cost["measured_rows"] == 1000
     assert result.summary["metrics"]["quality.accuracy"] == pytest.approx(0.9)
     observed = result.observations()
     assert observed["quality.accuracy"].value == pytest.approx(0.9) and observed["quality.accuracy"].sample == 1000

@@ -104,8 +104,8 @@ def _show_results(title: str, results: list[JSON]) -> None:
             title="latest window, per feature",
         )
     cost = (last.get("health") or {}).get("cost") or {}
-    if cost.get("cpu_seconds_source") == "latency_upper_bound":
-        note("cost: the log carries no CPU time; request latency is used as an upper bound of CPU-seconds")
+    if cost and not cost.get("measured_rows"):
+        note("cost: the window's log rows carry no measured CPU time (a server before CPU measurement): no cost")
     message = (last.get("drift") or {}).get("message")
     if message:
         echo(message)

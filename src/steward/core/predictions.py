@@ -29,6 +29,8 @@ class PredictionBatch:
         latency_ms: the server-side latency of the request.
         timestamp_ms: when the request arrived (UTC epoch milliseconds).
         shadow: the answer of a mirrored request, never returned to the caller.
+        cpu_ms: CPU milliseconds the model call for these rows took (the batch's, shared by
+            rows); None when not measured.
     """
 
     request_id: str
@@ -41,6 +43,7 @@ class PredictionBatch:
     latency_ms: float
     timestamp_ms: int
     shadow: bool = False
+    cpu_ms: float | None = None
 
 
 class PredictionSink(Protocol):

@@ -5,10 +5,11 @@ latency, so a batch request counts once). Throughput is requests and predicted r
 second of the window. The error rate comes from what the serving processes report
 (``deployment_stats``): failed requests never reach the prediction log.
 
-Cost per 1,000 predictions = CPU-seconds / 3600 x price per CPU-hour / rows x 1000. The log
-does not carry CPU time, so the request latencies stand in for CPU-seconds: an upper bound
-(a request waiting on I/O or in a batch queue uses less CPU than its wall time) and said so
-in the result (``cpu_seconds_source``).
+Cost per 1,000 predictions = CPU-seconds / 3600 x price per CPU-hour / rows x 1000, from the
+CPU time the serving process measured around each model call (``time.thread_time`` of the
+predicting thread, a batch's time shared by its rows) and logged per row (``cpu_ms``). Only
+rows with a measurement count, so a window logged by an older server without it has no cost
+rather than an estimate.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pyarrow.compute as pc
 
 __all__ = ["health"]
 
-CPU_SOURCE = "latency_upper_bound"
+CPU_SOURCE = "measured"
 
 
 def _per_request_latency_ms(table: pa.Table) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -34,6 +35,16 @@ def _per_request_latency_ms(table: pa.Table) -> np.ndarray[Any, np.dtype[np.floa
         values = table.column("latency_ms")
     out = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
     return np.asarray(out[np.isfinite(out)], dtype=np.float64)
+
+
+def _measured_cpu(table: pa.Table) -> tuple[float, int]:
+    """(CPU-seconds of the rows that carry a measurement, how many rows do)."""
+    if "cpu_ms" not in table.column_names or table.num_rows == 0:
+        return 0.0, 0
+    values = pc.cast(table.column("cpu_ms"), pa.float64())
+    measured = int(len(values) - values.null_count)
+    total = pc.sum(values).as_py() if measured else 0.0
+    return float(total or 0.0) / 1000.0, measured
 
 
 def health(
@@ -68,8 +79,8 @@ def health(
     if requests_and_errors is not None and requests_and_errors[0] > 0:
         reported = requests_and_errors[0]
         error_rate = requests_and_errors[1] / requests_and_errors[0]
-    cpu_seconds = float(latencies.sum()) / 1000.0
-    per_1000 = cpu_seconds / 3600.0 * price_per_cpu_hour / rows * 1000.0 if rows else None
+    cpu_seconds, measured = _measured_cpu(table)
+    per_1000 = cpu_seconds / 3600.0 * price_per_cpu_hour / measured * 1000.0 if measured else None
     return {
         "rows": rows,
         "requests": requests,
@@ -79,10 +90,11 @@ def health(
         "throughput_rps": requests / window_s if window_s > 0 else None,
         "rows_per_s": rows / window_s if window_s > 0 else None,
         "cost": {
-            "cpu_seconds": cpu_seconds,
-            "cpu_seconds_source": CPU_SOURCE,
+            "cpu_seconds": cpu_seconds if measured else None,
+            "cpu_seconds_source": CPU_SOURCE if measured else None,
+            "measured_rows": measured,
             "price_per_cpu_hour": price_per_cpu_hour,
             "per_1000_predictions": per_1000,
-            "note": "the log carries no CPU time: request latency is used as an upper bound of CPU-seconds",
+            "note": None if measured else "no row of the window carries a measured CPU time: no cost",
         },
     }

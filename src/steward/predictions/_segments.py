@@ -7,6 +7,9 @@ apart by ``row``). Columns::
     input.<feature> ...          (absent when inputs are not logged)
     output                       (a scalar, the vector as a list, or named outputs as a struct)
     output.<i> | output.<name>   (vector or named outputs: one column per component)
+    cpu_ms                       (measured CPU milliseconds of the model call, shared evenly by
+                                  the request's rows, so a sum over rows is CPU time; absent
+                                  when not measured)
 
 The buffer keeps plain Python columns and builds Arrow arrays once per segment: a request
 costs a few list extends in the writer thread, not an Arrow table.
@@ -117,6 +120,8 @@ class SegmentBuffer:
                 extra.append((f"output.{i}", [v[i] if i < len(v) else None for v in vectors]))
         else:
             extra.append(("output", outputs))
+        if batch.cpu_ms is not None:
+            extra.append(("cpu_ms", [float(batch.cpu_ms) / n] * n))
         cols = self._cols
         base = (batch.request_id, None, batch.timestamp_ms, batch.model_name, batch.model_version, batch.variant, batch.shadow, batch.latency_ms)
         for name, value in zip(BASE_COLUMNS, base, strict=True):

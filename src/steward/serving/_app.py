@@ -295,7 +295,7 @@ class ServingApp:
         assert plan is not None and self.metrics is not None
         labels = (plan.deployment, model.name, str(model.version), variant.name)
         try:
-            outputs = await model.predict(rows)
+            outputs, cpu_s = await model.predict_measured(rows)
         except StewardError as exc:
             self._observe(labels, plan.revision, variant, model, started, exc.status)
             raise _Counted(exc) from exc
@@ -306,7 +306,7 @@ class ServingApp:
         if self.sink is not None:
             self.sink.append(PredictionBatch(
                 request_id.decode(), plan.deployment, model.name, model.version, variant.name,
-                _inputs(model, rows), _log_outputs(outputs), latency_ms, arrived_ms,
+                _inputs(model, rows), _log_outputs(outputs), latency_ms, arrived_ms, cpu_ms=cpu_s * 1000,
             ))
         return outputs
 
@@ -347,7 +347,7 @@ class ServingApp:
         labels = (plan.deployment, model.name, str(model.version), variant.name)
         try:
             checked = rows if rows is not None else _decode(model, doc, arrow, sticky)
-            outputs = await model.predict(checked)
+            outputs, cpu_s = await model.predict_measured(checked)
         except Exception as exc:  # noqa: BLE001 - a shadow's failure is counted, never seen by the caller
             self._observe(labels, plan.revision, variant, model, started, exc.status if isinstance(exc, StewardError) else 500)
             return
@@ -355,7 +355,7 @@ class ServingApp:
         if self.sink is not None:
             self.sink.append(PredictionBatch(
                 request_id.decode(), plan.deployment, model.name, model.version, variant.name,
-                _inputs(model, checked), _log_outputs(outputs), latency_ms, arrived_ms, shadow=True,
+                _inputs(model, checked), _log_outputs(outputs), latency_ms, arrived_ms, shadow=True, cpu_ms=cpu_s * 1000,
             ))
 
     # -- v2 ------------------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ class Inflow:
 @dataclass(slots=True)
 class _Item:
     rows: Rows
-    future: asyncio.Future[Outputs]
+    future: asyncio.Future[tuple[Outputs, float]]  # the outputs and the request's share of the CPU-seconds
     arrived: float = field(default_factory=time.perf_counter)
 
 
@@ -85,10 +85,19 @@ class MicroBatcher:
 
     async def predict(self, rows: Rows) -> Outputs:
         """The model's outputs for ``rows``, predicted together with concurrent requests."""
+        return (await self.predict_measured(rows))[0]
+
+    async def predict_measured(self, rows: Rows) -> tuple[Outputs, float]:
+        """The outputs for ``rows`` and the CPU-seconds their prediction took.
+
+        The CPU time is the predicting thread's (``time.thread_time``) around the model call,
+        so the event loop and the other threads of the process are not counted; a batch's
+        CPU time is shared among its requests by rows.
+        """
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._drain())
             self.inflow.listen(self._wake)
-        future: asyncio.Future[Outputs] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[tuple[Outputs, float]] = asyncio.get_running_loop().create_future()
         self._pending.append(_Item(rows, future))
         self._rows += rows.n
         self._wake.set()
@@ -113,16 +122,18 @@ class MicroBatcher:
         self._rows -= rows
         return batch
 
-    def _timed(self, rows: Rows) -> Outputs:
+    def _timed(self, rows: Rows) -> tuple[Outputs, float]:
         started = time.perf_counter()
+        cpu = time.thread_time()
         try:
-            return self.run(rows)
+            outputs = self.run(rows)
+            return outputs, time.thread_time() - cpu
         finally:
             # the predict alone, wherever it ran: a thread hop under load must not count
             took = time.perf_counter() - started
             self.predict_s = took if self.predict_s == float("inf") else (1 - _SMOOTHING) * self.predict_s + _SMOOTHING * took
 
-    async def _call(self, loop: asyncio.AbstractEventLoop, rows: Rows) -> Outputs:
+    async def _call(self, loop: asyncio.AbstractEventLoop, rows: Rows) -> tuple[Outputs, float]:
         if self.predict_s < INLINE_BELOW_S:
             return self._timed(rows)
         return await loop.run_in_executor(self._executor, self._timed, rows)
@@ -148,7 +159,7 @@ class MicroBatcher:
             if self.on_batch is not None:
                 self.on_batch(merged.n)
             try:
-                outputs = await self._call(loop, merged)
+                outputs, cpu_s = await self._call(loop, merged)
             except Exception as exc:  # noqa: BLE001 - the model's failure goes to each waiting request
                 for item in batch:
                     if not item.future.done():
@@ -158,5 +169,6 @@ class MicroBatcher:
             for item in batch:
                 stop = start + item.rows.n
                 if not item.future.done():
-                    item.future.set_result(outputs if len(batch) == 1 else slice_outputs(outputs, start, stop))
+                    share = cpu_s * item.rows.n / merged.n if merged.n else cpu_s
+                    item.future.set_result((outputs if len(batch) == 1 else slice_outputs(outputs, start, stop), share))
                 start = stop

@@ -54,6 +54,11 @@ class ServedModel:
         assert self.batcher is not None
         return await self.batcher.predict(rows)
 
+    async def predict_measured(self, rows: Rows) -> tuple[Outputs, float]:
+        """The outputs and the CPU-seconds their prediction took (see ``MicroBatcher.predict_measured``)."""
+        assert self.batcher is not None
+        return await self.batcher.predict_measured(rows)
+
 
 def load_served(predictor: Predictor) -> ServedModel:
     """Wrap a loaded predictor for serving.
