@@ -191,3 +191,71 @@ def test_against_an_authenticating_server_a_missing_permission_exits_4_naming_it
     assert shown["approvals"][0]["approver"] == "rita"
     anonymous = Cli(env)
     assert anonymous("models", "list").exit_code == 4  # AuthenticationError
+
+
+class _DroppingProxy:
+    """Forwards requests to ``upstream`` but drops the connection, unanswered, on any path
+    containing ``drop``: a server that goes away in the middle of a command."""
+
+    def __init__(self, upstream: str, drop: str) -> None:
+        import http.server
+        import threading
+
+        import httpx
+
+        forward = httpx.Client(base_url=upstream, timeout=30)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _relay(self) -> None:
+                if drop in self.path:
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length", "connection")}
+                resp = forward.request(self.command, self.path, content=body, headers=headers)
+                self.send_response(resp.status_code)
+                for key, value in resp.headers.items():
+                    if key.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(resp.content)))
+                self.end_headers()
+                self.wfile.write(resp.content)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _relay
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._forward = forward
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._forward.close()
+
+
+def test_a_server_that_goes_away_mid_download_exits_6_naming_it_and_leaves_nothing(
+    any_cli: Cli, run_id: str, tmp_path: Path
+) -> None:
+    if not any_cli.remote:
+        pytest.skip("a server going away only happens with a server")
+    assert any_cli("models", "register", "fraud", "--run", run_id).exit_code == 0
+    assert any_cli.server_url is not None
+    proxy = _DroppingProxy(any_cli.server_url, drop="/files/")
+    try:
+        cli = Cli({**any_cli.env, "STEWARD_TRACKING_URI": proxy.url})
+        assert json.loads(cli("models", "files", "fraud:1", "--json").stdout)["files"]  # the listing still answers
+        for verb in ("download", "package"):
+            out = tmp_path / verb
+            cut = cli("models", verb, "fraud:1", "--out", str(out))
+            assert cut.exit_code == 6 and proxy.url in cut.stderr and "Traceback" not in cut.output, cut.output
+            assert not out.exists() or not any(out.iterdir())
+        assert not list(tmp_path.glob(".steward-download-*"))
+    finally:
+        proxy.close()
