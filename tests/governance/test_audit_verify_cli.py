@@ -106,6 +106,7 @@ def test_export_writes_json_lines_with_the_chain_and_never_a_secret_value(cli: R
     assert out.read_text().splitlines() == result.stdout.splitlines()
 
 
-def test_verify_refuses_a_remote_tracking_uri_with_a_clear_message(cli: Runner) -> None:
+def test_verify_against_an_unreachable_server_is_exit_6_naming_it(cli: Runner) -> None:
+    # verify works against a server too (tests/cli/test_cli_audit_secrets_modes.py)
     result = cli("audit", "verify", STEWARD_TRACKING_URI="http://127.0.0.1:9")
-    assert result.exit_code == 2 and "STEWARD_DATABASE_URL" in result.stderr
+    assert result.exit_code == 6 and "http://127.0.0.1:9" in result.stderr

@@ -34,6 +34,7 @@ PLACEHOLDERS = {
     "token_id": "nosuchtoken",
     "model_id": "m-" + "0" * 32,
     "tag_key": "k",
+    "upload_id": "0" * 32,
 }
 # None: a user with no role binding at all; "global-admin": users.is_admin
 SUBJECTS: list[Role | str | None] = [*Role, None, "global-admin"]

@@ -106,6 +106,11 @@ class World:
         monitors = self.services.monitors("setup")
         if "alpha-mon" not in [m.name for m in monitors.list_monitors()]:
             monitors.create_monitor("alpha-mon", "alpha-api", reference="alpha-data:1")
+        if getattr(self, "upload_id", None) is None:
+            # an upload for alpha's dataset (owned by setup: others see it as not found)
+            self.upload_id = self.services.uploads("setup").open(
+                "alpha-data", size=10, sha256="0" * 64, filename="alpha.parquet", format="parquet"
+            ).upload_id
         self.services.features("setup").apply([FeatureView(
             "alpha_feats", entities=(Entity("customer", ("customer_id",)),), features=(Feature("txn_count", "int64"),),
             source=FeatureSource("parquet", str(self.feature_source), event_time="ts"),
@@ -129,6 +134,7 @@ class World:
             ObjectKind.MONITOR: "alpha-mon",
             ObjectKind.FEATURE_VIEW: "alpha_feats",
             ObjectKind.FEATURE_REF: "alpha_feats:txn_count",
+            ObjectKind.UPLOAD: self.upload_id,
         }[kind]
 
     def request(self, method: str, path: str, op: Operation) -> dict[str, Any]:  # Any: httpx request options

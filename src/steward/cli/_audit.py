@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from steward.core import AuditEntry
 from steward.errors import CheckFailedError, InvalidInputError
-from steward.sdk import HttpBackend
-from steward.wiring import Services, build_services
+from steward.sdk import AuditBackend, Client
 
 from ._output import note, print_json, print_table
 from ._session import load_settings, open_client
@@ -20,19 +21,15 @@ from ._time import format_time, parse_since
 app = typer.Typer(name="audit", help="Read the audit trail.", no_args_is_help=True)
 
 
-def _entries(target: str | None, since: int | None, max_results: int) -> list[AuditEntry]:
-    settings = load_settings()
-    if settings.is_remote():
-        with open_client(settings) as client:
-            backend = client.backend
-            assert isinstance(backend, HttpBackend)  # is_remote() always builds one
-            return backend.list_audit(target=target, since=since, max_results=max_results)
-    # Embedded: read the table directly; tracking services have no audit reader to go through.
-    services = build_services(settings)
+@contextmanager
+def _read_only_audit() -> Iterator[AuditBackend]:
+    """The audit trail of the embedded store or the server; closing writes no checkpoint
+    (verification must not sign the head it has just checked)."""
+    client = Client(load_settings())
     try:
-        return services.store.list_audit(target=target, since=since, limit=max_results)
+        yield client.audit
     finally:
-        services.close()
+        client.close(checkpoint=False)
 
 
 @app.command("list")
@@ -44,7 +41,8 @@ def list_audit(
 ) -> None:
     """List audit entries (oldest first): who did what to which target, and when."""
     since_ms = parse_since(since, field="--since") if since is not None else None
-    entries = _entries(target, since_ms, max_results)
+    with open_client() as client:
+        entries = client.audit.list(target=target, since=since_ms, max_results=max_results)
     if as_json:
         print_json(
             {
@@ -72,15 +70,17 @@ def list_audit(
     print_table(["TIME", "ACTOR", "ACTION", "TARGET", "DETAILS"], rows)
 
 
-def _embedded_services() -> Services:
+def _embedded_services() -> Any:  # Any: steward.wiring.Services (imported when a command runs)
     settings = load_settings()
     if settings.is_remote():
-        # verification needs every stored row and its hashes, not an API's view of them
+        # signing needs the master key, which stays on the server: it checkpoints on its own
         raise InvalidInputError(
-            "audit verify and export read the metadata database directly: unset STEWARD_TRACKING_URI "
-            "and set STEWARD_DATABASE_URL (or STEWARD_HOME)",
+            "audit checkpoint signs with the server's master key: the server writes checkpoints on a "
+            "schedule and at shutdown; run this on the store's machine (unset STEWARD_TRACKING_URI)",
             field="STEWARD_TRACKING_URI",
         )
+    from steward.wiring import build_services
+
     return build_services(settings)
 
 
@@ -104,11 +104,8 @@ def verify_audit(
     a forged checkpoint.
     """
     head = _parse_head(expect_head) if expect_head is not None else None
-    services = _embedded_services()
-    try:
-        report = services.audit().verify(expect_head=head)
-    finally:
-        services.store.close()  # not services.close(): verifying must not write a checkpoint
+    with _read_only_audit() as audit:
+        report = audit.verify(expect_head=head)
     bad = report.first_break
     if as_json:
         cp = report.checkpoint
@@ -175,9 +172,8 @@ def export_audit(
     output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
 ) -> None:
     """Export every audit entry with its chain hashes as JSON lines, oldest first."""
-    services = _embedded_services()
-    try:
-        lines = (json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n" for entry in services.audit().export())
+    with _read_only_audit() as audit:
+        lines = (json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n" for entry in audit.export())
         if output is None:
             for line in lines:
                 sys.stdout.write(line)
@@ -185,6 +181,4 @@ def export_audit(
             return
         with output.open("w", encoding="utf-8") as handle:
             count = sum(1 for line in lines if handle.write(line))
-        note(f"{count} entries written to {output}")
-    finally:
-        services.close()
+    note(f"{count} entries written to {output}")

@@ -7,34 +7,20 @@ argument: arguments end up in shell history and process listings.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
-from urllib.parse import quote
+from typing import Any
 
 import typer
 
 from steward.errors import InvalidInputError
-from steward.governance import SecretInfo, SecretsService, check_secret_name, generate_master_key
-from steward.sdk import HttpBackend
+from steward.governance import SecretInfo, check_secret_name, generate_master_key
 
 from ._output import note, print_json, print_table
-from ._session import run_local_or_remote
+from ._session import open_client
 from ._time import format_time
 
 app = typer.Typer(name="secrets", help="Encrypted secrets (values never shown).", no_args_is_help=True)
 
-T = TypeVar("T")
 JSON = dict[str, Any]  # Any: JSON values
-
-
-def _run(local: Callable[[SecretsService], T], remote: Callable[[HttpBackend], T]) -> T:
-    """Run ``local`` on the embedded store, or ``remote`` against the configured server."""
-    return run_local_or_remote(lambda services: services.secrets, local, remote)
-
-
-def _api(backend: HttpBackend, method: str, path: str, **kwargs: Any) -> Any:  # Any: JSON
-    # the SDK's one request path: the same error mapping as every other command
-    return backend._call(method, path, **kwargs)
 
 
 def _info_dict(info: SecretInfo) -> JSON:
@@ -69,10 +55,8 @@ def set_secret(
     """Set a secret; the value comes from stdin or a hidden prompt, never an argument."""
     check_secret_name(name)
     value = _read_value(name)
-    info = _run(
-        lambda s: _info_dict(s.set_secret(name, value)),
-        lambda b: dict(_api(b, "PUT", f"/secrets/{quote(name, safe='')}", body={"value": value})),
-    )
+    with open_client() as client:
+        info = _info_dict(client.secrets.set_secret(name, value))
     if as_json:
         print_json(info)
         return
@@ -82,10 +66,8 @@ def set_secret(
 @app.command("list")
 def list_secrets(as_json: bool = typer.Option(False, "--json", help="Print one JSON document.")) -> None:
     """List secret names and who last set them (never values)."""
-    listed: list[JSON] = _run(
-        lambda s: [_info_dict(i) for i in s.list_secrets()],
-        lambda b: list(_api(b, "GET", "/secrets")["secrets"]),
-    )
+    with open_client() as client:
+        listed = [_info_dict(i) for i in client.secrets.list_secrets()]
     if as_json:
         print_json({"secrets": listed})
         return
@@ -100,7 +82,8 @@ def list_secrets(as_json: bool = typer.Option(False, "--json", help="Print one J
 def delete_secret(name: str = typer.Argument(..., help="Secret name.")) -> None:
     """Delete a secret."""
     check_secret_name(name)
-    _run(lambda s: s.delete_secret(name), lambda b: _api(b, "DELETE", f"/secrets/{quote(name, safe='')}"))
+    with open_client() as client:
+        client.secrets.delete_secret(name)
     note(f"secret {name} deleted")
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 from steward.core.permissions import new_project
-from steward.errors import ConflictError, InvalidInputError, PermissionDeniedError, StewardError
+from steward.errors import ConflictError, InvalidInputError, NotFoundError, StewardError
 from steward.tracking._ports import AuditEvent
 
 from ._versions import validate_name
@@ -113,6 +113,9 @@ class UploadStore(Protocol):
         ...
 
     def delete_upload(self, upload_id: str, audit: AuditEvent | None) -> None: ...
+    def dataset_project(self, name: str) -> str | None:
+        """The project of an existing dataset (None: no such dataset)."""
+        ...
 
 
 class UploadParts(Protocol):
@@ -190,23 +193,23 @@ class UploadService:
         if found is not None:
             return found
         now = int(time.time() * 1000)
-        upload = Upload(
-            secrets.token_hex(16), self.actor, new_project(dataset, project), dataset, filename, format, size, sha256, 0, now, now
-        )
+        # an existing dataset keeps its project (the server authorised the request there)
+        owner = self.store.dataset_project(dataset) or new_project(dataset, project)
+        upload = Upload(secrets.token_hex(16), self.actor, owner, dataset, filename, format, size, sha256, 0, now, now)
         return self.store.add_upload(upload, self._audit("uploads.open", upload, size=size, sha256=sha256))
 
     def get(self, upload_id: str) -> Upload:
         """The caller's upload session.
 
         Raises:
-            NotFoundError: no such session.
-            PermissionDeniedError: it belongs to someone else.
+            NotFoundError: no such session, or it belongs to someone else (whose uploads
+                nobody else may see, append to or finish).
         """
         if not _UPLOAD_ID.fullmatch(upload_id):
             raise InvalidInputError("an upload id is 32 lowercase hex digits", field="upload_id")
         upload = self.store.get_upload(upload_id)
         if upload.owner != self.actor:
-            raise PermissionDeniedError(f"upload {upload_id} belongs to another user", field="upload_id")
+            raise NotFoundError(f"upload {upload_id} not found", field="upload_id")
         return upload
 
     def append(self, upload_id: str, content_range: str | None, data: bytes) -> Upload:
@@ -299,8 +302,10 @@ def register_upload(
         InvalidInputError: see :meth:`UploadService.assembled` and :meth:`DataService.register`.
     """
     with uploads.assembled(upload_id, name) as (upload, path):
+        if project is not None and project != upload.project:
+            raise InvalidInputError(f"upload {upload_id} was opened for project {upload.project!r}, not {project[:250]!r}", field="project")
         try:
-            return data.register(name, path, description=description, project=project or upload.project, label=upload.filename)
+            return data.register(name, path, description=description, project=upload.project, label=upload.filename)
         except StewardError as exc:
             # the staging path means nothing to the client; name its file instead
             exc.message = exc.message.replace(repr(path), repr(upload.filename)).replace(path, upload.filename)

@@ -120,12 +120,11 @@ class HttpData:
         if description is not None and len(description) > 10_000:
             raise InvalidInputError("description is longer than 10,000 characters", field="description")
         with self._as_file(source) as (path, fmt, label):
-            upload = self._upload(path, fmt, label, name, project)
-        params: dict[str, str] = {"upload_id": upload}
+            upload, owner = self._upload(path, fmt, label, name, project)
+        # the upload's project: the server authorises a new dataset there, as when it was opened
+        params: dict[str, str] = {"upload_id": upload, "project": owner}
         if description is not None:
             params["description"] = description
-        if project:
-            params["project"] = project
         return version_from_dict(self._http._call("POST", f"/datasets/{_q(name)}/versions", params=params))
 
     @contextmanager
@@ -157,8 +156,8 @@ class HttpData:
             del table
             yield staged, "parquet", label
 
-    def _upload(self, path: str, fmt: str, label: str, dataset: str, project: str | None) -> str:
-        """Send ``path`` in chunks, resuming an open upload of the same file; its upload id."""
+    def _upload(self, path: str, fmt: str, label: str, dataset: str, project: str | None) -> tuple[str, str]:
+        """Send ``path`` in chunks, resuming an open upload of the same file; (upload id, project)."""
         size, digest = _size_and_sha256(path)
         if size == 0:
             raise InvalidInputError(f"{label[:300]!r} is empty", field="source")
@@ -178,7 +177,7 @@ class HttpData:
                     # another attempt moved the offset (or a reply was lost): ask where it stands
                     state = self._http._call("GET", f"/uploads/{upload_id}")
                 received = int(state["received"])
-        return upload_id
+        return upload_id, str(state["project"])
 
     def _put(self, url: str, data: bytes, headers: dict[str, str]) -> JSON:
         try:

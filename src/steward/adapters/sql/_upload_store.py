@@ -12,6 +12,7 @@ from steward.tracking._ports import AuditEvent
 
 from ._audit import append_audit
 from ._store import SqlStore
+from ._tables_data import datasets
 from ._tables_uploads import uploads
 
 __all__ = ["SqlUploadStore"]
@@ -80,3 +81,8 @@ class SqlUploadStore:
             conn.execute(delete(uploads).where(uploads.c.upload_id == upload_id))
             if audit is not None:
                 append_audit(conn, audit)
+
+    def dataset_project(self, name: str) -> str | None:
+        with self._store.read() as conn:
+            found: str | None = conn.execute(select(datasets.c.project).where(datasets.c.name == name)).scalar()
+        return found

@@ -1,0 +1,102 @@
+"""``steward data register`` against a live server: a cut-off upload registers nothing and
+the re-run resumes it; an unreachable server is exit 6 naming it."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import polars as pl
+import pytest
+from cli_testing import Cli, cli_env_for, free_port
+from live_server import LiveServer
+
+from steward.errors import StorageError
+from steward.sdk import HttpBackend
+from steward.sdk._http_data import HttpData
+
+CHUNK_LIMIT = 64 * 1024
+
+
+class CuttingTransport(httpx.BaseTransport):
+    """The real network, cut (as a pulled cable would) after ``puts`` chunk uploads."""
+
+    def __init__(self, puts: int) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.left = puts
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT":
+            if self.left == 0:
+                raise httpx.ConnectError("connection reset", request=request)
+            self.left -= 1
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    home = tmp_path / "server-home"
+    home.mkdir()
+    live = LiveServer(
+        {
+            "STEWARD_HOME": str(home),
+            "STEWARD_DATABASE_URL": f"sqlite:///{home / 'steward.db'}",
+            "STEWARD_ARTIFACT_ROOT": str(home / "artifacts"),
+            "STEWARD_AUTH": "off",
+            # small bodies: the test file takes several chunks
+            "STEWARD_MAX_REQUEST_BYTES": str(CHUNK_LIMIT),
+        }
+    )
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def big(tmp_path: Path) -> Path:
+    rng = random.Random(7)
+    path = tmp_path / "big.parquet"
+    pl.DataFrame({"x": [rng.random() for _ in range(60_000)], "y": [rng.randint(0, 10**9) for _ in range(60_000)]}).write_parquet(path)
+    assert path.stat().st_size > 4 * CHUNK_LIMIT
+    return path
+
+
+def test_an_upload_cut_halfway_registers_nothing_and_the_rerun_resumes(server: LiveServer, big: Path, tmp_path: Path) -> None:
+    cut = HttpBackend(server.url, user="tester", transport=CuttingTransport(puts=2))
+    try:
+        with pytest.raises(StorageError, match="run the command again to resume"):
+            HttpData(cut).register("big", big)
+    finally:
+        cut.close()
+    api = httpx.Client(base_url=server.url + "/api/v1", headers={"X-Steward-User": "tester"})
+    try:
+        assert api.get("/datasets").json() == {"datasets": []}
+        data = big.read_bytes()
+        state = api.post(
+            "/uploads",
+            json={"dataset": "big", "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "filename": str(big), "format": "parquet"},
+        ).json()
+        assert state["received"] == 2 * state["chunk_size"]  # what arrived before the cut is kept
+        cli = Cli({**cli_env_for(tmp_path / "not-the-store"), "STEWARD_TRACKING_URI": server.url})
+        rerun = cli("data", "register", "big", str(big), "--json")
+        assert rerun.exit_code == 0, rerun.output
+        assert '"version": 1' in rerun.stdout and '"num_rows": 60000' in rerun.stdout
+        # the re-run went on from the offset: the session it resumed is the one now finished
+        assert api.get(f"/uploads/{state['upload_id']}").status_code == 404
+        assert [d["name"] for d in api.get("/datasets").json()["datasets"]] == ["big"]
+    finally:
+        api.close()
+
+
+def test_a_server_that_is_not_there_is_exit_6_naming_it(big: Path, tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    cli = Cli({**cli_env_for(tmp_path / "not-the-store"), "STEWARD_TRACKING_URI": url})
+    for args in (["data", "register", "big", str(big)], ["data", "list"], ["audit", "verify"], ["secrets", "list"]):
+        result = cli(*args)
+        assert result.exit_code == 6, (args, result.output)
+        assert url in result.stderr and "Traceback" not in result.output
