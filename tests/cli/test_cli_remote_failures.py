@@ -127,6 +127,19 @@ def test_an_unknown_token_is_a_401_saying_unknown_and_the_cli_exits_4(auth_serve
 
 
 @pytest.mark.slow
+def test_a_disabled_users_token_is_a_401_saying_so_and_the_cli_exits_4(auth_server: AuthServer) -> None:
+    disabled = httpx.post(
+        f"{auth_server.server.url}/api/v1/users/alice/disable",
+        headers={"Authorization": f"Bearer {auth_server.admin}"}, timeout=30,
+    )
+    assert disabled.status_code == 200
+    status, error = _refusal(auth_server.server.url, auth_server.alice)
+    assert status == 401 and error["message"] == "user 'alice' is disabled"
+    result = auth_server.cli(auth_server.alice)("experiments", "list")
+    assert result.exit_code == 4 and "user 'alice' is disabled" in _one_error_line(result.stderr)
+
+
+@pytest.mark.slow
 def test_a_missing_role_is_a_403_naming_the_permission_and_the_project(auth_server: AuthServer) -> None:
     status, error = _refusal(auth_server.server.url, auth_server.bob, "POST", "/api/v1/experiments", json={"name": "fraud"})
     assert status == 403 and error["code"] == "PERMISSION_DENIED"
