@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from cli_testing import Cli, Seeded, cli_env_for, client_settings, seed_runs
-from live_server import LiveServer
 from typer.testing import Result
 
+from live_server import LiveServer
 from steward import Client
 from steward.cli import app
 from steward.wiring import build_services

@@ -12,8 +12,8 @@ import httpx
 import polars as pl
 import pytest
 from cli_testing import Cli, cli_env_for, free_port
-from live_server import LiveServer
 
+from live_server import LiveServer
 from steward.errors import StorageError
 from steward.sdk import HttpBackend
 from steward.sdk._http_data import HttpData
