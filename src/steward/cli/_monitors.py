@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import typer
 
+from steward.errors import InvalidInputError
 from steward.sdk import HttpBackend
 
-from ._monitor import app
+from ._monitor import HTML_OPTION, app
 from ._output import echo, note, print_json, print_table
 from ._session import run_local_or_remote
 from ._time import format_time
@@ -173,12 +175,22 @@ def show(
     name: str = NAME_ARGUMENT,
     max_results: int = typer.Option(20, "--max-results", min=1, max=10_000, help="Newest windows shown."),
     as_json: bool = JSON_OPTION,
+    html: Path | None = HTML_OPTION,
 ) -> None:
     """A monitor and its newest windows: drift, quality, fairness, health and cost."""
     document: JSON = _run(
         lambda s: {**s.get_monitor(name).to_dict(), "results": [r.to_dict() for r in s.list_results(name, max_results=max_results)]},
         lambda b: dict(b._call("GET", _path(name), params={"max_results": max_results})),
     )
+    if html is not None:
+        from steward.monitoring import render_monitor_html
+
+        try:
+            html.write_text(render_monitor_html(document, list(document["results"])), encoding="utf-8")
+        except OSError as exc:
+            raise InvalidInputError(f"cannot write the report to {str(html)[:300]!r}: {exc.strerror}", field="--html") from exc
+        if not as_json:
+            note(f"HTML report over {len(document['results'])} windows: {html}")
     if as_json:
         print_json(document)
         return

@@ -11,6 +11,7 @@ from ._alert_rules import RuleSet, alert_rules_faults, parse_alert_rules
 from ._alert_service import AlertService, Evaluation
 from ._dask import DaskSummariser
 from ._html import render_html
+from ._html_monitor import render_monitor_html
 from ._report import (
     ColumnDrift,
     DatasetScanner,
@@ -59,6 +60,7 @@ __all__ = [
     "open_source",
     "parse_alert_rules",
     "render_html",
+    "render_monitor_html",
     "report",
     "sample_rows",
     "summarise",
