@@ -86,6 +86,8 @@ def replicas(pg_url: str, s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.
         "STEWARD_AUTH": "on",
         "STEWARD_USER": "server",
         "STEWARD_AUTH_MAX_FAILURES": "4",
+        # as behind the proxy of deploy/: the client address comes from X-Forwarded-For
+        "STEWARD_TRUSTED_PROXIES": "127.0.0.1",
         # both replicas sign the audit head every second: their checkpoints race on purpose
         "STEWARD_AUDIT_CHECKPOINT_INTERVAL": "1",
     }
@@ -154,17 +156,23 @@ def test_a_token_revoked_through_one_replica_is_refused_by_the_other_at_once(rep
 @pytest.mark.slow
 def test_failed_logins_count_across_replicas(replicas: Replicas) -> None:
     servers = itertools.cycle([replicas.a, replicas.b])
+    guesser, colleague = {"X-Forwarded-For": "203.0.113.5"}, {"X-Forwarded-For": "203.0.113.6"}
+
+    def whoami(server: Any, password: str, client: dict[str, str]) -> httpx.Response:
+        return httpx.get(f"{server.url}/api/v1/whoami", auth=("alice", password), headers=client, timeout=30)
+
     for _ in range(4):  # STEWARD_AUTH_MAX_FAILURES=4, spread over both replicas
-        answer = httpx.get(f"{next(servers).url}/api/v1/whoami", auth=("alice", "wrong-password"), timeout=30)
-        assert answer.status_code == 401
+        assert whoami(next(servers), "wrong-password", guesser).status_code == 401
     for server in (replicas.a, replicas.b):
         # locked on both, even with the right password
-        limited = httpx.get(f"{server.url}/api/v1/whoami", auth=("alice", "alice-password-1"), timeout=30)
+        limited = whoami(server, "alice-password-1", guesser)
         assert limited.status_code == 429, limited.text
         assert int(limited.headers["retry-after"]) > 0
+        # another client behind the same proxy is not
+        assert whoami(server, "alice-password-1", colleague).status_code == 200
     # a valid token still gets in from the limited address (see _ratelimit.py)
     with replicas.http(replicas.b) as b:
-        assert b.get("/whoami").status_code == 200
+        assert b.get("/whoami", headers=guesser).status_code == 200
 
 
 @dataclass
