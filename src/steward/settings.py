@@ -122,7 +122,8 @@ class Settings(BaseSettings):
         gt=0,
         description="Failed logins per client address within `auth_failure_window` before the "
         "server answers 429 (per user name, from all addresses together: five times as many). "
-        "A valid API token is still accepted from a limited address; a password is not checked.",
+        "A valid API token is still accepted from a limited address; a password is not checked. "
+        "Counted in the database: server replicas count together.",
     )
     auth_failure_window: int = Field(
         default=300, gt=0, description="Seconds over which failed authentications are counted."
