@@ -9,6 +9,10 @@ request) is recorded from the status and the error message of the response.
 Refusals that come in floods, 429 and requests without any credential, are counted per
 (address, user, status) and written as one entry per window with a ``count``
 (:class:`RefusalBursts`): an attacker hammering the server cannot flood the audit trail.
+The bursts are counted in each server process's memory, by design: replicas behind one
+address each write their own entry per window (at most one per replica, address and
+window), and a process killed outright loses the counts of its open windows only, never a
+refusal that changed anything (docs/deploy.md).
 """
 
 from __future__ import annotations
