@@ -297,3 +297,16 @@ def test_a_server_that_never_answers_times_out_as_a_storage_error_naming_the_url
     finally:
         backend.close()
         silent.close()
+
+
+@pytest.mark.slow
+def test_the_cli_gives_up_on_a_silent_server_after_its_timeout_with_exit_6(tmp_path: Path) -> None:
+    # the CLI's client waits 60 s per request (HttpBackend's default): this test waits that long
+    silent = socket.create_server(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    try:
+        result = Cli({**cli_env_for(tmp_path / "home"), "STEWARD_TRACKING_URI": url})("experiments", "list")
+    finally:
+        silent.close()
+    assert result.exit_code == 6 and result.stdout == ""
+    assert f"Steward server at {url} did not answer GET /experiments in time" in _one_error_line(result.stderr)
