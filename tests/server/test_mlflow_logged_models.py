@@ -95,6 +95,22 @@ def test_the_mlflow_client_logs_to_a_finished_run_and_resumes_it(mlflow_python: 
     assert actions.count("runs.end") == 2
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)  # the first test covers PostgreSQL
+def test_mlflow_sklearn_autolog_examples_and_evaluate_keep_their_runs_models_and_metrics(
+    mlflow_python: Path, live_server: Any, tmp_path: Path  # noqa: F811
+) -> None:
+    out = run_mlflow_script(mlflow_python, "autolog_examples.py", live_server.url, cwd=tmp_path)
+    grid = out["grid"]
+    assert grid["params"] == ["best_C", "best_kernel"] and "best_cv_score" in grid["metrics"]
+    assert grid["children"] == 4 and "cv_results.csv" in grid["artifacts"]
+    assert grid["models"] == ["best_estimator", "model"]
+    assert {"training_r2_score", "training_mean_squared_error"} <= set(out["pipeline_metrics"])
+    assert out["pipeline_loads"] == "Pipeline"
+    assert out["evaluate_accuracy"] > 0.9 and out["evaluate_run_accuracy"] == out["evaluate_accuracy"]
+    assert {"accuracy_score", "f1_score", "roc_auc"} <= set(out["evaluate_model_metrics"])
+
+
 # -- the wire format, in process -------------------------------------------------------------
 
 
