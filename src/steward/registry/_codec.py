@@ -52,6 +52,7 @@ def version_to_dict(v: ModelVersion) -> dict[str, Any]:  # Any: JSON
         "tags": dict(v.tags),
         "aliases": list(v.aliases),
         "approvals": [{"approver": a.approver, "comment": a.comment, "created_at": a.created_at} for a in v.approvals],
+        "logged_model_id": v.logged_model_id or None,
     }
 
 
@@ -74,4 +75,5 @@ def version_from_dict(d: dict[str, Any]) -> ModelVersion:  # Any: JSON
         dict(d.get("tags", {})),
         list(d.get("aliases", [])),
         [Approval(a["approver"], a["comment"], a["created_at"]) for a in d.get("approvals", [])],
+        str(d.get("logged_model_id") or ""),
     )

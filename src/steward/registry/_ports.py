@@ -31,6 +31,8 @@ class NewVersion:
     files: tuple[VersionFile, ...] = ()
     # the project of the model when this version creates it (None: the model's own name)
     project: str | None = None
+    # the MLflow 3 logged model whose files these are (its run is ``run_id``)
+    logged_model_id: str = ""
 
 
 class RegistryStore(Protocol):

@@ -144,15 +144,41 @@ class RegistryService:
         """
         check_model_name(name)
         check_run_id(run_id)
+        path = (artifact_path or f"models/{name}").strip("/")
+        # One listing pins every file (one query: one consistent state of the run's paths);
+        # the metadata is read from the pinned blobs, so it describes exactly what is pinned.
+        return self._create_version(
+            name, run_id, path, None, description=description, create_model=create_model, project=project
+        )
+
+    def create_version_from_files(
+        self, name: str, run_id: str, files: Collection[VersionFile], *, logged_model_id: str, description: str = ""
+    ) -> ModelVersion:
+        """Register files already in the content-addressed store (an MLflow 3 logged model's,
+        by digest) as the next version of an existing model; ``run_id`` is the run that
+        logged them.
+
+        Raises:
+            NotFoundError: unknown model or run, or no model file among ``files``.
+            ConflictError: the run failed, was killed or is deleted.
+        """
+        check_model_name(name)
+        check_run_id(run_id)
+        return self._create_version(
+            name, run_id, f"logged-models/{logged_model_id}", tuple(files), description=description, create_model=False,
+            project=None, logged_model_id=logged_model_id,
+        )
+
+    def _create_version(
+        self, name: str, run_id: str, path: str, files: tuple[VersionFile, ...] | None, *, description: str,
+        create_model: bool, project: str | None, logged_model_id: str = "",
+    ) -> ModelVersion:
         run = self.runs.get_run(run_id)
         if run.status in (RunStatus.FAILED, RunStatus.KILLED) or run.lifecycle_stage != "active":
             state = run.status.value if run.lifecycle_stage == "active" else "deleted"
             raise ConflictError(f"run {run_id} is {state}; only running or finished runs can be registered", field="run_id")
-        path = (artifact_path or f"models/{name}").strip("/")
-        # One listing pins every file (one query: one consistent state of the run's paths);
-        # the metadata is read from the pinned blob, so it describes exactly what is pinned.
-        files = self.list_run_files(run_id, path)
-        meta = self.model_meta(run_id, path, files)
+        pinned = self.list_run_files(run_id, path) if files is None else files
+        meta = self.model_meta(run_id, path, pinned)
         new = NewVersion(
             name=name,
             run_id=run_id,
@@ -165,11 +191,15 @@ class RegistryService:
             description=_text(description, "description"),
             created_by=self.actor,
             created_at=now_ms(),
-            files=files,
+            files=pinned,
             project=new_project(name, project),
+            logged_model_id=logged_model_id,
         )
+        details: dict[str, object] = {"run_id": run_id, "path": path}
+        if logged_model_id:
+            details["logged_model_id"] = logged_model_id
         return self.store.create_version(
-            new, create_model=create_model, audit=self._event("models.create_version", f"models:/{name}", {"run_id": run_id, "path": path})
+            new, create_model=create_model, audit=self._event("models.create_version", f"models:/{name}", details)
         )
 
     def model_meta(self, run_id: str, path: str, files: Collection[VersionFile]) -> dict[str, Any]:  # Any: JSON

@@ -74,6 +74,7 @@ class ModelVersion:
     tags: dict[str, str] = field(default_factory=dict)
     aliases: list[str] = field(default_factory=list)
     approvals: list[Approval] = field(default_factory=list)
+    logged_model_id: str = ""  # the MLflow 3 logged model (m-...) whose files it pins, if any
 
     @property
     def uri(self) -> str:

@@ -102,8 +102,7 @@ def _model_source(conn: Connection, value: str) -> str | None:
         source = parse_source(value)
     except InvalidInputError:
         return None
-    # a logged model's project is its experiment's; until they are served, none is found
-    return _run(conn, source.run_id) if source.run_id else None
+    return _run(conn, source.run_id) if source.run_id else _logged_model(conn, source.logged_model_id)
 
 
 def _dataset(conn: Connection, value: str) -> str | None:

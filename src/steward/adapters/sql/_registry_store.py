@@ -208,6 +208,7 @@ class SqlRegistryStore:
                     created_by=new.created_by,
                     created_at=new.created_at,
                     updated_at=new.created_at,
+                    logged_model_id=new.logged_model_id or None,
                 )
             )
             if new.files:
@@ -259,6 +260,7 @@ class SqlRegistryStore:
                 tags[(r.name, r.version)],
                 aliases[(r.name, r.version)],
                 approvals[(r.name, r.version)],
+                r.logged_model_id or "",
             )
             for r in rows
         ]

@@ -59,6 +59,8 @@ model_versions = Table(
     Column("created_by", String(250), nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # the MLflow 3 logged model whose files the version pins (migration 0016_mlflow_registry)
+    Column("logged_model_id", String(64), nullable=True),
     Index("ix_model_versions_run_id", "run_id"),
     Index("ix_model_versions_state", "state"),
 )

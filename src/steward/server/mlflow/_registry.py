@@ -30,21 +30,24 @@ from steward.registry import (
     ModelVersion,
     RegisteredModel,
     RegistryService,
+    VersionFile,
     mlflow_stage,
     parse_source,
     parse_stage,
     states_of_stage,
 )
-from steward.tracking import TrackingService
+from steward.tracking import LoggedModelService, TrackingService
 
-from .._deps import Readable, tracking_service
+from .._deps import Readable, logged_model_service, tracking_service
 from .._routes_registry import registry_service
+from ._codec import logged_model_artifact_uri
 from ._errors import MlflowRoute
 from ._registry_search import Record, apply_order, matches, page_of, parse_registry_filter
 from ._schemas import KeyValue, Scalar, _Body, as_dict
 
 Registry = Annotated[RegistryService, Depends(registry_service)]
 Tracking = Annotated[TrackingService, Depends(tracking_service)]
+LoggedModels = Annotated[LoggedModelService, Depends(logged_model_service)]
 JSON = dict[str, Any]  # Any: JSON values
 Text = Annotated[str | None, Query(max_length=250)]
 
@@ -130,7 +133,7 @@ def _number(value: object) -> int:
 
 def version_json(v: ModelVersion) -> JSON:
     """A Steward version in MLflow's ``ModelVersion`` shape."""
-    return {
+    out: JSON = {
         "name": v.name,
         "version": str(v.version),
         "creation_timestamp": v.created_at,
@@ -138,12 +141,19 @@ def version_json(v: ModelVersion) -> JSON:
         "user_id": v.created_by,
         "current_stage": mlflow_stage(v.state),
         "description": v.description,
-        "source": f"runs:/{v.run_id}/{v.artifact_path}",
+        "source": _source(v),
         "run_id": v.run_id,
         "status": "READY",
         "tags": [{"key": k, "value": val} for k, val in sorted(v.tags.items())],
         "aliases": list(v.aliases),
     }
+    if v.logged_model_id:
+        out["model_id"] = v.logged_model_id
+    return out
+
+
+def _source(v: ModelVersion) -> str:
+    return f"models:/{v.logged_model_id}" if v.logged_model_id else f"runs:/{v.run_id}/{v.artifact_path}"
 
 
 def _latest_per_stage(svc: RegistryService, name: str, stages: list[str] | None = None) -> list[ModelVersion]:
@@ -296,15 +306,11 @@ def get_latest_versions_get(svc: Registry, name: Text = None, stages: Annotated[
 
 
 @router.post("/model-versions/create", summary="MLflow: register a run's model folder as the next version")
-def create_model_version(body: CreateVersionBody, svc: Registry, tracking: Tracking) -> JSON:
+def create_model_version(body: CreateVersionBody, svc: Registry, tracking: Tracking, logged: LoggedModels) -> JSON:
     name = _required(body.name, "name")
     source = parse_source(_required(body.source, "source"))
     if source.logged_model_id:
-        raise InvalidInputError(
-            f"source models:/{source.logged_model_id} names a logged model; register the run's model "
-            "folder (runs:/<run_id>/<path>) instead",
-            field="source",
-        )
+        return {"model_version": version_json(_from_logged_model(body, name, source.logged_model_id, svc, logged))}
     if body.run_id and body.run_id != source.run_id:
         raise InvalidInputError(f"run_id {body.run_id[:40]!r} is not the run the source names ({source.run_id})", field="run_id")
     if source.experiment_id and tracking.get_run(source.run_id).experiment_id != source.experiment_id:
@@ -315,6 +321,28 @@ def create_model_version(body: CreateVersionBody, svc: Registry, tracking: Track
     for key, value in as_dict(body.tags).items():
         svc.set_version_tag(name, created.version, key, value)
     return {"model_version": version_json(svc.get_version(name, created.version))}
+
+
+def _from_logged_model(
+    body: CreateVersionBody, name: str, model_id: str, svc: RegistryService, logged: LoggedModelService
+) -> ModelVersion:
+    """A version pinning the files of an MLflow 3 logged model (``log_model(...,
+    registered_model_name=...)`` registers ``models:/m-...``); its run is the model's source run."""
+    model = logged.get(model_id)
+    if not model.source_run_id:
+        raise InvalidInputError(
+            f"logged model {model_id} was logged outside a run; Steward registers models logged in a run",
+            field="source",
+        )
+    if body.run_id and body.run_id != model.source_run_id:
+        raise InvalidInputError(f"run_id {body.run_id[:40]!r} is not the run logged model {model_id} came from", field="run_id")
+    files = [VersionFile(i.path, i.digest, i.size) for i in logged.list_artifacts(model_id)]
+    created = svc.create_version_from_files(
+        name, model.source_run_id, files, logged_model_id=model_id, description=body.description or ""
+    )
+    for key, value in as_dict(body.tags).items():
+        svc.set_version_tag(name, created.version, key, value)
+    return svc.get_version(name, created.version)
 
 
 @router.get("/model-versions/get", summary="MLflow: get a model version")
@@ -344,7 +372,7 @@ def search_model_versions(
         for v in found.versions:
             record = {
                 "name": v.name, "version_number": v.version, "run_id": v.run_id,
-                "source_path": f"runs:/{v.run_id}/{v.artifact_path}", "creation_timestamp": v.created_at,
+                "source_path": _source(v), "creation_timestamp": v.created_at,
                 "last_updated_timestamp": v.updated_at, "user_id": v.created_by, "current_stage": mlflow_stage(v.state),
                 "tags": v.tags,
             }
@@ -385,9 +413,11 @@ def transition_model_version_stage(body: TransitionBody, svc: Registry) -> JSON:
 
 @router.get("/model-versions/get-download-uri", summary="MLflow: where a version's files can be downloaded")
 def get_model_version_download_uri(
-    svc: Registry, tracking: Tracking, name: Text = None, version: Annotated[str | None, Query(max_length=20)] = None
+    svc: Registry, tracking: Tracking, logged: LoggedModels, name: Text = None, version: Annotated[str | None, Query(max_length=20)] = None
 ) -> JSON:
     found = svc.get_version(_required(name, "name"), _number(version))
+    if found.logged_model_id:
+        return {"artifact_uri": logged_model_artifact_uri(logged.get(found.logged_model_id, allow_deleted=True))}
     run = tracking.get_run(found.run_id)
     # the run's folder through the artifact proxy, as MLflow's server answers; Steward's
     # own loaders read the files pinned at registration instead, checked against sha256
