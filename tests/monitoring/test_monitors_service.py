@@ -64,7 +64,7 @@ def test_a_stable_window_has_quality_with_an_interval_health_and_cost(monitors: 
     # 100 requests x 2 measured CPU-ms = 0.2 CPU-seconds (not the 8 ms of wall time) at 0.05 per CPU-hour
     assert cost["cpu_seconds"] == pytest.approx(0.2)
     assert cost["per_1000_predictions"] == pytest.approx(0.2 / 3600 * 0.05)
-    assert cost["cpu_seconds_source"] == "measured" and cost["measured_rows"] == 1000
+    assert cost["cpu_seconds_source"] == "prediction_log" and cost["measured_rows"] == 1000
     assert result.summary["metrics"]["quality.accuracy"] == pytest.approx(0.9)
     observed = result.observations()
     assert observed["quality.accuracy"].value == pytest.approx(0.9) and observed["quality.accuracy"].sample == 1000

@@ -78,7 +78,7 @@ def test_the_log_carries_cpu_time_per_row_and_the_cost_uses_it() -> None:
     assert table.column("cpu_ms").to_pylist()[:4] == [0.5] * 4
     cost = health(table, 3600, requests_and_errors=None, price_per_cpu_hour=0.09)["cost"]
     assert cost["cpu_seconds"] == pytest.approx(0.2)  # not the 5 s of wall time
-    assert cost["cpu_seconds_source"] == "measured" and cost["measured_rows"] == 400
+    assert cost["cpu_seconds_source"] == "prediction_log" and cost["measured_rows"] == 400
     assert cost["per_1000_predictions"] == pytest.approx(0.2 / 3600 * 0.09 / 400 * 1000)
 
 

@@ -90,6 +90,8 @@ class VariantStats:
 
     Attributes:
         latency_counts: request counts per bucket of :data:`LATENCY_BUCKETS_MS`.
+        cpu_ms: CPU milliseconds the model calls of the answered requests took (measured).
+        rows: rows those requests predicted.
     """
 
     deployment: str
@@ -101,3 +103,5 @@ class VariantStats:
     requests: int
     errors: int
     latency_counts: tuple[int, ...]
+    cpu_ms: float = 0.0
+    rows: int = 0

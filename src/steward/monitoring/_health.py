@@ -7,9 +7,12 @@ second of the window. The error rate comes from what the serving processes repor
 
 Cost per 1,000 predictions = CPU-seconds / 3600 x price per CPU-hour / rows x 1000, from the
 CPU time the serving process measured around each model call (``time.thread_time`` of the
-predicting thread, a batch's time shared by its rows) and logged per row (``cpu_ms``). Only
-rows with a measurement count, so a window logged by an older server without it has no cost
-rather than an estimate.
+predicting thread, a batch's time shared by its rows). The serving processes report it with
+their stats (``deployment_stats.cpu_ms`` and ``rows``: every answered request, sampled out of
+the log or not), which is used when reports cover the window (``cpu_seconds_source:
+serving_reports``); otherwise the prediction log's per-row ``cpu_ms`` (``prediction_log``).
+Only measured rows count: a window served before CPU was measured has no cost rather than an
+estimate.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ import pyarrow.compute as pc
 
 __all__ = ["health"]
 
-CPU_SOURCE = "measured"
 
 
 def _per_request_latency_ms(table: pa.Table) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -53,6 +55,7 @@ def health(
     *,
     requests_and_errors: tuple[int, int] | None,
     price_per_cpu_hour: float,
+    reported_cpu: tuple[float, int] | None = None,
 ) -> dict[str, Any]:  # Any: JSON
     """Latency percentiles, error rate, throughput and cost of one window.
 
@@ -61,6 +64,7 @@ def health(
         window_s: the window's length in seconds.
         requests_and_errors: (requests, errors) reported by the serving processes, if any.
         price_per_cpu_hour: the configured price of one CPU-hour.
+        reported_cpu: (CPU-seconds, rows) the serving processes reported for the window, if any.
 
     Returns:
         ``{"rows", "requests", "latency_ms": {"p50", "p95", "p99"}, "error_rate",
@@ -80,6 +84,9 @@ def health(
         reported = requests_and_errors[0]
         error_rate = requests_and_errors[1] / requests_and_errors[0]
     cpu_seconds, measured = _measured_cpu(table)
+    source = "prediction_log"
+    if reported_cpu is not None and reported_cpu[1] > 0:
+        (cpu_seconds, measured), source = reported_cpu, "serving_reports"
     per_1000 = cpu_seconds / 3600.0 * price_per_cpu_hour / measured * 1000.0 if measured else None
     return {
         "rows": rows,
@@ -91,7 +98,7 @@ def health(
         "rows_per_s": rows / window_s if window_s > 0 else None,
         "cost": {
             "cpu_seconds": cpu_seconds if measured else None,
-            "cpu_seconds_source": CPU_SOURCE if measured else None,
+            "cpu_seconds_source": source if measured else None,
             "measured_rows": measured,
             "price_per_cpu_hour": price_per_cpu_hour,
             "per_1000_predictions": per_1000,

@@ -398,6 +398,7 @@ class MonitorService:
             table, monitor.window_s,
             requests_and_errors=self.store.request_stats(monitor.deployment, start, end),
             price_per_cpu_hour=self.price_per_cpu_hour,
+            reported_cpu=self.store.cpu_stats(monitor.deployment, start, end),
         )
         summary["health"] = window_health
         metrics: dict[str, float | None] = {

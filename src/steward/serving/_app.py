@@ -302,7 +302,7 @@ class ServingApp:
         except Exception as exc:
             self._observe(labels, plan.revision, variant, model, started, 500)
             raise _Counted(exc) from exc
-        latency_ms = self._observe(labels, plan.revision, variant, model, started, None)
+        latency_ms = self._observe(labels, plan.revision, variant, model, started, None, cpu_s=cpu_s, rows=rows.n)
         if self.sink is not None:
             self.sink.append(PredictionBatch(
                 request_id.decode(), plan.deployment, model.name, model.version, variant.name,
@@ -311,7 +311,8 @@ class ServingApp:
         return outputs
 
     def _observe(
-        self, labels: tuple[str, str, str, str], revision: int, variant: Variant, model: ServedModel, started: float, status: int | None
+        self, labels: tuple[str, str, str, str], revision: int, variant: Variant, model: ServedModel, started: float, status: int | None,
+        *, cpu_s: float = 0.0, rows: int = 0,
     ) -> float:
         assert self.metrics is not None and self.window is not None
         seconds = time.perf_counter() - started
@@ -323,7 +324,9 @@ class ServingApp:
         children[1].observe(seconds)
         if status is not None:
             self.metrics.errors.labels(*labels, str(status)).inc()
-        self.window.observe(revision, variant.name, model.ref, seconds * 1000, status is not None and status >= 500)
+        self.window.observe(
+            revision, variant.name, model.ref, seconds * 1000, status is not None and status >= 500, cpu_ms=cpu_s * 1000, rows=rows
+        )
         return seconds * 1000
 
     def _mirror(
@@ -351,7 +354,7 @@ class ServingApp:
         except Exception as exc:  # noqa: BLE001 - a shadow's failure is counted, never seen by the caller
             self._observe(labels, plan.revision, variant, model, started, exc.status if isinstance(exc, StewardError) else 500)
             return
-        latency_ms = self._observe(labels, plan.revision, variant, model, started, None)
+        latency_ms = self._observe(labels, plan.revision, variant, model, started, None, cpu_s=cpu_s, rows=checked.n)
         if self.sink is not None:
             self.sink.append(PredictionBatch(
                 request_id.decode(), plan.deployment, model.name, model.version, variant.name,

@@ -506,6 +506,8 @@ class DeploymentService:
                 raise InvalidInputError(f"latency_counts must hold {len(LATENCY_BUCKETS_MS)} non-negative counts", field="latency_counts")
             if not s.variant or len(s.variant) > 40 or len(s.model) > 200:
                 raise InvalidInputError("variant and model must be short names", field="variant")
+            if not (s.cpu_ms >= 0 and s.rows >= 0) or s.cpu_ms == float("inf"):
+                raise InvalidInputError("cpu_ms and rows must be finite and non-negative", field="cpu_ms")
         self.store.record_stats(list(stats))
 
 

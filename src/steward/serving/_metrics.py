@@ -96,26 +96,37 @@ class StatsWindow:
         self._lock = threading.Lock()
         self._start = _now_ms()
         self._cells: dict[tuple[int, str, str], list[int]] = {}
+        self._cpu: dict[tuple[int, str, str], list[float]] = {}  # measured CPU-ms and rows of answered requests
         self._bounds = list(LATENCY_BUCKETS_MS)
 
-    def observe(self, revision: int, variant: str, model: str, latency_ms: float, error: bool) -> None:
+    def observe(
+        self, revision: int, variant: str, model: str, latency_ms: float, error: bool, *, cpu_ms: float = 0.0, rows: int = 0
+    ) -> None:
         key = (revision, variant, model)
         with self._lock:
             cell = self._cells.get(key)
             if cell is None:
                 cell = self._cells[key] = [0] * (2 + len(self._bounds))
+                self._cpu[key] = [0.0, 0]
             cell[0] += 1
             cell[1] += int(error)
             cell[2 + bisect_left(self._bounds, latency_ms)] += 1
+            cpu = self._cpu[key]
+            cpu[0] += cpu_ms
+            cpu[1] += rows
 
     def take(self) -> list[VariantStats]:
         """The window's stats (one per variant seen), starting a new window."""
         end = _now_ms()
         with self._lock:
             cells, self._cells = self._cells, {}
+            cpu, self._cpu = self._cpu, {}
             start, self._start = self._start, end
         return [
-            VariantStats(self.deployment, rev, variant, model, start, end, c[0], c[1], tuple(c[2:]))
+            VariantStats(
+                self.deployment, rev, variant, model, start, end, c[0], c[1], tuple(c[2:]),
+                cpu_ms=float(cpu[(rev, variant, model)][0]), rows=int(cpu[(rev, variant, model)][1]),
+            )
             for (rev, variant, model), c in cells.items()
         ]
 

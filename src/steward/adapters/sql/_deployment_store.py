@@ -153,6 +153,8 @@ class SqlDeploymentStore:
                 "requests": s.requests,
                 "errors": s.errors,
                 "latency_counts": list(s.latency_counts),
+                "cpu_ms": s.cpu_ms,
+                "rows": s.rows,
             }
             for s in stats
         ]
@@ -169,6 +171,7 @@ class SqlDeploymentStore:
             VariantStats(
                 r.deployment, int(r.revision), r.variant, r.model, int(r.window_start_ms), int(r.window_end_ms),
                 int(r.requests), int(r.errors), tuple(int(c) for c in r.latency_counts or []),
+                cpu_ms=float(r.cpu_ms or 0.0), rows=int(r.rows or 0),
             )
             for r in rows
         ]

@@ -155,6 +155,19 @@ class SqlMonitorStore:
             return None
         return int(row[0]), int(row[1] or 0)
 
+    def cpu_stats(self, deployment: str, start: int, end: int) -> tuple[float, int] | None:
+        """Measured CPU-seconds and rows the serving processes reported for ``deployment`` in
+        ``[start, end)`` (None: no report with a measurement covers the window)."""
+        s = deployment_stats.c
+        query = select(func.sum(s.cpu_ms), func.sum(s.rows)).where(
+            s.deployment == deployment, s.window_start_ms >= start, s.window_end_ms <= end, s.rows > 0
+        )
+        with self._store.read() as conn:
+            row = conn.execute(query).first()
+        if row is None or row[1] is None or int(row[1]) <= 0:
+            return None
+        return float(row[0] or 0.0) / 1000.0, int(row[1])
+
     def acquire_lease(self, name: str, holder: str, now: int, ttl_ms: int) -> bool:
         return acquire_lease(self._store, monitor_leases, _L.monitor, name, holder, now, ttl_ms)
 

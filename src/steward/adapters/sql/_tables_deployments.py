@@ -1,13 +1,13 @@
 """Tables of the serving stage: deployments, their history, stats reports and controller leases.
 
-Created by migration ``0010_deployments``; keep the two in step (the schema-drift test
-compares them). A deployment names model versions as ``name:version`` text without a
+Created by migration ``0010_deployments`` (``0014_cpu_cost`` adds the stats' CPU time); keep
+them in step (the schema-drift test compares them). A deployment names model versions as ``name:version`` text without a
 foreign key: versions are never deleted, and the plan is read whole by every replica.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, Table, Text
+from sqlalchemy import JSON, BigInteger, Column, Float, Index, Integer, String, Table, Text
 
 from ._tables import _BigId, metadata
 
@@ -60,6 +60,10 @@ deployment_stats = Table(
     Column("requests", BigInteger, nullable=False),
     Column("errors", BigInteger, nullable=False),
     Column("latency_counts", JSON, nullable=False),
+    # measured CPU milliseconds of the answered requests' model calls and the rows they predicted
+    # (0014; null in windows reported before)
+    Column("cpu_ms", Float, nullable=True),
+    Column("rows", BigInteger, nullable=True),
     Index("ix_deployment_stats_deployment_revision", "deployment", "revision"),
 )
 
