@@ -16,25 +16,14 @@ Each function works on the embedded store or a Steward server, chosen by
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote
 
-from steward.errors import IntegrityError, InvalidInputError
-from steward.registry import (
-    ModelVersion,
-    Predictor,
-    RegistryService,
-    load_model_dir,
-    parse_ref,
-    version_from_dict,
-    write_bundle,
-)
-from steward.registry._packaging import MANIFEST_FILE, temp_folder, write_manifest
-from steward.sdk import HttpBackend
+from steward.errors import InvalidInputError
+from steward.registry import ModelVersion, Predictor, RegistryService, load_model_dir
+from steward.sdk import Client, RegistryBackend
 from steward.settings import Settings
 from steward.wiring import build_services
 
@@ -58,50 +47,15 @@ def registry(settings: Settings | None = None, *, actor: str | None = None) -> I
         services.close()
 
 
-class _Remote:
-    """The few registry calls the SDK makes against a server."""
-
-    def __init__(self, settings: Settings) -> None:
-        token = settings.token.get_secret_value() if settings.token else None
-        self.http = HttpBackend(str(settings.tracking_uri), token=token)
-
-    def resolve(self, ref: str, *, allow_retired: bool, purpose: str) -> ModelVersion:
-        name = parse_ref(ref).name
-        data = self.http._call(  # the backend's one request path: errors map to the same classes
-            "GET",
-            f"/models/{quote(name, safe='')}/resolve",
-            params={"ref": ref, "allow_retired": str(allow_retired).lower(), "purpose": purpose},
-        )
-        return version_from_dict(data)
-
-    def download(self, version: ModelVersion, dest: Path) -> Path:
-        """The files pinned at registration, each checked against its recorded sha256 here
-        too (the server checked its store; this checks the transfer)."""
-        base = f"/models/{quote(version.name, safe='')}/versions/{version.version}/files"
-        files = self.http._call("GET", base)["files"]
-        for file in files:
-            data = self.http._call("GET", f"{base}/{quote(file['path'], safe='')}")
-            data = data if isinstance(data, bytes) else b""
-            if hashlib.sha256(data).hexdigest() != file["digest"]:
-                raise IntegrityError(
-                    f"file {file['path']!r} of {version.name}:{version.version} does not match the sha256 recorded "
-                    f"at registration ({file['digest'][:12]}); refusing to load it",
-                    field="path",
-                )
-            target = dest / file["path"]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        if files:
-            if not any(f["path"] == MANIFEST_FILE for f in files):
-                write_manifest(dest)  # an MLflow-format folder: the digests just checked are its manifest
-            return dest
-        # registered before manifests existed: the run's files as they are
-        prefix = version.artifact_path.rstrip("/") + "/"
-        for info in self.http.list_artifacts(version.run_id, version.artifact_path):
-            target = dest / info.path.removeprefix(prefix)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(self.http.read_artifact(version.run_id, info.path))
-        return dest
+@contextmanager
+def _backend(settings: Settings | None) -> Iterator[RegistryBackend]:
+    """The client's registry for ``settings``: the embedded store's, or a server's (its pinned
+    files read through the REST API and checked against their sha256 here), closed on exit."""
+    client = Client(settings or Settings())
+    try:
+        yield client.registry
+    finally:
+        client.close()
 
 
 def load(ref: str, *, settings: Settings | None = None, trusted: bool = False, allow_retired: bool = False) -> Predictor:
@@ -126,16 +80,7 @@ def load(ref: str, *, settings: Settings | None = None, trusted: bool = False, a
         >>> predictor = steward.models.load("fraud@champion")  # doctest: +SKIP
         >>> predictor.predict(df)  # doctest: +SKIP
     """
-    cfg = settings or Settings()
-    if cfg.is_remote():
-        remote = _Remote(cfg)
-        try:
-            found = remote.resolve(ref, allow_retired=allow_retired, purpose="load")
-            with temp_folder() as tmp:
-                return load_model_dir(remote.download(found, Path(tmp)), trusted=trusted, source=found.uri)
-        finally:
-            remote.http.close()
-    with registry(cfg) as reg:
+    with _backend(settings) as reg:
         return reg.load(ref, trusted=trusted, allow_retired=allow_retired)
 
 
@@ -161,17 +106,7 @@ def package(ref: str, out: str | os.PathLike[str], *, settings: Settings | None 
     Example:
         >>> steward.models.package("fraud:3", "bundle/")  # doctest: +SKIP
     """
-    cfg = settings or Settings()
-    if cfg.is_remote():
-        remote = _Remote(cfg)
-        try:
-            found = remote.resolve(ref, allow_retired=allow_retired, purpose="package")
-            info = {"uri": found.uri, "name": found.name, "version": found.version, "run_id": found.run_id, "state": found.state.value}
-            with temp_folder() as tmp:
-                return write_bundle(remote.download(found, Path(tmp)), Path(out), info)
-        finally:
-            remote.http.close()
-    with registry(cfg) as reg:
+    with _backend(settings) as reg:
         return reg.package(ref, Path(out), allow_retired=allow_retired)
 
 
@@ -188,12 +123,5 @@ def register(run_id: str, name: str, *, artifact_path: str | None = None, settin
         3
     """
     cfg = settings or Settings()
-    if cfg.is_remote():
-        remote = _Remote(cfg)
-        try:
-            body = {"run_id": run_id, "artifact_path": artifact_path, "project": cfg.project}
-            return version_from_dict(remote.http._call("POST", f"/models/{quote(name, safe='')}/versions", body=body))
-        finally:
-            remote.http.close()
-    with registry(cfg) as reg:
+    with _backend(cfg) as reg:
         return reg.create_version(name, run_id, artifact_path=artifact_path, project=cfg.project)
