@@ -304,6 +304,8 @@ _TABLE: list[tuple[str, str, Operation]] = [
     ("PATCH", "/api/v1/runs/{run_id}", _op(P.RUNS_WRITE, _RUN_PATH)),
     ("DELETE", "/api/v1/runs/{run_id}", _op(P.RUNS_WRITE, _RUN_PATH)),
     ("POST", "/api/v1/runs/{run_id}/batch", _op(P.RUNS_WRITE, _RUN_PATH)),
+    # a run's calls in one request: the run (new or not) and, when it creates, its experiment
+    ("POST", "/api/v1/runs/batch", _op(P.RUNS_WRITE, _body(_RUN, "run_id"), _EXP_B)),
     ("POST", "/api/v1/runs/{run_id}/inputs", _op(P.RUNS_WRITE, _RUN_PATH)),
     ("GET", "/api/v1/runs/{run_id}/metric-history", _op(P.RUNS_READ, _RUN_PATH)),
     ("GET", "/api/v1/runs/{run_id}/artifacts", _op(P.RUNS_READ, _RUN_PATH)),

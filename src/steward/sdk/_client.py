@@ -211,6 +211,16 @@ class Client:
             artifacts["steward/requirements.txt"] = env.packages.encode()
         if git is not None and git.dirty and git.diff:
             artifacts["steward/git.diff"] = git.diff.encode()
+        if isinstance(self.backend, HttpBackend):
+            # created on the server with the run's first request that needs it: a short run
+            # is then one request (two with an artifact); see steward/sdk/_http.py
+            run = self.backend.create_run(
+                experiment_id, name=name, params=params, tags=all_tags, artifacts=artifacts, deferred=True
+            )
+            return ActiveRun(
+                self.backend, run, flush_interval=self.settings.flush_interval, flush_max_points=self.settings.flush_max_points,
+                flusher=self._flusher, project=self.settings.project,
+            )
         try:
             run = self.backend.create_run(experiment_id, name=name, params=params, tags=all_tags, artifacts=artifacts)
         except (NotFoundError, ConflictError):

@@ -1,21 +1,45 @@
-"""The tracking backend over a Steward server's REST API."""
+"""The tracking backend over a Steward server's REST API.
+
+One keep-alive connection (an ``httpx.Client``) carries every request; bodies are encoded
+and decoded with orjson. httpx is imported when the first backend is built, so that the
+embedded SDK and CLI never pay for it.
+
+A run started through :meth:`HttpBackend.create_run` with ``deferred=True`` (what
+``Client.start_run`` does) is created on the server with the first request that needs it:
+its first artifact, its first flush of metrics, its end, any other request of this
+backend, or the background flusher once it is ``flush_interval`` old. A short run is
+therefore one ``POST /runs/batch`` with its params, tags, captured files, metrics and end,
+plus one more request with its artifact (``docs/tracking.md``).
+"""
 
 from __future__ import annotations
 
+import base64
 import getpass
 import json
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import httpx
+import orjson
 
 from steward import errors
 from steward.core import AuditEntry, Experiment, Metric, Run, RunInput, RunStatus
 from steward.core.codec import experiment_from_dict, float_out, metric_from_dict, run_from_dict
 from steward.core.limits import MAX_BATCH_METRICS
 from steward.tracking import ArtifactInfo, RunPage
+
+if TYPE_CHECKING:
+    import httpx
+
+# Artifacts up to this size ride in the run's batch request (base64 in JSON); bigger ones
+# are uploaded raw with PUT after the run exists.
+INLINE_ARTIFACT_BYTES = 4 * 1024 * 1024
 
 _BY_CODE: dict[str, type[errors.StewardError]] = {
     cls.code: cls
@@ -62,6 +86,8 @@ def _transport_error(exc: httpx.TransportError, base_url: str, method: str, url:
     transaction on the server), so the message tells the user to check before retrying a
     write, never that something was half-written.
     """
+    import httpx
+
     server = base_url.rstrip("/").removesuffix("/api/v1")
     if isinstance(exc, httpx.ConnectTimeout | httpx.ConnectError):
         return errors.StorageError(f"Steward server unreachable at {server}: cannot connect ({_reason(exc)})")
@@ -77,6 +103,20 @@ def _transport_error(exc: httpx.TransportError, base_url: str, method: str, url:
 def _reason(exc: httpx.TransportError) -> str:
     text = " ".join(str(exc).split())[:200]
     return text or type(exc).__name__
+
+
+def _columns(metrics: Sequence[Metric]) -> dict[str, list[Any]]:  # Any: JSON values
+    # columnar: a third of the bytes of one object per point, and faster to parse
+    return {
+        "key": [m.key for m in metrics],
+        "value": [float_out(m.value) for m in metrics],
+        "step": [m.step for m in metrics],
+        "timestamp": [m.timestamp for m in metrics],
+    }
+
+
+def _inline(path: str, data: bytes) -> dict[str, str]:
+    return {"path": path, "data": base64.b64encode(data).decode("ascii")}
 
 
 def _os_user() -> str:
@@ -107,30 +147,85 @@ class HttpBackend:
         transport: httpx.BaseTransport | None = None,
         timeout: float = 60.0,
     ) -> None:
+        import httpx
+
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         headers["X-Steward-User"] = user or _os_user()
+        self.user = headers["X-Steward-User"]
+        self._transport_errors = httpx.TransportError
         self._http = httpx.Client(base_url=base_url.rstrip("/") + "/api/v1", headers=headers, transport=transport, timeout=timeout)
+        # run id -> (monotonic time it was started, its creation: a "create" of POST /runs/batch)
+        self._pending: dict[str, tuple[float, dict[str, Any]]] = {}
+        # held while a deferred creation is on its way, so that no request about that run
+        # (from another thread: the flusher, or the user's) can overtake it
+        self._pending_lock = threading.RLock()
 
     def close(self) -> None:
-        self._http.close()
+        try:
+            self.settle_runs()
+        finally:
+            self._http.close()
 
-    def _call(self, method: str, url: str, *, body: Any = None, params: Mapping[str, Any] | None = None, content: bytes | None = None) -> Any:  # Any: JSON
+    def _call(self, method: str, url: str, *, body: Any = None, params: Mapping[str, Any] | None = None, content: bytes | None = None, settle: bool = True) -> Any:  # Any: JSON
+        if settle and self._pending:
+            self.settle_runs()  # a request may name a run that exists only here so far
         try:
             if body is not None:
                 resp = self._http.request(
-                    method, url, content=json.dumps(body).encode(), params=params, headers={"Content-Type": "application/json"}
+                    method, url, content=orjson.dumps(body), params=params, headers={"Content-Type": "application/json"}
                 )
             else:
                 resp = self._http.request(method, url, params=params, content=content)
-        except httpx.TransportError as exc:
+        except self._transport_errors as exc:
             raise _transport_error(exc, str(self._http.base_url), method, url) from exc
         if resp.status_code >= 400:
             raise _error_from(resp)
         if resp.status_code == 204 or not resp.content:
             return None
         if resp.headers.get("content-type", "").startswith("application/json"):
-            return resp.json()
+            return orjson.loads(resp.content)
         return resp.content
+
+    # -- deferred creation -----------------------------------------------------------------
+
+    @contextmanager
+    def _creation_of(self, run_id: str) -> Iterator[dict[str, Any] | None]:
+        """The deferred creation of ``run_id`` (None when the server has the run), held
+        until the request that carries it is answered; forgotten once the server answered
+        (a refused creation is not sent again: the run does not exist)."""
+        with self._pending_lock:
+            found = self._pending.get(run_id)
+            try:
+                yield None if found is None else found[1]
+            except self._transport_errors:
+                raise  # never reached the server: it goes with the next request about the run
+            except errors.StorageError as exc:
+                if isinstance(exc.__cause__, self._transport_errors):
+                    raise
+                self._pending.pop(run_id, None)
+                raise
+            except BaseException:
+                self._pending.pop(run_id, None)
+                raise
+            self._pending.pop(run_id, None)
+
+    def _write(self, run_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /runs/batch`` for ``run_id``, with its deferred creation when it has one."""
+        with self._creation_of(run_id) as create:
+            if create is None and not body:
+                return {}  # created meanwhile by another thread's request
+            if create is not None:
+                body = {**create, **body}
+            answer: dict[str, Any] = self._call("POST", "/runs/batch", body={"run_id": run_id, **body}, settle=False)
+            return answer
+
+    def settle_runs(self, *, older_than: float | None = None) -> None:
+        """Create on the server every deferred run (only those started ``older_than``
+        seconds ago or more, when given: the background flusher's call)."""
+        now = time.monotonic()
+        for run_id, (started, _create) in list(self._pending.items()):
+            if older_than is None or now - started >= older_than:
+                self._write(run_id, {})
 
     # -- experiments ---------------------------------------------------------------------
 
@@ -181,19 +276,30 @@ class HttpBackend:
         user: str | None = None,
         run_id: str | None = None,
         artifacts: Mapping[str, bytes] | None = None,
+        deferred: bool = False,
     ) -> Run:
-        body: dict[str, Any] = {
-            "experiment_id": experiment_id,
+        """Create a run (``artifacts`` are recorded with it, as embedded); with ``deferred``,
+        only here for now: it reaches the server with the first request that needs it (see
+        the module's docstring), and the run returned is the one the server will store."""
+        create: dict[str, Any] = {
             "params": {k: str(v) for k, v in (params or {}).items()},
             "tags": {k: str(v) for k, v in (tags or {}).items()},
+            "artifacts": [_inline(path, data) for path, data in (artifacts or {}).items()],
         }
-        for key, value in (("name", name), ("start_time", start_time), ("run_id", run_id)):
-            if value is not None:
-                body[key] = value
-        run = run_from_dict(self._call("POST", "/runs", body=body))
-        for path, data in (artifacts or {}).items():
-            self.log_artifact_bytes(run.run_id, data, path)
-        return run
+        if name is not None:
+            create["name"] = name
+        rid = run_id or uuid.uuid4().hex
+        started = start_time if start_time is not None else int(time.time() * 1000)
+        create["start_time"] = started
+        batch = {"experiment_id": experiment_id, "create": create}
+        if not deferred:
+            return run_from_dict(self._call("POST", "/runs/batch", body={"run_id": rid, **batch})["run"])
+        with self._pending_lock:
+            self._pending[rid] = (time.monotonic(), batch)
+        return Run(
+            rid, str(experiment_id), name or f"run-{rid[:8]}", RunStatus.RUNNING, started, user=self.user,
+            params=dict(create["params"]), tags=dict(create["tags"]),
+        )
 
     def get_run(self, run_id: str) -> Run:
         return run_from_dict(self._call("GET", f"/runs/{quote(run_id, safe='')}"))
@@ -211,14 +317,16 @@ class HttpBackend:
         failure: str | None = None,
         metrics: Sequence[Metric] = (),
     ) -> Run:
-        if metrics:
-            self.log_batch(run_id, metrics=metrics, validated=True)
-        body: dict[str, Any] = {"status": status.value}
+        """End the run; its last ``metrics`` (and its creation, if deferred) in the same request."""
+        if len(metrics) > MAX_BATCH_METRICS:
+            self.log_batch(run_id, metrics=metrics[:-MAX_BATCH_METRICS], validated=True)
+            metrics = metrics[-MAX_BATCH_METRICS:]
+        end: dict[str, Any] = {"status": status.value}
         if end_time is not None:
-            body["end_time"] = end_time
+            end["end_time"] = end_time
         if failure is not None:
-            body["failure"] = failure
-        return run_from_dict(self._call("PATCH", f"/runs/{quote(run_id, safe='')}", body=body))
+            end["failure"] = failure
+        return run_from_dict(self._write(run_id, {"metrics": _columns(metrics), "end": end})["run"])
 
     def update_run(self, run_id: str, *, status: RunStatus | None = None, end_time: int | None = None, name: str | None = None, note: str | None = None) -> Run:
         body: dict[str, Any] = {}
@@ -245,17 +353,14 @@ class HttpBackend:
             self.log_batch(run_id, metrics=metrics[:MAX_BATCH_METRICS], params=params, tags=tags, validated=validated)
             self.log_batch(run_id, metrics=metrics[MAX_BATCH_METRICS:], validated=validated)
             return
-        # columnar metrics: a third of the bytes of one object per point, and faster to parse
         body: dict[str, Any] = {
-            "metrics": {
-                "key": [m.key for m in metrics],
-                "value": [float_out(m.value) for m in metrics],
-                "step": [m.step for m in metrics],
-                "timestamp": [m.timestamp for m in metrics],
-            },
+            "metrics": _columns(metrics),
             "params": {k: str(v) for k, v in (params or {}).items()},
             "tags": {k: str(v) for k, v in (tags or {}).items()},
         }
+        if run_id in self._pending:
+            self._write(run_id, body)  # the deferred creation and these, in one request
+            return
         self._call("POST", f"/runs/{quote(run_id, safe='')}/batch", body=body)
 
     def log_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None:
@@ -293,6 +398,12 @@ class HttpBackend:
             return self.log_artifact_bytes(run_id, f.read(), path)
 
     def log_artifact_bytes(self, run_id: str, data: bytes, path: str) -> ArtifactInfo:
+        if run_id in self._pending and len(data) <= INLINE_ARTIFACT_BYTES:
+            # the deferred creation and the file, in one request
+            infos = self._write(run_id, {"artifacts": [_inline(path, data)]}).get("artifacts")
+            if infos:
+                a = infos[0]
+                return ArtifactInfo(a["path"], a["digest"], a["size"], a["created_at"])
         # "/" is escaped too: httpx would otherwise resolve ".." segments before the server
         # could refuse them, and "a/../../failure" would reach another route
         d = self._call("PUT", f"/runs/{quote(run_id, safe='')}/artifacts/{quote(path, safe='')}", content=data)

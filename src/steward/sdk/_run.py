@@ -194,6 +194,10 @@ class ActiveRun:
     def _background_flush(self) -> None:
         try:
             self.flush()
+            if isinstance(self._backend, HttpBackend):
+                # a deferred creation is sent once it is a flush interval old, as metrics are
+                with self._flush_lock:
+                    self._backend.settle_runs(older_than=self._flusher.interval)
         except StewardError:
             # the points stay buffered and are retried next round; end() raises if it still fails
             pass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -12,11 +14,20 @@ from steward.core import RunInput, RunStatus
 from steward.core.codec import experiment_to_dict, metric_to_dict, run_to_dict
 from steward.core.limits import check_batch_size
 from steward.errors import InvalidInputError
-from steward.tracking import ArtifactInfo, TrackingService
+from steward.tracking import ArtifactInfo, RunCreation, RunEnding, TrackingService
 
 from ._deps import Readable, tracking_service
 from ._metrics import parse_metrics
-from ._schemas import ExperimentCreate, LogBatch, LogInputs, RunCreate, RunSearch, RunUpdate
+from ._schemas import (
+    ExperimentCreate,
+    InlineArtifact,
+    LogBatch,
+    LogInputs,
+    RunBatch,
+    RunCreate,
+    RunSearch,
+    RunUpdate,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["tracking"])
 Tracking = Annotated[TrackingService, Depends(tracking_service)]
@@ -65,6 +76,41 @@ def create_run(body: RunCreate, svc: Tracking) -> JSON:
         str(body.experiment_id), name=body.name, params=body.params, tags=body.tags, start_time=body.start_time, run_id=body.run_id
     )
     return run_to_dict(run)
+
+
+@router.post("/runs/batch", summary="A run's calls in one request: create, artifacts, params, tags, metrics, end")
+def write_run(body: RunBatch, svc: Tracking) -> JSON:
+    points = parse_metrics(body.metrics)
+    created = body.create
+    check_batch_size(
+        metrics=len(points),
+        params=len(body.params) + (len(created.params) if created else 0),
+        tags=len(body.tags) + (len(created.tags) if created else 0),
+    )
+    if (created is None) != (body.experiment_id is None):
+        raise InvalidInputError("experiment_id and create go together: both to create the run, neither to write to it", field="experiment_id")
+    create = None
+    if created is not None:
+        create = RunCreation(
+            str(body.experiment_id), name=created.name, start_time=created.start_time, params=created.params,
+            tags=created.tags, artifacts=_decoded(created.artifacts, "create.artifacts"),
+        )
+    end = RunEnding(RunStatus(body.end.status), body.end.end_time, body.end.failure) if body.end else None
+    run, infos = svc.write_run(
+        body.run_id, create=create, artifacts=_decoded(body.artifacts, "artifacts"), params=body.params,
+        tags=body.tags, metrics=points, end=end,
+    )
+    return {"run": run_to_dict(run), "artifacts": [_artifact(a) for a in infos]}
+
+
+def _decoded(artifacts: list[InlineArtifact], field: str) -> dict[str, bytes]:
+    decoded: dict[str, bytes] = {}
+    for i, artifact in enumerate(artifacts):
+        try:
+            decoded[artifact.path] = base64.b64decode(artifact.data, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidInputError(f"{field}[{i}].data is not base64", field=f"{field}[{i}].data") from None
+    return decoded
 
 
 @router.post("/runs/search", summary="Search runs with the filter language")

@@ -81,6 +81,39 @@ class LogBatch(_Body):
     tags: dict[str, StrictStr | StrictInt | StrictFloat | bool] = Field(default_factory=dict)
 
 
+class InlineArtifact(_Body):
+    path: Annotated[str, Field(min_length=1, max_length=1000)]
+    data: str = Field(description="The file's bytes, base64.")
+
+
+class RunBatchCreate(_Body):
+    name: Str250 | None = None
+    start_time: Int64 | None = None
+    params: dict[str, StrictStr | StrictInt | StrictFloat | bool] = Field(default_factory=dict)
+    tags: dict[str, StrictStr | StrictInt | StrictFloat | bool] = Field(default_factory=dict)
+    artifacts: list[InlineArtifact] = Field(
+        default_factory=list, description="Recorded with the creation (the SDK's captured files)."
+    )
+
+
+class RunBatchEnd(_Body):
+    status: Literal["finished", "failed", "killed"]
+    end_time: Int64 | None = None
+    failure: Annotated[str, Field(max_length=1_000_000)] | None = None
+
+
+class RunBatch(LogBatch):
+    """A run's calls in one request: create, log artifacts, params, tags, metrics, end."""
+
+    run_id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+    experiment_id: StrictStr | StrictInt | None = Field(
+        None, description="With `create`: the experiment the new run belongs to."
+    )
+    create: RunBatchCreate | None = None
+    artifacts: list[InlineArtifact] = Field(default_factory=list, description="Logged after the creation, each audited.")
+    end: RunBatchEnd | None = None
+
+
 class RunSearch(_Body):
     experiments: list[StrictStr] | None = None
     filter: Annotated[str, Field(max_length=10_000)] | None = None

@@ -14,7 +14,14 @@ from ._ports import (
     TrackingStore,
 )
 from ._seed import seed_everything
-from ._service import TrackingService, check_run_id, clean_artifact_path, now_ms
+from ._service import (
+    RunCreation,
+    RunEnding,
+    TrackingService,
+    check_run_id,
+    clean_artifact_path,
+    now_ms,
+)
 
 __all__ = [
     "ArtifactInfo",
@@ -25,6 +32,8 @@ __all__ = [
     "LoggedModelPage",
     "LoggedModelService",
     "LoggedModelStore",
+    "RunCreation",
+    "RunEnding",
     "RunPage",
     "SecretGuard",
     "TrackingService",

@@ -6,6 +6,7 @@ import posixpath
 import time
 import uuid
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from steward.core import (
@@ -57,6 +58,36 @@ def clean_artifact_path(path: str) -> str:
     if norm in (".", "") or len(norm) > 1000:
         raise InvalidInputError("artifact path is empty or longer than 1000 characters", field="path")
     return norm
+
+
+def _check_metrics(metrics: Sequence[Metric]) -> None:
+    # each key once, and every point whose value or step is not already a float or an int
+    seen: set[str] = set()
+    for i, m in enumerate(metrics):
+        if m.key not in seen or type(m.value) is not float or type(m.step) is not int:
+            validate_metric(m.key, m.value, m.step, field=f"metrics[{i}]")
+            seen.add(m.key)
+
+
+@dataclass(frozen=True, slots=True)
+class RunCreation:
+    """The creation of a run, as :meth:`TrackingService.create_run` takes it (``write_run``)."""
+
+    experiment_id: str
+    name: str | None = None
+    start_time: int | None = None
+    params: Mapping[str, object] = field(default_factory=dict)
+    tags: Mapping[str, object] = field(default_factory=dict)
+    artifacts: Mapping[str, bytes] = field(default_factory=dict)  # recorded with the creation, as captured files are
+
+
+@dataclass(frozen=True, slots=True)
+class RunEnding:
+    """The end of a run, as :meth:`TrackingService.end_run` takes it (``write_run``)."""
+
+    status: RunStatus = RunStatus.FINISHED
+    end_time: int | None = None
+    failure: str | None = None
 
 
 class TrackingService:
@@ -274,11 +305,7 @@ class TrackingService:
         ``runs.log_after_end``); Steward's own API keeps ended runs closed.
         """
         if not validated:
-            seen: set[str] = set()
-            for i, m in enumerate(metrics):
-                if m.key not in seen or type(m.value) is not float or type(m.step) is not int:
-                    validate_metric(m.key, m.value, m.step, field=f"metrics[{i}]")
-                    seen.add(m.key)
+            _check_metrics(metrics)
         clean_params = {k: validate_param(k, v) for k, v in (params or {}).items()}
         clean_tags = {k: validate_tag(k, v) for k, v in (tags or {}).items()}
         self._refuse_secrets(f"runs:/{run_id}", clean_params, clean_tags, metrics)
@@ -293,6 +320,59 @@ class TrackingService:
             run_id, metrics, clean_params, clean_tags, self._event("runs.log_batch", f"runs:/{run_id}", details),
             allow_ended=allow_ended,
         )
+
+    def write_run(
+        self,
+        run_id: str,
+        *,
+        create: RunCreation | None = None,
+        artifacts: Mapping[str, bytes] | None = None,
+        params: Mapping[str, object] | None = None,
+        tags: Mapping[str, object] | None = None,
+        metrics: Sequence[Metric] = (),
+        end: RunEnding | None = None,
+        validated: bool = False,
+    ) -> tuple[Run, list[ArtifactInfo]]:
+        """What an SDK run does, in one call (one request through the server), in this order:
+        create it (``create``), log ``artifacts``, log ``params`` and ``tags`` (and ``metrics``
+        when the run stays open), end it (``end``, with ``metrics`` as its last points).
+
+        Each step is the embedded call it stands for, audited as that call is
+        (``runs.create``, ``runs.log_artifact``, ``runs.log_batch``, ``runs.end``), so a run
+        leaves the same trail whether it was tracked embedded or through a server. Input is
+        checked before anything is stored.
+
+        Returns:
+            The run as stored after the last step, and the artifacts logged.
+
+        Raises:
+            InvalidInputError: a bad run id, artifact path, param, tag, metric or status.
+            NotFoundError: no such run (without ``create``) or experiment.
+            ConflictError: the run has ended (or exists already, with ``create``).
+        """
+        check_run_id(run_id)
+        logical = {clean_artifact_path(path): data for path, data in (artifacts or {}).items()}
+        if end is not None and not end.status.is_terminal:
+            raise InvalidInputError("a run ends as finished, failed or killed", field="end.status")
+        if not validated:
+            _check_metrics(metrics)
+        params = {k: validate_param(k, v) for k, v in (params or {}).items()}
+        tags = {k: validate_tag(k, v) for k, v in (tags or {}).items()}
+        run: Run | None = None
+        if create is not None:
+            run = self.create_run(
+                create.experiment_id, name=create.name, params=create.params, tags=create.tags,
+                start_time=create.start_time, run_id=run_id, artifacts=create.artifacts,
+            )
+        infos = [self.log_artifact_bytes(run_id, data, path) for path, data in logical.items()]
+        open_metrics = metrics if end is None else ()
+        if params or tags or open_metrics:
+            self.log_batch(run_id, metrics=open_metrics, params=params, tags=tags, validated=True)
+        if end is not None:
+            run = self.end_run(run_id, end.status, end_time=end.end_time, failure=end.failure, metrics=metrics)
+        elif run is None or infos or params or tags or open_metrics:
+            run = self.get_run(run_id)
+        return run, infos
 
     def delete_tag(self, run_id: str, key: str) -> None:
         self.store.delete_tag(run_id, key, self._event("runs.delete_tag", f"runs:/{run_id}", {"key": key}))
