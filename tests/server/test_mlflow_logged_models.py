@@ -145,6 +145,8 @@ def test_a_logged_model_is_created_finalized_tagged_given_params_and_deleted_in_
 
     url = f"{MLFLOW}/logged-models/{model_id}"
     assert api.post(f"{MLFLOW}/runs/outputs", json={"run_id": run_id, "models": [{"model_id": model_id, "step": 3}]}).json() == {}
+    shown = api.get(f"{MLFLOW}/runs/get", params={"run_id": run_id}).json()["run"]
+    assert shown["outputs"] == {"model_outputs": [{"model_id": model_id, "step": 3}]}
     assert api.put(f"{ARTIFACTS}/{eid}/models/{model_id}/artifacts/MLmodel", content=b"flavors: {}\n").json() == {}
     assert api.get(f"{ARTIFACTS}/{eid}/models/{model_id}/artifacts/MLmodel").content == b"flavors: {}\n"
     listed = api.get(ARTIFACTS, params={"path": f"{eid}/models/{model_id}/artifacts"}).json()

@@ -213,10 +213,17 @@ def create_run(body: CreateRunBody, svc: Tracking) -> JSON:
 @api.get("/runs/get", summary="MLflow: get a run")
 def get_run(
     svc: Tracking,
+    models: Models,
     run_id: Annotated[str | None, Query(max_length=64)] = None,
     run_uuid: Annotated[str | None, Query(max_length=64)] = None,
 ) -> JSON:
-    return {"run": run_json(svc.get_run(_run_id(RunIdBody(run_id=run_id, run_uuid=run_uuid))))}
+    run = svc.get_run(_run_id(RunIdBody(run_id=run_id, run_uuid=run_uuid)))
+    out = run_json(run)
+    # the logged models the run produced (runs/search leaves them out: a query per page)
+    outputs = models.run_outputs(run.run_id)
+    if outputs:
+        out["outputs"] = {"model_outputs": [{"model_id": m, "step": step} for m, step in outputs]}
+    return {"run": out}
 
 
 @api.post("/runs/update", summary="MLflow: end or rename a run")
