@@ -123,7 +123,7 @@ def reference(entities: pd.DataFrame, source: pd.DataFrame, ttl_days: int | None
 rows_st = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 20)), min_size=1, max_size=30)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(source_rows=rows_st, entity_rows=rows_st, ttl=st.sampled_from([None, 2, 5]))
 def test_retrieval_matches_a_brute_force_reference(
     tmp_path_factory: pytest.TempPathFactory, source_rows: list[tuple[int, int]], entity_rows: list[tuple[int, int]],

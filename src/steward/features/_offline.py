@@ -229,7 +229,11 @@ def historical_query(
 def latest_rows(
     con: duckdb.DuckDBPyConnection, view: FeatureView, source: ResolvedSource, start_ms: int | None, end_ms: int
 ) -> duckdb.DuckDBPyRelation:
-    """Per entity key, the latest row with ``start <= event time < end`` (ties as documented)."""
+    """Per entity key, the latest row with ``start <= event time < end`` (ties as documented),
+    as ``(__key, __event_ms, __payload)``: the online store's key (the join-key values as
+    compact JSON, as :func:`steward.features.entity_key` writes it), event time in ms and the
+    feature values as one JSON object (NaN as null). Encoding here keeps Python out of the
+    per-row work."""
     relation = _source_relation(con, "__mat", source)
     columns = _columns(con, relation)
     check_source(view, columns, view.features)
@@ -239,7 +243,12 @@ def latest_rows(
         bounds.append(f"CAST({event} AS TIMESTAMP) >= make_timestamp({int(start_ms) * 1000})")
     deduped = _deduplicated(view, relation, view.features, "WHERE " + " AND ".join(bounds))
     keys = ", ".join(_quote(k) for k in view.join_keys)
+    values = ", ".join(
+        f"{_literal(f.name)}: " + (f"CASE WHEN isnan({_quote(f.name)}) THEN NULL ELSE {_quote(f.name)} END" if f.dtype == "float64" else _quote(f.name))
+        for f in view.features
+    )
     return con.sql(
-        f"SELECT * EXCLUDE (__ts), epoch_ms(__ts) AS __event_ms FROM ({deduped}) "
+        f"SELECT CAST(to_json([{keys}]) AS VARCHAR) AS __key, epoch_ms(__ts) AS __event_ms, "
+        f"CAST(to_json({{{values}}}) AS VARCHAR) AS __payload FROM ({deduped}) "
         f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY __ts DESC) = 1"
     )

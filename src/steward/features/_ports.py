@@ -105,6 +105,10 @@ class OnlineStore(Protocol):
         """Upsert ``rows``; returns how many replaced or created a stored row."""
         ...
 
+    def write_json(self, view: str, rows: Sequence[tuple[str, int, str]]) -> int:
+        """:meth:`write` for rows already encoded: ``(entity_key, event_ms, values as a JSON object)``."""
+        ...
+
     def read(self, keys: Sequence[tuple[str, str]]) -> list[OnlineRow | None]:
         """The rows of ``(view, entity_key)`` pairs in one round trip (None: missing)."""
         ...

@@ -7,7 +7,6 @@ calls one function of :class:`FeatureService`.
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -32,7 +31,6 @@ from ._offline import duck, historical_query, latest_rows, read_entities
 from ._ports import (
     DatasetRegistrar,
     FeatureRegistry,
-    OnlineRow,
     OnlineStore,
     SourceResolver,
     StoredView,
@@ -46,11 +44,10 @@ _MAT_BATCH = 50_000
 
 def entity_key(values: Sequence[Any]) -> str:  # Any: join-key values (int, str, bool)
     """The online store's key of one entity: its join-key values as compact JSON, in key order."""
-    return json.dumps([int(v) if isinstance(v, float) and v.is_integer() else v for v in values], separators=(",", ":"))
-
-
-def _clean(value: Any) -> Any:  # Any: a feature value
-    return None if isinstance(value, float) and math.isnan(value) else value
+    # the same text DuckDB's to_json writes at materialisation (compact, UTF-8 kept)
+    return json.dumps(
+        [int(v) if isinstance(v, float) and v.is_integer() else v for v in values], separators=(",", ":"), ensure_ascii=False
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,24 +338,17 @@ class FeatureService:
 
     def _materialize_one(self, online: OnlineStore, stored: StoredView, start: int | None, end: int) -> MaterializeResult:
         view = stored.view
-        keys = view.join_keys
-        names = [f.name for f in view.features]
         entities = written = 0
         newest: int | None = None
         with duck(self.memory_limit) as con:
             relation = latest_rows(con, view, self.sources.resolve(view.source), start, end)
-            reader = relation.to_arrow_reader(_MAT_BATCH)
-            for batch in reader:
-                data = batch.to_pydict()
-                rows = []
-                for i in range(batch.num_rows):
-                    event_ms = int(data["__event_ms"][i])
-                    newest = event_ms if newest is None else max(newest, event_ms)
-                    rows.append(OnlineRow(
-                        view.name, entity_key([data[k][i] for k in keys]), event_ms, {n: _clean(data[n][i]) for n in names}
-                    ))
-                entities += len(rows)
-                written += online.write(rows)
+            for batch in relation.to_arrow_reader(_MAT_BATCH):
+                keys, times, payloads = (batch.column(i).to_pylist() for i in range(3))
+                if times:
+                    top = max(times)
+                    newest = top if newest is None else max(newest, top)
+                entities += len(keys)
+                written += online.write_json(view.name, list(zip(keys, times, payloads, strict=True)))
         self.registry.record_materialization(
             view.name, end, newest,
             self._audit("features.materialize", view.name, start=start, end=end, entities=entities, written=written),

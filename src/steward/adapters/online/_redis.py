@@ -47,14 +47,20 @@ class RedisOnlineStore:
 
     def write(self, rows: Sequence[OnlineRow]) -> int:
         changed = 0
+        for view in dict.fromkeys(r.view for r in rows):
+            encoded = [(r.entity_key, int(r.event_ms), json.dumps(r.values, separators=(",", ":"))) for r in rows if r.view == view]
+            changed += self.write_json(view, encoded)
+        return changed
+
+    def write_json(self, view: str, rows: Sequence[tuple[str, int, str]]) -> int:
+        changed = 0
         try:
             for start in range(0, len(rows), _BATCH):
                 chunk = rows[start:start + _BATCH]
-                keys = [self._key(r.view, r.entity_key) for r in chunk]
                 args: list[Any] = []  # Any: str and int arguments of the script
-                for r in chunk:
-                    args += [int(r.event_ms), json.dumps(r.values, separators=(",", ":"))]
-                changed += int(self._script(keys=keys, args=args))
+                for _key, event_ms, payload in chunk:
+                    args += [event_ms, payload]
+                changed += int(self._script(keys=[self._key(view, key) for key, _t, _p in chunk], args=args))
         except redis.RedisError as exc:
             raise StorageError(f"the Redis online store refused the write: {exc}") from exc
         return changed
@@ -75,10 +81,16 @@ class RedisOnlineStore:
         return found
 
     def delete_prefix(self) -> int:
-        """Remove every key of this store's prefix (tests and ``features materialize --reset``)."""
+        """Remove every key of this store's prefix (tests)."""
         removed = 0
-        for key in self._client.scan_iter(match=self._prefix + "*", count=1000):
-            removed += int(self._client.delete(key))
+        batch: list[bytes] = []
+        for key in self._client.scan_iter(match=self._prefix + "*", count=5000):
+            batch.append(key)
+            if len(batch) >= 5000:
+                removed += int(self._client.unlink(*batch))
+                batch = []
+        if batch:
+            removed += int(self._client.unlink(*batch))
         return removed
 
     def close(self) -> None:

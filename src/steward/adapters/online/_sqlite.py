@@ -29,7 +29,7 @@ _UPSERT = (
     "WHERE excluded.event_ms > online_features.event_ms "
     "OR (excluded.event_ms = online_features.event_ms AND excluded.payload <> online_features.payload)"
 )
-_BATCH = 400  # pairs per lookup statement, well under SQLite's 32,766 parameters
+_BATCH = 900  # keys per lookup statement, well under SQLite's 32,766 parameters
 
 
 class SqliteOnlineStore:
@@ -48,14 +48,20 @@ class SqliteOnlineStore:
         self._lock = threading.Lock()  # one connection shared by the server's threads
 
     def write(self, rows: Sequence[OnlineRow]) -> int:
+        changed = 0
+        for view in dict.fromkeys(r.view for r in rows):
+            encoded = [(r.entity_key, int(r.event_ms), json.dumps(r.values, separators=(",", ":"))) for r in rows if r.view == view]
+            changed += self.write_json(view, encoded)
+        return changed
+
+    def write_json(self, view: str, rows: Sequence[tuple[str, int, str]]) -> int:
         if not rows:
             return 0
-        params = [(r.view, r.entity_key, int(r.event_ms), json.dumps(r.values, separators=(",", ":"))) for r in rows]
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 before = self._conn.total_changes
-                self._conn.executemany(_UPSERT, params)
+                self._conn.executemany(_UPSERT, [(view, key, event_ms, payload) for key, event_ms, payload in rows])
                 changed = self._conn.total_changes - before
                 self._conn.execute("COMMIT")
             except sqlite3.Error as exc:
@@ -65,15 +71,21 @@ class SqliteOnlineStore:
 
     def read(self, keys: Sequence[tuple[str, str]]) -> list[OnlineRow | None]:
         found: dict[tuple[str, str], OnlineRow] = {}
-        unique = list(dict.fromkeys(keys))
+        by_view: dict[str, list[str]] = {}
+        for view, key in dict.fromkeys(keys):
+            by_view.setdefault(view, []).append(key)
         with self._lock:
             try:
-                for start in range(0, len(unique), _BATCH):
-                    chunk = unique[start:start + _BATCH]
-                    marks = ", ".join("(?, ?)" for _ in chunk)
-                    sql = f"SELECT view, entity_key, event_ms, payload FROM online_features WHERE (view, entity_key) IN (VALUES {marks})"
-                    for view, key, event_ms, payload in self._conn.execute(sql, [v for pair in chunk for v in pair]):
-                        found[(view, key)] = OnlineRow(view, key, int(event_ms), json.loads(payload))
+                for view, wanted in by_view.items():
+                    for start in range(0, len(wanted), _BATCH):
+                        chunk = wanted[start:start + _BATCH]
+                        # one primary-key range per statement: (view = ? AND entity_key IN (...)) uses the index
+                        sql = (
+                            "SELECT entity_key, event_ms, payload FROM online_features "
+                            f"WHERE view = ? AND entity_key IN ({', '.join('?' * len(chunk))})"
+                        )
+                        for key, event_ms, payload in self._conn.execute(sql, [view, *chunk]):
+                            found[(view, key)] = OnlineRow(view, key, int(event_ms), json.loads(payload))
             except sqlite3.Error as exc:
                 raise StorageError(f"the online store cannot be read: {exc}") from exc
         return [found.get(k) for k in keys]
