@@ -24,13 +24,19 @@ if TYPE_CHECKING:
     from steward.monitoring._alert_service import AlertRuntime, AlertService
     from steward.data._validation_service import ValidationService
     from steward.evaluation import EvaluationService
-    from steward.features import FeatureService, OnlineStore
+    from steward.features import FeatureService, OnlineStore, ViewCache
     from steward.governance import AuditChainService, GovernanceService, SecretsService
     from steward.governance._ports import AuthFailureStore
     from steward.monitoring._monitors import MonitorService
     from steward.predictions import PredictionLog, PredictionService
     from steward.registry import RegistryService
     from steward.serving._deployments import DeploymentService
+
+def _view_cache() -> ViewCache:
+    from steward.features import ViewCache
+
+    return ViewCache()
+
 
 class _LogHolder:
     """The process's one prediction log, built on first use (the services are frozen)."""
@@ -62,6 +68,8 @@ class Services:
     alert_runtime_holder: list[AlertRuntime] = field(default_factory=list, repr=False, compare=False)
     # the online feature store (SQLite file or Redis), opened on first use, closed with the services
     online_store_holder: list[OnlineStore] = field(default_factory=list, repr=False, compare=False)
+    # view definitions read by online lookups, kept a few seconds (see features/_service.py)
+    feature_view_cache: ViewCache = field(default_factory=lambda: _view_cache(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # the redactor follows the stored secrets, whoever sets them (read on first need)
@@ -294,7 +302,7 @@ class Services:
         )
         return FeatureService(
             SqlFeatureRegistry(self.store), self.online_store, sources, who, datasets=lambda: self.data(who),
-            memory_limit=self.settings.feature_memory_limit,
+            memory_limit=self.settings.feature_memory_limit, view_cache=self.feature_view_cache,
         )
 
     def close(self) -> None:

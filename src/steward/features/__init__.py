@@ -35,6 +35,7 @@ from ._service import (
     HistoricalResult,
     MaterializeResult,
     OnlineResult,
+    ViewCache,
     entity_key,
 )
 from ._sources import StewardSources, sql_table
@@ -59,6 +60,7 @@ __all__ = [
     "SourceResolver",
     "StewardSources",
     "StoredView",
+    "ViewCache",
     "apply",
     "entity_key",
     "historical",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from ._ports import (
     StoredView,
 )
 
-__all__ = ["ApplyResult", "FeatureService", "HistoricalResult", "MaterializeResult", "OnlineResult", "entity_key"]
+__all__ = ["ApplyResult", "FeatureService", "HistoricalResult", "MaterializeResult", "OnlineResult", "ViewCache", "entity_key"]
 
 MAX_ONLINE_ROWS = 10_000
 _MAT_BATCH = 50_000
@@ -44,6 +45,8 @@ _MAT_BATCH = 50_000
 
 def entity_key(values: Sequence[Any]) -> str:  # Any: join-key values (int, str, bool)
     """The online store's key of one entity: its join-key values as compact JSON, in key order."""
+    if len(values) == 1 and type(values[0]) is int:
+        return f"[{values[0]}]"  # the common case, without the encoder
     # the same text DuckDB's to_json writes at materialisation (compact, UTF-8 kept)
     return json.dumps(
         [int(v) if isinstance(v, float) and v.is_integer() else v for v in values], separators=(",", ":"), ensure_ascii=False
@@ -123,6 +126,35 @@ class OnlineResult:
         return {"features": self.features, "rows": self.rows}
 
 
+class ViewCache:
+    """Recently read view definitions of one process, for online lookups (``ttl_s`` seconds).
+
+    A lookup then costs no metadata query; an apply in this process clears it, one in another
+    process is seen within ``ttl_s``.
+    """
+
+    def __init__(self, ttl_s: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[float, StoredView]] = {}
+
+    def get(self, name: str, load: Callable[[str], StoredView]) -> StoredView:
+        now = self._clock()
+        with self._lock:
+            hit = self._entries.get(name)
+        if hit is not None and now - hit[0] < self.ttl_s:
+            return hit[1]
+        stored = load(name)
+        with self._lock:
+            self._entries[name] = (now, stored)
+        return stored
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
 class FeatureService:
     """Feature definitions, history, materialisation and online lookup, acting as ``actor``."""
 
@@ -136,6 +168,7 @@ class FeatureService:
         datasets: Callable[[], DatasetRegistrar] | None = None,
         memory_limit: str = "1GB",
         clock: Callable[[], float] = time.time,
+        view_cache: ViewCache | None = None,
     ) -> None:
         self.registry = registry
         self._online = online
@@ -144,6 +177,7 @@ class FeatureService:
         self._datasets = datasets
         self.memory_limit = memory_limit
         self._clock = clock
+        self._cache = view_cache
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
@@ -200,6 +234,8 @@ class FeatureService:
             owner = old.project if old is not None else new_project(view.name, project)
             audit = self._audit("features.apply", view.name, changes=[c.to_dict() for c in view_changes][:50])
             applied.append(self.registry.add_view_version(view, owner, audit))
+        if self._cache is not None:
+            self._cache.clear()
         return ApplyResult(changes, applied, unchanged)
 
     def get_view(self, name: str, version: int | None = None) -> StoredView:
@@ -235,15 +271,18 @@ class FeatureService:
                 lines.append(f'steward_feature_freshness_seconds{{view="{entry["view"]}"}} {entry["age_s"]:.3f}')
         return ("\n".join(lines) + "\n").encode()
 
-    def _plan(self, features: Sequence[str] | str) -> tuple[list[FeatureRef], dict[str, StoredView], dict[str, list[Feature]]]:
+    def _plan(
+        self, features: Sequence[str] | str, *, cached: bool = False
+    ) -> tuple[list[FeatureRef], dict[str, StoredView], dict[str, list[Feature]]]:
         refs = parse_feature_refs(features)
+        cache = self._cache if cached else None
         stored: dict[str, StoredView] = {}
         missing: list[str] = []
         for ref in refs:
             if ref.view in stored or ref.view in missing:
                 continue
             try:
-                stored[ref.view] = self.registry.get_view(ref.view)
+                stored[ref.view] = cache.get(ref.view, self.registry.get_view) if cache else self.registry.get_view(ref.view)
             except NotFoundError:
                 missing.append(ref.view)
         if missing:
@@ -369,16 +408,18 @@ class FeatureService:
             raise InvalidInputError("entity rows are a list of {join key: value} objects", field="entities")
         if len(entity_rows) > MAX_ONLINE_ROWS:
             raise InvalidInputError(f"at most {MAX_ONLINE_ROWS:,} entity rows per lookup", field="entities")
-        refs, stored, chosen = self._plan(features)
+        refs, stored, chosen = self._plan(features, cached=True)
+        view_keys = {name: stored[name].view.join_keys for name in chosen}
         lookups: list[tuple[str, str]] = []
         for i, row in enumerate(entity_rows):
             if not isinstance(row, Mapping):
                 raise InvalidInputError(f"entity row {i} is not an object", field="entities")
-            for name in chosen:
-                absent = [k for k in stored[name].view.join_keys if k not in row]
-                if absent:
-                    raise InvalidInputError(f"entity row {i} has no join key {absent[0]} (view {name})", field=absent[0])
-                lookups.append((name, entity_key([row[k] for k in stored[name].view.join_keys])))
+            for name, keys in view_keys.items():
+                try:
+                    lookups.append((name, entity_key([row[k] for k in keys])))
+                except KeyError:
+                    absent = next(k for k in keys if k not in row)
+                    raise InvalidInputError(f"entity row {i} has no join key {absent} (view {name})", field=absent) from None
         found = iter(self._online().read(lookups))
         now = self._now_ms()
         rows = []

@@ -1,0 +1,187 @@
+"""Feature store: point-in-time retrieval, materialisation and online lookup.
+
+Seeded data: ``--views`` feature views, each a Parquet file of ``--source-rows`` rows (3 float
+features, ``--customers`` customers, event times spread over 60 days, 30-day TTL), and an
+entity frame of ``--rows`` rows (customer, timestamp). Each measurement runs in a process
+of its own and reports its wall-clock seconds and peak RSS (ru_maxrss):
+
+- ``steward``: ``FeatureService.historical`` (DuckDB, out of core) written to Parquet;
+- ``pandas``: the naive baseline, one ``pandas.merge_asof`` per view (sorted by time, then
+  back in entity order), TTL as ``tolerance``;
+- ``materialize``: the latest value of every customer of one view into the online store
+  (SQLite file; ``--redis URL`` adds Redis);
+- ``online``: lookup latency of all views' features for 1 and 100 entities, p50 and p99.
+
+Rows kept and whether Steward and pandas agree value for value are reported too. Feast is
+not run here (issue 12 quotes its figures, measured separately).
+
+    python bench/features.py [--rows 100000] [--views 10] [--source-rows 100000] [--json-out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+T0 = 1_767_225_600_000  # 2026-01-01 in ms
+DAY_MS = 86_400_000
+
+
+def _seed(root: Path, rows: int, views: int, source_rows: int, customers: int) -> None:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(0)
+    for v in range(views):
+        ts = T0 + rng.integers(0, 60 * DAY_MS, source_rows)
+        table = pa.table({
+            "customer_id": rng.integers(0, customers, source_rows),
+            "ts": pa.array(ts.astype("datetime64[ms]")),
+            **{f"v{v}_f{j}": rng.normal(size=source_rows) for j in range(3)},
+        })
+        pq.write_table(table, root / f"view{v}.parquet")
+    ts = T0 + rng.integers(0, 90 * DAY_MS, rows)
+    pq.write_table(pa.table({
+        "customer_id": rng.integers(0, customers, rows), "event_timestamp": pa.array(ts.astype("datetime64[ms]")),
+    }), root / "entities.parquet")
+
+
+def _definitions(root: Path, views: int) -> list[object]:
+    from steward.features import Entity, Feature, FeatureSource, FeatureView
+
+    customer = Entity("customer", ("customer_id",))
+    return [
+        FeatureView(f"view{v}", entities=(customer,), ttl="30d", features=tuple(Feature(f"v{v}_f{j}", "float64") for j in range(3)),
+                    source=FeatureSource("parquet", str(root / f"view{v}.parquet"), event_time="ts"))
+        for v in range(views)
+    ]
+
+
+def _refs(views: int) -> list[str]:
+    return [f"view{v}:v{v}_f{j}" for v in range(views) for j in range(3)]
+
+
+def _services(root: Path, online: str | None) -> object:
+    from steward.settings import Settings
+    from steward.wiring import build_services
+
+    return build_services(Settings(home=root / "home", user="bench", capture_git=False, auth="off", online_store=online))
+
+
+def worker(kind: str, root: Path, views: int, online: str | None) -> dict[str, object]:
+    started = time.perf_counter()
+    out: dict[str, object] = {}
+    if kind == "steward":
+        services = _services(root, None)
+        svc = services.features("bench")  # type: ignore[attr-defined]
+        svc.apply(_definitions(root, views))
+        started = time.perf_counter()  # the retrieval alone
+        result = svc.historical(root / "entities.parquet", _refs(views), output=root / "steward.parquet")
+        out["rows"] = result.num_rows
+        services.close()  # type: ignore[attr-defined]
+    elif kind == "pandas":
+        import pandas as pd
+
+        frame = pd.read_parquet(root / "entities.parquet")
+        frame["__row"] = range(len(frame))
+        frame = frame.sort_values("event_timestamp", kind="stable")
+        for v in range(views):
+            source = pd.read_parquet(root / f"view{v}.parquet").sort_values("ts", kind="stable")
+            frame = pd.merge_asof(frame, source, left_on="event_timestamp", right_on="ts", by="customer_id",
+                                  direction="backward", tolerance=pd.Timedelta(days=30)).drop(columns=["ts"])
+        frame = frame.sort_values("__row").drop(columns=["__row"])
+        frame.to_parquet(root / "pandas.parquet", index=False)
+        out["rows"] = len(frame)
+    elif kind == "materialize":
+        services = _services(root, online)
+        svc = services.features("bench")  # type: ignore[attr-defined]
+        svc.apply(_definitions(root, views))
+        started = time.perf_counter()
+        done = svc.materialize(end_ms=T0 + 90 * DAY_MS)
+        out["entities"] = sum(r.entities for r in done)
+        out["seconds"] = time.perf_counter() - started
+        lookups: dict[str, object] = {}
+        for n in (1, 100):
+            times = []
+            for i in range(300):
+                rows = [{"customer_id": (i * 100 + k) % 1000} for k in range(n)]
+                t = time.perf_counter()
+                svc.online(rows, _refs(views))
+                times.append(time.perf_counter() - t)
+            times.sort()
+            lookups[f"{n}"] = {"p50_ms": 1000 * times[len(times) // 2], "p99_ms": 1000 * times[int(len(times) * 0.99)]}
+        out["online"] = lookups
+        store = services.online_store()  # type: ignore[attr-defined]
+        if hasattr(store, "delete_prefix"):
+            store.delete_prefix()
+        services.close()  # type: ignore[attr-defined]
+    out.setdefault("seconds", time.perf_counter() - started)
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def _run(kind: str, root: Path, views: int, online: str | None = None) -> dict[str, object]:
+    args = [sys.executable, __file__, "--worker", kind, "--root", str(root), "--views", str(views)]
+    if online:
+        args += ["--online", online]
+    done = subprocess.run(args, capture_output=True, text=True, check=False, env={**os.environ})
+    if done.returncode != 0:
+        raise SystemExit(f"{kind} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _agree(root: Path) -> dict[str, object]:
+    import numpy as np
+    import pandas as pd
+
+    ours, base = pd.read_parquet(root / "steward.parquet"), pd.read_parquet(root / "pandas.parquet")
+    cols = [c for c in ours.columns if c.startswith("v")]
+    a, b = ours[cols].to_numpy(), base[cols].to_numpy()
+    same = bool(np.array_equal(np.isnan(a), np.isnan(b)) and np.allclose(np.nan_to_num(a), np.nan_to_num(b)))
+    return {"values_equal": same, "rows_with_a_null": int(np.isnan(a).any(axis=1).sum())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--views", type=int, default=10)
+    parser.add_argument("--source-rows", type=int, default=100_000)
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--redis", default=None, help="also materialise into and look up from this Redis URL")
+    parser.add_argument("--json-out", default=None)
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--root", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--online", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, Path(args.root), args.views, args.online)))
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-features-") as tmp:
+        root = Path(tmp)
+        _seed(root, args.rows, args.views, args.source_rows, args.customers)
+        report: dict[str, object] = {
+            "rows": args.rows, "views": args.views, "source_rows": args.source_rows, "customers": args.customers,
+            "steward": _run("steward", root, args.views), "pandas": _run("pandas", root, args.views),
+        }
+        report["agreement"] = _agree(root)
+        report["materialize_sqlite"] = _run("materialize", root, args.views)
+        if args.redis:
+            report["materialize_redis"] = _run("materialize", root, args.views, args.redis)
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.json_out:
+        Path(args.json_out).write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
