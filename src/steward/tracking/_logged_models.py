@@ -23,6 +23,8 @@ from steward.errors import InvalidInputError, NotFoundError
 from ._ports import ArtifactInfo, AuditEvent, BlobStore, LoggedModelStore, SecretGuard
 from ._service import MAX_RESULTS_LIMIT, check_run_id, clean_artifact_path, now_ms
 
+_SQL_ATTRIBUTES = frozenset({"name", "source_run_id", "model_id", "model_type", "status"})
+
 
 @dataclass(frozen=True, slots=True)
 class LoggedModelPage:
@@ -183,7 +185,15 @@ class LoggedModelService:
         start = _offset(page_token)
         if not experiment_ids:
             return LoggedModelPage([], None)
-        found = [m for m in self.store.list_models(experiment_ids, projects=projects) if matches(m, conditions)]
+        # equalities on indexed attributes narrow the query (the client finds a run's model
+        # by name); every condition is still checked on what comes back
+        equals = {
+            c.key: c.value
+            for c in conditions
+            if c.entity == "attribute" and c.op == "=" and c.key in _SQL_ATTRIBUTES and isinstance(c.value, str)
+        }
+        listed = self.store.list_models(experiment_ids, projects=projects, equals=equals)
+        found = [m for m in listed if matches(m, conditions)]
         ordered = order_models(found, order_by)
         page = ordered[start : start + max_results]
         more = start + max_results < len(ordered)

@@ -141,8 +141,16 @@ class LoggedModelStore(Protocol):
         """
         ...
     def list_models(
-        self, experiment_ids: Sequence[str], *, include_deleted: bool = False, projects: Collection[str] | None = None
-    ) -> list[LoggedModel]: ...
+        self,
+        experiment_ids: Sequence[str],
+        *,
+        include_deleted: bool = False,
+        projects: Collection[str] | None = None,
+        equals: Mapping[str, str] | None = None,
+    ) -> list[LoggedModel]:
+        """Models of the experiments; ``equals`` narrows by columns (``name``, ``source_run_id``,
+        ``model_id``, ``model_type``, ``status``) in the query."""
+        ...
     def create_model(self, model: LoggedModel, audit: AuditEvent) -> LoggedModel:
         """Store a new model; its experiment must be active and its source run (if any) in it."""
         ...

@@ -86,10 +86,17 @@ class SqlLoggedModelStore:
             return self._models(conn, [row])[0]
 
     def list_models(
-        self, experiment_ids: Sequence[str], *, include_deleted: bool = False, projects: Collection[str] | None = None
+        self,
+        experiment_ids: Sequence[str],
+        *,
+        include_deleted: bool = False,
+        projects: Collection[str] | None = None,
+        equals: Mapping[str, str] | None = None,
     ) -> list[LoggedModel]:
         keys = [_experiment_key(e) for e in experiment_ids]
         query = select(logged_models).where(logged_models.c.experiment_id.in_(keys))
+        for column, value in (equals or {}).items():
+            query = query.where(logged_models.c[column] == value)
         if projects is not None:
             # only models the caller may read, filtered in the query
             readable = select(experiments.c.experiment_id).where(experiments.c.project.in_(sorted(projects)))
