@@ -40,6 +40,7 @@ PLACEHOLDERS = {
     "service": "unknown/endpoint",
     "token_id": "nosuchtoken",
     "tag_key": "k",
+    "upload_id": "0" * 32,
 }
 SUITE_YAML = "name: alpha-suite\ncolumns:\n  amount:\n    type: float\n"
 # (role, project of the binding); None: no binding at all

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import random
+import tarfile
 from collections.abc import Callable
 from typing import Any
 
@@ -42,9 +43,10 @@ def team(settings: Settings, services: Services, asgi_client: Callable[[Any], ht
         admin.create_user(user, f"{user}@example.com")
         admin.grant_role(user, project, role)
     app = create_app(on, Services(on, services.store, services.blobs, services.redactor))
-    for user in ("alice", "bob", "carol", "vera"):
+    for user in ("root", "alice", "bob", "carol", "vera"):
         client = asgi_client(app)
-        client.headers["Authorization"] = f"Bearer {admin.create_token(user).secret}"
+        scopes = ("read", "write", "admin") if user == "root" else ("read", "write")
+        client.headers["Authorization"] = f"Bearer {admin.create_token(user, scopes=scopes).secret}"
         clients[user] = client
     return clients
 
@@ -177,3 +179,46 @@ def test_an_upload_for_one_dataset_cannot_become_another(team: dict[str, Api]) -
     _send_all(alice, state["upload_id"], data, state["chunk_size"])
     answer = alice.post("/api/v1/datasets/other/versions", params={"upload_id": state["upload_id"], "project": "p"})
     assert answer.status_code == 422 and answer.json()["error"]["field"] == "upload_id"
+
+
+def _tar(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, content in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+def _open_import(api: Api, data: bytes) -> httpx.Response:
+    return api.post("/api/v1/imports", json={"size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "filename": "export"})
+
+
+def test_only_administrators_import_and_a_tar_reaching_outside_its_folder_is_refused(team: dict[str, Api]) -> None:
+    evil = _tar({"dump.jsonl": b"", "../../escaped.txt": b"owned"})
+    denied = _open_import(team["alice"], evil)
+    assert denied.status_code == 403 and "governance.admin" in denied.json()["error"]["message"]
+    root = team["root"]
+    state = _open_import(root, evil).json()
+    assert state["kind"] == "import" and state["project"] == "*"
+    # a contributor of a project cannot append to an import upload (it belongs to every project)
+    assert _put(team["alice"], state["upload_id"], evil, 0, min(len(evil), state["chunk_size"])).status_code == 403
+    _send_all(root, state["upload_id"], evil, state["chunk_size"])
+    refused = root.post(f"/api/v1/imports/{state['upload_id']}")
+    assert refused.status_code == 422 and refused.json()["error"]["field"] == "upload_id"
+    assert root.get(f"/api/v1/uploads/{state['upload_id']}").status_code == 404  # discarded
+
+
+def test_a_dataset_upload_cannot_be_imported_nor_an_import_registered(team: dict[str, Api]) -> None:
+    root, data = team["root"], _parquet(200)
+    dataset_upload = _open(root, data).json()
+    _send_all(root, dataset_upload["upload_id"], data, dataset_upload["chunk_size"])
+    assert root.post(f"/api/v1/imports/{dataset_upload['upload_id']}").status_code == 422
+    export = _tar({"dump.jsonl": b""})
+    import_upload = _open_import(root, export).json()
+    _send_all(root, import_upload["upload_id"], export, import_upload["chunk_size"])
+    answer = root.post("/api/v1/datasets/tx/versions", params={"upload_id": import_upload["upload_id"], "project": "p"})
+    assert answer.status_code in (403, 422)  # "*" is no dataset's project, and the kind is wrong
+    ok = root.post(f"/api/v1/imports/{import_upload['upload_id']}")
+    assert ok.status_code == 200 and ok.json()["runs_created"] == 0

@@ -1,4 +1,9 @@
-"""``steward import mlflow``: copy an MLflow store into Steward (idempotent)."""
+"""``steward import mlflow``: copy an MLflow store into Steward (idempotent).
+
+The MLflow store is exported on this machine (it is this machine's store or server to
+read); the export is then imported into the embedded store, or sent to the Steward server
+in resumable chunks and imported there (administrators).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,8 @@ from pathlib import Path
 
 import typer
 
-from steward.errors import InvalidInputError
-from steward.migrate import export_mlflow, import_dump
-from steward.wiring import build_services
-
 from ._output import note, print_json, print_table
-from ._session import load_settings
+from ._session import open_client
 
 app = typer.Typer(name="import", help="Bring runs and models in from other tools.", no_args_is_help=True)
 
@@ -26,17 +27,13 @@ def mlflow(
 ) -> None:
     """Copy experiments, runs (params, tags, metric history, artifacts), registered models,
     versions and aliases from MLflow. Running it again changes nothing already imported."""
-    settings = load_settings()
-    if settings.is_remote():
-        raise InvalidInputError("steward import works on the embedded store (or the server's store) directly", field="tracking_uri")
-    with tempfile.TemporaryDirectory(prefix="steward-mlflow-") as tmp:
+    # imported when the command runs, not with the CLI: keeps `steward --help` fast
+    from steward.migrate import export_mlflow
+
+    with open_client() as client, tempfile.TemporaryDirectory(prefix="steward-mlflow-") as tmp:
         folder = keep or Path(tmp) / "export"
         exported = export_mlflow(tracking_uri, folder, python=python)
-        services = build_services(settings)
-        try:
-            summary = import_dump(folder, services.tracking(), services.registry())
-        finally:
-            services.close()
+        summary = client.imports.import_mlflow(folder)
     if as_json:
         print_json({"exported": exported, "imported": summary.to_dict()})
         return

@@ -347,6 +347,9 @@ _TABLE: list[tuple[str, str, Operation]] = [
     ("GET", "/api/v1/uploads/{upload_id}", _op(P.DATA_WRITE, _path(K.UPLOAD, "upload_id"))),
     ("PUT", "/api/v1/uploads/{upload_id}", _op(P.DATA_WRITE, _path(K.UPLOAD, "upload_id"))),
     ("DELETE", "/api/v1/uploads/{upload_id}", _op(P.DATA_WRITE, _path(K.UPLOAD, "upload_id"))),
+    # importing (an MLflow export uploaded in chunks) writes runs and models of any project
+    ("POST", "/api/v1/imports", _op(P.GOVERNANCE_ADMIN, global_only=True)),
+    ("POST", "/api/v1/imports/{upload_id}", _op(P.GOVERNANCE_ADMIN, global_only=True)),
     # any reference form (name@hash, a bare hash prefix, ...), a diff across datasets, the data itself
     ("GET", "/api/v1/dataset-versions", _op(P.DATA_READ, _query(K.DATASET_REF, "ref"))),
     ("GET", "/api/v1/dataset-diff", _op(P.DATA_READ, _query(K.DATASET_REF, "a"), _query(K.DATASET_REF, "b"))),

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
-from steward.core.permissions import new_project
+from steward.core.permissions import GLOBAL_PROJECT, new_project
 from steward.errors import ConflictError, InvalidInputError, NotFoundError, StewardError
 from steward.tracking._ports import AuditEvent
 
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMATS", "Upload", "UploadParts", "UploadService", "UploadStore", "parse_content_range", "register_upload"]
 
 FORMATS = {"parquet": ".parquet", "csv": ".csv"}
+_SUFFIXES = {**FORMATS, "tar": ".tar"}  # an import's upload is a tar of the export folder
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
 _RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
@@ -60,6 +61,8 @@ class Upload:
         received: bytes received so far (the offset the next chunk must start at).
         created_at: ms since epoch, UTC.
         updated_at: ms since epoch, UTC, of the last chunk.
+        kind: ``dataset`` (becomes a dataset version) or ``import`` (an MLflow export, a
+            tar; ``dataset`` is empty and the project ``*``: administrators only).
     """
 
     upload_id: str
@@ -73,6 +76,7 @@ class Upload:
     received: int
     created_at: int
     updated_at: int
+    kind: str = "dataset"
 
     @property
     def complete(self) -> bool:
@@ -82,6 +86,7 @@ class Upload:
         """JSON-ready form (the REST shape)."""
         out: dict[str, object] = {
             "upload_id": self.upload_id,
+            "kind": self.kind,
             "owner": self.owner,
             "project": self.project,
             "dataset": self.dataset,
@@ -107,7 +112,7 @@ class UploadStore(Protocol):
         """Raises NotFoundError."""
         ...
 
-    def find_open_upload(self, owner: str, dataset: str, size: int, sha256: str) -> Upload | None: ...
+    def find_open_upload(self, owner: str, dataset: str, size: int, sha256: str, kind: str = "dataset") -> Upload | None: ...
     def advance_upload(self, upload_id: str, start: int, end: int, now: int) -> Upload:
         """Move ``received`` from ``start`` to ``end`` (compare and set). Raises ConflictError."""
         ...
@@ -183,12 +188,7 @@ class UploadService:
         validate_name(dataset)
         if format not in FORMATS:
             raise InvalidInputError("format must be parquet or csv", field="format")
-        if not isinstance(size, int) or not 0 < size <= MAX_UPLOAD_BYTES:
-            raise InvalidInputError("size must be between 1 byte and 1 TiB (an empty file has no rows)", field="size")
-        if not _SHA256.fullmatch(sha256):
-            raise InvalidInputError("sha256 must be 64 lowercase hex digits", field="sha256")
-        if not filename or len(filename) > 1000 or not filename.isprintable():
-            raise InvalidInputError("filename must be 1-1000 printable characters", field="filename")
+        _check_file(size, sha256, filename)
         found = self.store.find_open_upload(self.actor, dataset, size, sha256)
         if found is not None:
             return found
@@ -196,6 +196,20 @@ class UploadService:
         # an existing dataset keeps its project (the server authorised the request there)
         owner = self.store.dataset_project(dataset) or new_project(dataset, project)
         upload = Upload(secrets.token_hex(16), self.actor, owner, dataset, filename, format, size, sha256, 0, now, now)
+        return self.store.add_upload(upload, self._audit("uploads.open", upload, size=size, sha256=sha256))
+
+    def open_import(self, *, size: int, sha256: str, filename: str) -> Upload:
+        """Open (or find the caller's open) upload of an MLflow export (a tar) for ``steward import``.
+
+        It belongs to every project (``*``): only administrators may send its chunks, as
+        only they may import.
+        """
+        _check_file(size, sha256, filename)
+        found = self.store.find_open_upload(self.actor, "", size, sha256, "import")
+        if found is not None:
+            return found
+        now = int(time.time() * 1000)
+        upload = Upload(secrets.token_hex(16), self.actor, GLOBAL_PROJECT, "", filename, "tar", size, sha256, 0, now, now, "import")
         return self.store.add_upload(upload, self._audit("uploads.open", upload, size=size, sha256=sha256))
 
     def get(self, upload_id: str) -> Upload:
@@ -243,7 +257,7 @@ class UploadService:
         self.store.delete_upload(upload_id, self._audit("uploads.abort", upload))
 
     @contextmanager
-    def assembled(self, upload_id: str, dataset: str) -> Iterator[tuple[Upload, str]]:
+    def assembled(self, upload_id: str, dataset: str, *, kind: str = "dataset") -> Iterator[tuple[Upload, str]]:
         """The complete upload as one local file, its sha256 checked; the session and its
         chunks are deleted when the block succeeds or the data proves wrong.
 
@@ -252,6 +266,8 @@ class UploadService:
                 it), or its content does not match the declared sha256 (deleted: start again).
         """
         upload = self.get(upload_id)
+        if upload.kind != kind:
+            raise InvalidInputError(f"upload {upload_id} is of kind {upload.kind!r}, not {kind!r}", field="upload_id")
         if upload.dataset != dataset:
             raise InvalidInputError(f"upload {upload_id} is for dataset {upload.dataset!r}, not {dataset[:200]!r}", field="upload_id")
         if not upload.complete:
@@ -260,7 +276,7 @@ class UploadService:
                 field="upload_id",
             )
         with tempfile.TemporaryDirectory(prefix="steward-upload-", dir=self.tmp_dir) as tmp:
-            path = os.path.join(tmp, f"upload{FORMATS[upload.format]}")
+            path = os.path.join(tmp, f"upload{_SUFFIXES[upload.format]}")
             digest = hashlib.sha256()
             offset = 0
             with open(path, "wb") as out:
@@ -290,6 +306,15 @@ class UploadService:
         self.parts.delete_parts(upload.upload_id)
         audit = self._audit("uploads.discard", upload, reason=reason) if reason else None
         self.store.delete_upload(upload.upload_id, audit)
+
+
+def _check_file(size: int, sha256: str, filename: str) -> None:
+    if not isinstance(size, int) or not 0 < size <= MAX_UPLOAD_BYTES:
+        raise InvalidInputError("size must be between 1 byte and 1 TiB (an empty file has no rows)", field="size")
+    if not _SHA256.fullmatch(sha256):
+        raise InvalidInputError("sha256 must be 64 lowercase hex digits", field="sha256")
+    if not filename or len(filename) > 1000 or not filename.isprintable():
+        raise InvalidInputError("filename must be 1-1000 printable characters", field="filename")
 
 
 def register_upload(

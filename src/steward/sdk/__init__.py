@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._audit_backend import AuditBackend, SecretsBackend
+from ._audit_backend import AuditBackend, ImportBackend, SecretsBackend
 from ._backend import EvaluationBackend, RegistryBackend, TrackingBackend
 from ._client import Client
 from ._data_backend import DataBackend, ValidationBackend
@@ -22,6 +22,7 @@ __all__ = [
     "DataBackend",
     "EvaluationBackend",
     "HttpBackend",
+    "ImportBackend",
     "HttpEvaluation",
     "HttpRegistry",
     "RegistryBackend",

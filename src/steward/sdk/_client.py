@@ -17,7 +17,7 @@ from steward.tracking import (
     seed_everything,
 )
 
-from ._audit_backend import AuditBackend, EmbeddedAudit, SecretsBackend
+from ._audit_backend import AuditBackend, EmbeddedAudit, EmbeddedImport, ImportBackend, SecretsBackend
 from ._backend import EvaluationBackend, RegistryBackend, TrackingBackend
 from ._data_backend import DataBackend, ValidationBackend
 from ._http import HttpBackend
@@ -141,6 +141,15 @@ class Client:
             return HttpSecrets(self.backend)
         found: SecretsBackend = self.services.secrets()
         return found
+
+    @property
+    def imports(self) -> ImportBackend:
+        """Bringing an MLflow export in: embedded, or imported by the server (administrators)."""
+        if isinstance(self.backend, HttpBackend):
+            from ._http_audit import HttpImport
+
+            return HttpImport(self.backend)
+        return EmbeddedImport(self.services)
 
     def close(self, *, checkpoint: bool = True) -> None:
         """Close the store or the connection; ``checkpoint=False`` leaves the audit head

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -16,8 +19,9 @@ from ._http import HttpBackend, _error_from
 if TYPE_CHECKING:
     from steward.core import AuditEntry
     from steward.governance import ChainReport, SecretInfo
+    from steward.migrate import ImportSummary
 
-__all__ = ["HttpAudit", "HttpSecrets", "report_from_dict"]
+__all__ = ["HttpAudit", "HttpImport", "HttpSecrets", "report_from_dict"]
 
 JSON = dict[str, Any]  # Any: JSON values
 
@@ -87,3 +91,26 @@ def _info(d: JSON) -> SecretInfo:
     from steward.governance import SecretInfo
 
     return SecretInfo(d["name"], int(d["version"]), int(d["created_at"]), d["created_by"], int(d["updated_at"]), d["updated_by"])
+
+
+class HttpImport:
+    """:class:`~steward.sdk.ImportBackend` on a server (administrators): the export folder is
+    sent as a tar in resumable chunks, and the server imports it acting as the caller."""
+
+    def __init__(self, http: HttpBackend) -> None:
+        self._http = http
+
+    def import_mlflow(self, dump: Path) -> ImportSummary:
+        from steward.migrate import ImportSummary
+        from steward.migrate._uploaded import pack_dump
+
+        from ._http_data import send_chunks, size_and_sha256
+
+        with tempfile.TemporaryDirectory(prefix="steward-import-") as tmp:
+            packed = os.path.join(tmp, "export.tar")
+            pack_dump(dump, packed)
+            size, digest = size_and_sha256(packed)
+            state = self._http._call("POST", "/imports", body={"size": size, "sha256": digest, "filename": str(dump)[:1000]})
+            state = send_chunks(self._http, packed, state)
+        found = self._http._call("POST", f"/imports/{quote(str(state['upload_id']), safe='')}")
+        return ImportSummary(**found)

@@ -158,38 +158,14 @@ class HttpData:
 
     def _upload(self, path: str, fmt: str, label: str, dataset: str, project: str | None) -> tuple[str, str]:
         """Send ``path`` in chunks, resuming an open upload of the same file; (upload id, project)."""
-        size, digest = _size_and_sha256(path)
+        size, digest = size_and_sha256(path)
         if size == 0:
             raise InvalidInputError(f"{label[:300]!r} is empty", field="source")
         body: JSON = {"dataset": dataset, "size": size, "sha256": digest, "filename": label[:1000], "format": fmt}
         if project:
             body["project"] = project
-        state = self._http._call("POST", "/uploads", body=body)
-        upload_id, received, chunk = str(state["upload_id"]), int(state["received"]), int(state["chunk_size"])
-        with open(path, "rb") as f:
-            while received < size:
-                f.seek(received)
-                data = f.read(min(chunk, size - received))
-                headers = {"Content-Range": f"bytes {received}-{received + len(data) - 1}/{size}"}
-                try:
-                    state = self._put(f"/uploads/{upload_id}", data, headers)
-                except errors.ConflictError:
-                    # another attempt moved the offset (or a reply was lost): ask where it stands
-                    state = self._http._call("GET", f"/uploads/{upload_id}")
-                received = int(state["received"])
-        return upload_id, str(state["project"])
-
-    def _put(self, url: str, data: bytes, headers: dict[str, str]) -> JSON:
-        try:
-            resp = self._http._http.put(url, content=data, headers=headers)
-        except httpx.TransportError as exc:
-            raise StorageError(
-                f"Steward server unreachable at {self._http._http.base_url}; run the command again to resume the upload"
-            ) from exc
-        if resp.status_code >= 400:
-            raise _error_from(resp)
-        found: JSON = resp.json()
-        return found
+        state = send_chunks(self._http, path, self._http._call("POST", "/uploads", body=body))
+        return str(state["upload_id"]), str(state["project"])
 
     # -- find ---------------------------------------------------------------------------
 
@@ -396,7 +372,40 @@ class HttpValidation:
         return self._local.get_suite_record(ref)
 
 
-def _size_and_sha256(path: str) -> tuple[int, str]:
+def send_chunks(http: HttpBackend, path: str, state: JSON) -> JSON:
+    """Send ``path`` to an open upload (``state`` as the server answered its opening) from
+    the offset the server has, chunk by chunk; the upload's final state.
+
+    Raises:
+        StorageError: the connection broke (nothing is registered; run again to resume).
+    """
+    upload_id, received, chunk, size = str(state["upload_id"]), int(state["received"]), int(state["chunk_size"]), int(state["size"])
+    with open(path, "rb") as f:
+        while received < size:
+            f.seek(received)
+            data = f.read(min(chunk, size - received))
+            headers = {"Content-Range": f"bytes {received}-{received + len(data) - 1}/{size}"}
+            try:
+                state = _put(http, f"/uploads/{upload_id}", data, headers)
+            except errors.ConflictError:
+                # another attempt moved the offset (or a reply was lost): ask where it stands
+                state = http._call("GET", f"/uploads/{upload_id}")
+            received = int(state["received"])
+    return state
+
+
+def _put(http: HttpBackend, url: str, data: bytes, headers: dict[str, str]) -> JSON:
+    try:
+        resp = http._http.put(url, content=data, headers=headers)
+    except httpx.TransportError as exc:
+        raise StorageError(f"Steward server unreachable at {http._http.base_url}; run the command again to resume the upload") from exc
+    if resp.status_code >= 400:
+        raise _error_from(resp)
+    found: JSON = resp.json()
+    return found
+
+
+def size_and_sha256(path: str) -> tuple[int, str]:
     digest = hashlib.sha256()
     size = 0
     with open(path, "rb") as f:

@@ -1,4 +1,5 @@
-"""Moving dataset bytes: resumable uploads, any-reference lookups and diffs, data downloads.
+"""Moving bytes: resumable uploads (datasets, MLflow exports to import), any-reference
+dataset lookups and diffs, data downloads.
 
 A large file reaches the server in chunks (``POST /uploads``, ``PUT /uploads/{id}`` with
 ``Content-Range``) and becomes a version with ``POST /datasets/{name}/versions?upload_id=``
@@ -20,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from steward.data import DataService
 from steward.data._uploads import UploadService
 from steward.errors import NotFoundError
+from steward.migrate._uploaded import import_uploaded_dump
 
 from ._deps import Project, current_actor, services
 from ._routes_data import Data, _ref
@@ -51,6 +53,25 @@ class UploadCreate(BaseModel):
 def create_upload(body: UploadCreate, svc: Uploads) -> JSON:
     upload = svc.open(body.dataset, size=body.size, sha256=body.sha256, filename=body.filename, format=body.format, project=body.project)
     return upload.to_dict(chunk_size=svc.chunk_size)
+
+
+class ImportCreate(BaseModel):
+    """Open an upload of an MLflow export (a tar of the folder ``steward import mlflow`` writes)."""
+
+    size: int = Field(..., ge=1, description="The tar's size in bytes.")
+    sha256: str = Field(..., min_length=64, max_length=64, description="The tar's sha256 (lowercase hex), checked at the end.")
+    filename: str = Field(..., min_length=1, max_length=1000, description="How the client names it.")
+
+
+@router.post("/imports", status_code=201, summary="Open a resumable upload of an MLflow export to import (administrators)")
+def create_import(body: ImportCreate, svc: Uploads) -> JSON:
+    return svc.open_import(size=body.size, sha256=body.sha256, filename=body.filename).to_dict(chunk_size=svc.chunk_size)
+
+
+@router.post("/imports/{upload_id}", summary="Import a finished export upload (idempotent: what exists is skipped); its summary")
+def run_import(upload_id: str, request: Request, svc: Uploads) -> JSON:
+    built, actor = services(request), current_actor(request)
+    return import_uploaded_dump(svc, built.tracking(actor), built.registry(actor), upload_id).to_dict()
 
 
 @router.get("/uploads/{upload_id}", summary="An upload's state: how many bytes arrived")

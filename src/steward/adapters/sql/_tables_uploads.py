@@ -17,6 +17,8 @@ uploads = Table(
     Column("owner", String(250), nullable=False),
     # the project of the dataset it is for (core/permissions.py); fixed at opening
     Column("project", String(250), nullable=False),
+    # "dataset" (becomes a dataset version) or "import" (an MLflow export for `steward import`)
+    Column("kind", String(20), nullable=False, server_default="dataset"),
     Column("dataset", String(200), nullable=False),
     Column("filename", Text, nullable=False),
     Column("format", String(20), nullable=False),

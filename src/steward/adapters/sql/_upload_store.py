@@ -21,7 +21,7 @@ __all__ = ["SqlUploadStore"]
 def _upload(row: Any) -> Upload:  # Any: a SQLAlchemy row
     return Upload(
         row.upload_id, row.owner, row.project, row.dataset, row.filename, row.format, int(row.size), row.sha256,
-        int(row.received), int(row.created_at), int(row.updated_at),
+        int(row.received), int(row.created_at), int(row.updated_at), row.kind,
     )
 
 
@@ -37,7 +37,7 @@ class SqlUploadStore:
                 insert(uploads).values(
                     upload_id=upload.upload_id, owner=upload.owner, project=upload.project, dataset=upload.dataset,
                     filename=upload.filename, format=upload.format, size=upload.size, sha256=upload.sha256,
-                    received=upload.received, created_at=upload.created_at, updated_at=upload.updated_at,
+                    received=upload.received, created_at=upload.created_at, updated_at=upload.updated_at, kind=upload.kind,
                 )
             )
             append_audit(conn, audit)
@@ -50,11 +50,14 @@ class SqlUploadStore:
             raise NotFoundError(f"upload {upload_id[:40]} not found", field="upload_id")
         return _upload(row)
 
-    def find_open_upload(self, owner: str, dataset: str, size: int, sha256: str) -> Upload | None:
+    def find_open_upload(self, owner: str, dataset: str, size: int, sha256: str, kind: str = "dataset") -> Upload | None:
         with self._store.read() as conn:
             row = conn.execute(
                 select(uploads)
-                .where(uploads.c.owner == owner, uploads.c.dataset == dataset, uploads.c.sha256 == sha256, uploads.c.size == size)
+                .where(
+                    uploads.c.owner == owner, uploads.c.dataset == dataset, uploads.c.sha256 == sha256, uploads.c.size == size,
+                    uploads.c.kind == kind,
+                )
                 .order_by(uploads.c.received.desc())
                 .limit(1)
             ).first()

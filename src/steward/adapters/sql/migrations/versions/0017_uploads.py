@@ -21,6 +21,7 @@ def upgrade() -> None:
         sa.Column("upload_id", sa.String(32), nullable=False),
         sa.Column("owner", sa.String(250), nullable=False),
         sa.Column("project", sa.String(250), nullable=False),
+        sa.Column("kind", sa.String(20), nullable=False, server_default="dataset"),
         sa.Column("dataset", sa.String(200), nullable=False),
         sa.Column("filename", sa.Text, nullable=False),
         sa.Column("format", sa.String(20), nullable=False),
