@@ -340,5 +340,25 @@ def test_a_viewer_reads_a_logged_model_but_cannot_create_or_change_one(world: Wo
         resp = world.call("vera", method, path, **kwargs)
         message = resp.json().get("message", "")
         assert resp.status_code == 403 and ("models.write" in message or "runs.write" in message), (method, path, resp.text)
-    created = world.call("alice", "POST", f"{MLFLOW}/logged-models", json={"experiment_id": world.alpha, "name": "ok"})
+
+def test_a_contributor_of_the_project_logs_a_model_end_to_end_with_authentication_on(world: World) -> None:
+    created = world.call("alice", "POST", f"{MLFLOW}/logged-models",
+                         json={"experiment_id": world.alpha, "name": "ok", "source_run_id": world.alpha_run})
     assert created.status_code == 200, created.text
+    model_id = created.json()["model"]["info"]["model_id"]
+    files = f"{ARTIFACTS}/{world.alpha}/models/{model_id}/artifacts"
+    steps = [
+        ("POST", f"{MLFLOW}/runs/outputs", {"json": {"run_id": world.alpha_run, "models": [{"model_id": model_id, "step": 0}]}}),
+        ("PUT", f"{files}/MLmodel", {"content": b"flavors: {}\n"}),
+        ("GET", ARTIFACTS, {"params": {"path": f"{world.alpha}/models/{model_id}/artifacts"}}),
+        ("GET", f"{files}/MLmodel", {}),
+        ("PATCH", f"{MLFLOW}/logged-models/{model_id}", {"json": {"status": "LOGGED_MODEL_READY"}}),
+        ("POST", f"{MLFLOW}/logged-models/search", {"json": {"experiment_ids": [world.alpha], "filter": "name = 'ok'"}}),
+    ]
+    for method, path, kwargs in steps:
+        resp = world.call("alice", method, path, **kwargs)
+        assert resp.status_code == 200, (method, path, resp.text)
+    assert [m["info"]["model_id"] for m in resp.json()["models"]] == [model_id]
+    entries = world.services.store.list_audit(target=f"logged-models:/{model_id}")
+    assert [(e.actor, e.action) for e in entries] == [
+        ("alice", "logged_models.create"), ("alice", "logged_models.log_artifact"), ("alice", "logged_models.finalize")]
