@@ -347,7 +347,7 @@ def test_a_contributor_of_the_project_logs_a_model_end_to_end_with_authenticatio
     assert created.status_code == 200, created.text
     model_id = created.json()["model"]["info"]["model_id"]
     files = f"{ARTIFACTS}/{world.alpha}/models/{model_id}/artifacts"
-    steps = [
+    steps: list[tuple[str, str, dict[str, Any]]] = [  # Any: httpx options
         ("POST", f"{MLFLOW}/runs/outputs", {"json": {"run_id": world.alpha_run, "models": [{"model_id": model_id, "step": 0}]}}),
         ("PUT", f"{files}/MLmodel", {"content": b"flavors: {}\n"}),
         ("GET", ARTIFACTS, {"params": {"path": f"{world.alpha}/models/{model_id}/artifacts"}}),
