@@ -1,28 +1,30 @@
-"""Module-level data functions on the process's default client (``steward.data.register``)."""
+"""Module-level data functions on the process's default client (``steward.data.register``):
+the embedded store, or the server ``STEWARD_TRACKING_URI`` names."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 import steward
 
 from ._lineage import Lineage
-from ._service import DataService
 from ._versions import DatasetVersion
 
+if TYPE_CHECKING:
+    from steward.sdk import DataBackend
 
-def _service() -> DataService:
-    service: DataService = steward.get_client().services.data()
-    return service
+
+def _service() -> DataBackend:
+    return steward.get_client().data
 
 
 def register(name: str, source: Any, *, reference_only: bool = False, description: str | None = None) -> DatasetVersion:  # Any: frame, table or path
     """Register ``source`` (pandas/polars DataFrame, pyarrow Table, Parquet/CSV file or folder).
 
-    Identical content gives the same version. Embedded store only; against a server use
-    ``POST /api/v1/datasets/{name}/versions``.
+    Identical content gives the same version. Against a server the data is uploaded in
+    resumable chunks (a frame is written to Parquet first).
 
     Example:
         >>> version = steward.data.register("transactions", "data/transactions.parquet")  # doctest: +SKIP
