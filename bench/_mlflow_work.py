@@ -20,8 +20,9 @@ writes synchronously, so that is the durability point):
   then terminated.
 * ``search``: median of 5 ``search_runs`` over those runs with
   ``metrics.m0 > 0.5``, ordered by ``metrics.m0 DESC``, ``max_results=100``.
-* ``server_metrics_log_batch``: the ``metrics_log_batch`` workload over HTTP
-  against a local ``mlflow server`` (SQLite backend, one worker).
+* ``server_*``: the ``metrics_log_batch``, ``runs_params`` and ``search`` workloads
+  over HTTP against a local ``mlflow server`` (SQLite backend, one worker, artifacts
+  proxied through the server).
 
 Run creation is outside the timing of the metric sections and inside it for
 ``runs_params``. Every section uses its own fresh experiment. ``--scale`` < 1
@@ -166,7 +167,7 @@ def time_metrics_log_batch(
 
 
 def time_runs_params(
-    client: MlflowClient, artifact_root: Path, workdir: Path, n_runs: int
+    client: MlflowClient, artifact_root: Path | None, workdir: Path, n_runs: int
 ) -> tuple[float, str]:
     """Time ``n_runs`` x (create, 20 params + m0 in one log_batch, one artifact, end)."""
     from mlflow.entities import Metric, Param
@@ -244,8 +245,9 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=15)
 
 
-def time_server_log_batch(workdir: Path, n_steps: int) -> tuple[float | None, str | None]:
-    """Start ``mlflow server`` and time the log_batch workload over HTTP."""
+def time_server(workdir: Path, n_steps: int, n_param_runs: int) -> dict[str, Any]:
+    """Start ``mlflow server`` (SQLite, one worker, artifacts proxied through it as
+    ``mlflow-artifacts:/``) and time the log_batch, runs_params and search workloads over HTTP."""
     from mlflow.tracking import MlflowClient
 
     port = _free_port()
@@ -253,7 +255,7 @@ def time_server_log_batch(workdir: Path, n_steps: int) -> tuple[float | None, st
     cmd = [
         sys.executable, "-m", "mlflow", "server",
         "--backend-store-uri", f"sqlite:///{workdir / 'srv.db'}",
-        "--default-artifact-root", str(workdir / "srv-art"),
+        "--artifacts-destination", str(workdir / "srv-art"),
         "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
     ]  # fmt: skip
     with open(log_path, "wb") as log:
@@ -261,15 +263,19 @@ def time_server_log_batch(workdir: Path, n_steps: int) -> tuple[float | None, st
             cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=os.environ.copy(), start_new_session=True,
         )  # fmt: skip
+    out: dict[str, Any] = {}
     try:
         _wait_healthy(f"http://127.0.0.1:{port}/health", proc, SERVER_START_TIMEOUT_S)
         client = MlflowClient(tracking_uri=f"http://127.0.0.1:{port}")
-        return time_metrics_log_batch(client, None, "server_log_batch", n_steps), None
+        out["server_metrics_log_batch_s"] = time_metrics_log_batch(client, None, "server_log_batch", n_steps)
+        out["server_runs_params_s"], exp = time_runs_params(client, None, workdir, n_param_runs)
+        out["server_search_median_s"], out["server_search_hits"] = time_search(client, exp)
     except Exception as exc:  # noqa: BLE001  (record it; don't fail the whole benchmark)
         tail = log_path.read_text(errors="replace")[-2000:] if log_path.exists() else ""
-        return None, f"{type(exc).__name__}: {exc}\n--- server log tail ---\n{tail}"
+        out["server_error"] = f"{type(exc).__name__}: {exc}\n--- server log tail ---\n{tail}"
     finally:
         _stop(proc)
+    return out
 
 
 def _timed_section(label: str, fn: Callable[[], Any]) -> Any:
@@ -322,11 +328,9 @@ def run(workdir: Path, scale: float, skip_server: bool = False) -> dict[str, Any
     )
     search_s, search_hits = _timed_section("search", lambda: time_search(client, rp_exp))
     if skip_server:
-        server_s, server_err = None, "skipped (--skip-server)"
+        server: dict[str, Any] = {"server_error": "skipped (--skip-server)"}
     else:
-        server_s, server_err = _timed_section(
-            "server_metrics_log_batch", lambda: time_server_log_batch(workdir, n_steps)
-        )
+        server = _timed_section("server sections", lambda: time_server(workdir, n_steps, n_param_runs))
 
     return {
         "mlflow_version": mlflow.__version__,
@@ -342,9 +346,12 @@ def run(workdir: Path, scale: float, skip_server: bool = False) -> dict[str, Any
         "runs_params_runs": n_param_runs,
         "search_median_s": search_s,
         "search_hits": search_hits,
-        "server_metrics_log_batch_s": server_s,
+        "server_metrics_log_batch_s": server.get("server_metrics_log_batch_s"),
         "server_metrics_log_batch_points": N_RUNS * N_METRICS * n_steps,
-        "server_error": server_err,
+        "server_runs_params_s": server.get("server_runs_params_s"),
+        "server_search_median_s": server.get("server_search_median_s"),
+        "server_search_hits": server.get("server_search_hits"),
+        "server_error": server.get("server_error"),
         "cpu_count": os.cpu_count(),
         "loadavg_1m_at_start": load_1m,
     }

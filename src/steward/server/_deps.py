@@ -14,8 +14,12 @@ from steward.wiring import Services
 
 from ._auth import PRINCIPAL_KEY, readable_projects
 
+# The dependencies below only read the request and build objects (no I/O): async, so that
+# FastAPI calls them on the event loop instead of sending each to the thread pool, a thread
+# switch per dependency per request.
 
-def _readable(request: Request) -> frozenset[str] | None:
+
+async def _readable(request: Request) -> frozenset[str] | None:
     return readable_projects(request)
 
 
@@ -47,9 +51,9 @@ def current_actor(request: Request) -> str:
     return actor
 
 
-def tracking_service(request: Request) -> TrackingService:
+async def tracking_service(request: Request) -> TrackingService:
     return services(request).tracking(current_actor(request))
 
 
-def logged_model_service(request: Request) -> LoggedModelService:
+async def logged_model_service(request: Request) -> LoggedModelService:
     return services(request).logged_models(current_actor(request))
