@@ -124,3 +124,26 @@ def _serve_and_predict(settings: Settings, x: pd.DataFrame, expected: np.ndarray
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_an_mlflow_model_imported_with_steward_import_mlflow_keeps_its_name_and_predicts(
+    mlflow_python: Path, settings: Settings, tmp_path: Path  # noqa: F811
+) -> None:
+    store = tmp_path / "mlflow-store"
+    store.mkdir()
+    made = run_mlflow_script(mlflow_python, "make_wine_store.py", str(store), cwd=store)
+    env = {f"STEWARD_{n.upper()}": None for n in Settings.model_fields}
+    env.update({
+        "STEWARD_HOME": str(settings.home), "STEWARD_DATABASE_URL": settings.resolved_database_url(),
+        "STEWARD_ARTIFACT_ROOT": settings.resolved_artifact_root(), "STEWARD_USER": "migrator", "STEWARD_CAPTURE_GIT": "false",
+    })
+    args = ["import", "mlflow", "--tracking-uri", made["uri"], "--python", str(mlflow_python), "--json"]
+    imported = CliRunner().invoke(cli_app, args, env=env)
+    assert imported.exit_code == 0, imported.output
+    assert json.loads(imported.stdout)["imported"]["versions_created"] == 1
+
+    x, expected = _expected(store)
+    predictor = steward.models.load("models:/ElasticnetWineModel/1", settings=settings, trusted=True)
+    assert predictor.flavor == "mlflow" and predictor.signature is not None
+    np.testing.assert_allclose(predictor.predict(x), expected)
