@@ -24,9 +24,13 @@ def peak_rss_mb() -> float:
 
 
 reference, current, sensitivity = sys.argv[1:4]
+# per-column only unless asked: Evidently's DataDriftPreset trains no domain classifier, so the
+# side-by-side compares like with like; the multivariate run is a row of its own
+multivariate = sys.argv[4:5] == ["multivariate"]
 start = time.perf_counter()
-result = report(reference, current, sensitivity=sensitivity)
+result = report(reference, current, sensitivity=sensitivity, multivariate=multivariate)
 seconds = time.perf_counter() - start
+mv = result.multivariate
 print(
     json.dumps(
         {
@@ -34,6 +38,10 @@ print(
             "peak_rss_mb": peak_rss_mb(),
             "flagged": result.drifted,
             "columns": len(result.columns),
+            "multivariate": None if mv is None else {
+                "roc_auc": mv.roc_auc, "threshold": mv.threshold, "drifted": mv.drifted,
+                "top_features": [c for c, _ in mv.top_features],
+            },
             # effect size / threshold per compared column: how clear each verdict is
             "margins": {
                 c.column: c.effect_size / c.threshold

@@ -12,7 +12,9 @@ Every other column is stable (normal, log-normal, Poisson counts, uniform, 5% nu
 booleans, 5 categories, 1,000 Zipf-distributed categories). Each tool runs in a fresh child
 process that reads both files and reports its own seconds (read + report) and peak RSS
 (``VmHWM`` from ``/proc/self/status``); Evidently runs in ``bench/.venv-evidently`` (``bench/evidently_env.sh``:
-Evidently 0.7 needs pandas < 3, so it cannot share the peers venv).
+Evidently 0.7 needs pandas < 3, so it cannot share the peers venv). The side-by-side Steward
+runs judge columns only, as the preset does; a third run adds Steward's domain classifier
+(multivariate drift) and prints its ROC-AUC, verdict and top features.
 
 Usage: ``.venv/bin/python bench/drift.py [--rows 100000 1000000 10000000] [--skip-evidently] [--json-out F]``
 (Evidently runs up to 1,000,000 rows; at 10,000,000 Steward runs alone, to show its bounded memory.)
@@ -126,6 +128,9 @@ def run(rows: int, seed: int, directory: Path, evidently: bool) -> list[dict[str
         if sensitivity == "high" and rows < 1_000_000:
             out["missed"] = sorted(set(out["missed"]) | (SMALL - set(out["flagged"])))  # shown, not a target
         results.append(out)
+    out = _child([sys.executable, str(HERE / "_drift_steward.py"), str(ref), str(cur), "medium", "multivariate"])
+    out.update(tool="steward (medium + domain classifier)", rows=rows, **_score(out["flagged"], DRIFTED))
+    results.append(out)
     if evidently:
         out = _child([str(EVIDENTLY_PYTHON), str(HERE / "_drift_evidently.py"), str(ref), str(cur)])
         out.update(tool="evidently 0.7.23 (DataDriftPreset)", rows=rows, **_score(out["flagged"], DRIFTED))
@@ -159,6 +164,12 @@ def main() -> None:
             steward = next(r for r in results if r["tool"] == "steward (medium)")
             margins = {c: round(steward["margins"].get(c, 0.0), 2) for c in sorted(DRIFTED | SMALL)}
             print(f"steward effect/threshold on the drifted columns (medium): {margins}")
+            mv = next(r for r in results if r["tool"].startswith("steward (medium +"))["multivariate"]
+            if mv is not None and mv["roc_auc"] is not None:
+                print(
+                    f"steward domain classifier: ROC-AUC {mv['roc_auc']:.3f} (threshold {mv['threshold']}), "
+                    f"{'drift' if mv['drifted'] else 'no drift'}; top features {mv['top_features']}"
+                )
             if evidently and rows <= EVIDENTLY_MAX_ROWS:
                 peer = results[-1]
                 print(

@@ -10,9 +10,10 @@ categories, so no imputation or one-hot encoding) trained on a seeded, balanced 
 :data:`MAX_ROWS` rows per side, scored by out-of-fold ROC-AUC over :data:`FOLDS` stratified folds.
 The change is flagged only when the AUC is at least the threshold of the sensitivity (0.55 at
 ``medium``) AND significantly above 0.5 (the Mann-Whitney normal approximation of the AUC under
-"no difference"), so a small sample does not flag a lucky split. Each feature's contribution is
+"no difference", its sd doubled for the variation between folds: :data:`CV_SD_FACTOR`), so a
+small sample does not flag a lucky split. Each feature's contribution is
 the drop of the out-of-fold AUC when its values are shuffled in the held-out fold (permutation
-importance).
+importance), computed only when the verdict is drift.
 
 Columns that identify rows rather than describe them (temporal columns, categorical columns with
 almost every value distinct) are left out: a classifier would separate the sides by them alone.
@@ -20,7 +21,7 @@ almost every value distinct) are left out: a classifier would separate the sides
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,7 @@ from steward.errors import InvalidInputError
 
 __all__ = [
     "AUC_THRESHOLDS",
+    "CV_SD_FACTOR",
     "FOLDS",
     "MAX_ROWS",
     "MIN_ROWS",
@@ -56,6 +58,15 @@ _MAX_CODES = 250
 # identifier, not a feature.
 _ID_SHARE = 0.5
 _TOP_FEATURES = 5
+# The pooled out-of-fold AUC varies more than one Mann-Whitney AUC (each fold's model scores on
+# its own scale): with no difference, 16 seeded runs gave an sd 1.3x the Mann-Whitney one at 500
+# rows per side and 1.6x at 3,000; the test doubles it, so a lucky split does not flag.
+CV_SD_FACTOR = 2.0
+# Boosting rounds per fold (learning rate 0.2): 50 rounds of 15 leaves separate the seeded test
+# cases as well as 100 at 0.1, in half the time.
+_TREES = 50
+# Held-out rows per fold the permutation importance predicts on (it runs only on drift).
+_EXPLAIN_ROWS = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +84,8 @@ class MultivariateDrift:
         folds: cross-validation folds.
         features: the columns used.
         excluded: columns left out, with why.
-        top_features: (column, AUC drop when the column is shuffled), largest first, positive only.
+        top_features: (column, AUC drop when the column is shuffled), largest first, positive only;
+            computed only when drifted (empty otherwise).
         message: why it was not computed, or what it found.
     """
 
@@ -122,11 +134,13 @@ def auc_threshold(sensitivity: str = "medium") -> float:
     return AUC_THRESHOLDS[sensitivity]
 
 
-def auc_p_value(auc: float, positives: int, negatives: int) -> float:
+def auc_p_value(auc: float, positives: int, negatives: int, *, sd_factor: float = 1.0) -> float:
     """One-sided p-value of an ROC-AUC above 0.5 when the scores do not depend on the class.
 
     The AUC is the Mann-Whitney U over ``positives * negatives``; under the null its variance
-    is ``(n1 + n2 + 1) / (12 n1 n2)`` (no ties), so ``z = (auc - 0.5) / sd``.
+    is ``(n1 + n2 + 1) / (12 n1 n2)`` (no ties), so ``z = (auc - 0.5) / (sd_factor * sd)``.
+    ``sd_factor`` widens the null for AUCs that vary more than one Mann-Whitney statistic
+    (the out-of-fold AUC of models trained on different folds: :data:`CV_SD_FACTOR`).
 
     Raises:
         InvalidInputError: a class with no rows.
@@ -135,7 +149,7 @@ def auc_p_value(auc: float, positives: int, negatives: int) -> float:
         raise InvalidInputError("each class needs at least one row", field="rows")
     from scipy import special  # ndtr is the normal CDF, without scipy.stats' import cost
 
-    sd = float(np.sqrt((positives + negatives + 1) / (12.0 * positives * negatives)))
+    sd = sd_factor * float(np.sqrt((positives + negatives + 1) / (12.0 * positives * negatives)))
     return float(special.ndtr(-(auc - 0.5) / sd))
 
 
@@ -257,9 +271,12 @@ def domain_classifier(
         )
     x = np.column_stack(matrix)
     y = np.concatenate([np.zeros(per_side, dtype=np.int64), np.ones(per_side, dtype=np.int64)])
-    auc, importance = _cross_validated(x, y, np.asarray(categorical), folds, seed)
-    p_value = auc_p_value(auc, per_side, per_side)
-    drifted = auc >= limit and p_value <= alpha
+    def flagged(auc: float) -> bool:
+        return auc >= limit and auc_p_value(auc, per_side, per_side, sd_factor=CV_SD_FACTOR) <= alpha
+
+    auc, importance = _cross_validated(x, y, np.asarray(categorical), folds, seed, flagged)
+    p_value = auc_p_value(auc, per_side, per_side, sd_factor=CV_SD_FACTOR)
+    drifted = flagged(auc)
     ranked = sorted(((f, float(v)) for f, v in zip(features, importance, strict=True) if v > 0), key=lambda t: -t[1])
     message = (
         f"a classifier tells current from reference rows with ROC-AUC {auc:.3f} (threshold {limit})"
@@ -273,39 +290,52 @@ def domain_classifier(
 
 
 def _cross_validated(
-    x: npt.NDArray[np.float64], y: npt.NDArray[np.int64], categorical: npt.NDArray[np.bool_], folds: int, seed: int
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.int64], categorical: npt.NDArray[np.bool_], folds: int, seed: int,
+    explain: Callable[[float], bool],
 ) -> tuple[float, npt.NDArray[np.float64]]:
-    """Out-of-fold ROC-AUC and each feature's mean AUC drop when shuffled in the held-out folds."""
+    """Out-of-fold ROC-AUC and, when ``explain(auc)``, each feature's mean AUC drop when shuffled
+    in the held-out folds (zeros otherwise: a verdict of no drift needs no explanation)."""
     from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
     # one OpenMP thread: on a busy machine HistGradientBoosting's threads spin against each
     # other and the other processes (measured: 2.4 s on one thread, 43 s on two, load 4)
     with threadpool_limits(limits=1, user_api="openmp"):
-        return _folds(x, y, categorical, folds, seed)
+        return _folds(x, y, categorical, folds, seed, explain)
 
 
 def _folds(
-    x: npt.NDArray[np.float64], y: npt.NDArray[np.int64], categorical: npt.NDArray[np.bool_], folds: int, seed: int
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.int64], categorical: npt.NDArray[np.bool_], folds: int, seed: int,
+    explain: Callable[[float], bool],
 ) -> tuple[float, npt.NDArray[np.float64]]:
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold
 
-    rng = np.random.default_rng(seed + 1)
     scores = np.zeros(y.size)
-    drops = np.zeros((folds, x.shape[1]))
+    fitted = []
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for fold, (train, test) in enumerate(splitter.split(x, y)):
+    for train, test in splitter.split(x, y):
         model = HistGradientBoostingClassifier(
-            max_iter=100, learning_rate=0.1, max_leaf_nodes=15, early_stopping=False,
+            max_iter=_TREES, learning_rate=0.2, max_leaf_nodes=15, early_stopping=False,
             categorical_features=categorical if categorical.any() else None, random_state=seed,
         )
         model.fit(x[train], y[train])
-        held = x[test]
-        scores[test] = model.predict_proba(held)[:, 1]
-        base = float(roc_auc_score(y[test], scores[test]))
+        scores[test] = model.predict_proba(x[test])[:, 1]
+        fitted.append((model, test))
+    auc = float(roc_auc_score(y, scores))
+    drops = np.zeros((folds, x.shape[1]))
+    if not explain(auc):
+        return auc, drops.mean(axis=0)
+    rng = np.random.default_rng(seed + 1)
+    for fold, (model, test) in enumerate(fitted):
+        # at most _EXPLAIN_ROWS held-out rows per fold: the ranking, not the last digit, is wanted
+        held_idx = test if test.size <= _EXPLAIN_ROWS else np.sort(rng.choice(test, _EXPLAIN_ROWS, replace=False))
+        held, truth = x[held_idx], y[held_idx]
+        if np.unique(truth).size < 2:
+            continue
+        base = float(roc_auc_score(truth, model.predict_proba(held)[:, 1]))
         for j in range(x.shape[1]):
             shuffled = held.copy()
             shuffled[:, j] = rng.permutation(shuffled[:, j])
-            drops[fold, j] = base - float(roc_auc_score(y[test], model.predict_proba(shuffled)[:, 1]))
-    return float(roc_auc_score(y, scores)), drops.mean(axis=0)
+            drops[fold, j] = base - float(roc_auc_score(truth, model.predict_proba(shuffled)[:, 1]))
+    return auc, drops.mean(axis=0)

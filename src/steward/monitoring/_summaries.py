@@ -556,10 +556,12 @@ def summarise(
             invalid[name] = exc.message
             kept = []
         columns[name] = summary
+        if sample is None:
+            continue
         if kept:
             finite = [k for k in kept if k.ndim == 1 or k.shape[0]]
             samples[name] = _concat_all(finite) if finite else kept[0]
-        elif sample is not None and name not in invalid:
+        elif name not in invalid:
             samples[name] = np.zeros((0, 0)) if kind == "embedding" else np.zeros(0, dtype=object if kind == "categorical" else np.float64)
     return TableSummary(source.num_rows(), columns, samples, invalid)
 
