@@ -7,12 +7,11 @@ argument: arguments end up in shell history and process listings.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from steward.errors import InvalidInputError
-from steward.governance import SecretInfo, check_secret_name, generate_master_key
 
 from ._output import note, print_json, print_table
 from ._session import open_client
@@ -21,6 +20,16 @@ from ._time import format_time
 app = typer.Typer(name="secrets", help="Encrypted secrets (values never shown).", no_args_is_help=True)
 
 JSON = dict[str, Any]  # Any: JSON values
+
+if TYPE_CHECKING:
+    # steward.governance loads the cryptography package: only when a secrets command runs
+    from steward.governance import SecretInfo
+
+
+def _check_name(name: str) -> None:
+    from steward.governance import check_secret_name
+
+    check_secret_name(name)
 
 
 def _info_dict(info: SecretInfo) -> JSON:
@@ -53,7 +62,7 @@ def set_secret(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Set a secret; the value comes from stdin or a hidden prompt, never an argument."""
-    check_secret_name(name)
+    _check_name(name)
     value = _read_value(name)
     with open_client() as client:
         info = _info_dict(client.secrets.set_secret(name, value))
@@ -81,7 +90,7 @@ def list_secrets(as_json: bool = typer.Option(False, "--json", help="Print one J
 @app.command("delete")
 def delete_secret(name: str = typer.Argument(..., help="Secret name.")) -> None:
     """Delete a secret."""
-    check_secret_name(name)
+    _check_name(name)
     with open_client() as client:
         client.secrets.delete_secret(name)
     note(f"secret {name} deleted")
@@ -90,4 +99,6 @@ def delete_secret(name: str = typer.Argument(..., help="Secret name.")) -> None:
 @app.command("keygen")
 def keygen() -> None:
     """Print a new random master key (for STEWARD_MASTER_KEY or a 0600 key file)."""
+    from steward.governance import generate_master_key
+
     typer.echo(generate_master_key())
