@@ -17,7 +17,13 @@ from steward.tracking import (
     seed_everything,
 )
 
-from ._audit_backend import AuditBackend, EmbeddedAudit, EmbeddedImport, ImportBackend, SecretsBackend
+from ._audit_backend import (
+    AuditBackend,
+    EmbeddedAudit,
+    EmbeddedImport,
+    ImportBackend,
+    SecretsBackend,
+)
 from ._backend import EvaluationBackend, RegistryBackend, TrackingBackend
 from ._data_backend import DataBackend, ValidationBackend
 from ._http import HttpBackend
@@ -46,6 +52,7 @@ class Client:
         self._services: Any = None  # Any: steward.wiring.Services, kept to close it
         self._flusher = Flusher(self.settings.flush_interval)
         self._experiment_ids: dict[str, str] = {}  # name -> id; ids never change
+        self._http_data: Any = None  # Any: _http_data.HttpData, one per client: its downloads live as long
         if backend is not None:
             self.backend = backend
         elif self.settings.is_remote():
@@ -109,7 +116,10 @@ class Client:
         if isinstance(self.backend, HttpBackend):
             from ._http_data import HttpData  # the data stage pulls in polars: only when asked
 
-            return HttpData(self.backend)
+            if self._http_data is None:
+                self._http_data = HttpData(self.backend)
+            found_remote: DataBackend = self._http_data
+            return found_remote
         found: DataBackend = self.services.data()
         return found
 
@@ -119,7 +129,9 @@ class Client:
         if isinstance(self.backend, HttpBackend):
             from ._http_data import HttpData, HttpValidation
 
-            return HttpValidation(self.backend, HttpData(self.backend), self.settings.user or "")
+            data = self.data
+            assert isinstance(data, HttpData)
+            return HttpValidation(self.backend, data, self.settings.user or "")
         found: ValidationBackend = self.services.validation()
         return found
 
@@ -159,6 +171,8 @@ class Client:
                 self._services.close()
             else:
                 self._services.store.close()
+        if self._http_data is not None:
+            self._http_data.close()  # downloaded dataset versions
         if isinstance(self.backend, HttpBackend):
             self.backend.close()
 
