@@ -159,3 +159,28 @@ def test_a_result_written_to_parquet_registers_as_a_dataset_with_lineage_to_the_
         assert (version.name, version.num_rows) == ("training", 2)
         assert svc.lineage("training", version.version) == [("stats", 2)]
         assert "stats:2" in (version.description or "")
+
+
+def test_dataset_version_and_sql_sources_follow_the_same_rule(tmp_path: Path) -> None:
+    from features_testing import CUSTOMER
+    from sqlalchemy import text
+
+    from steward.features import Feature, FeatureSource, FeatureView
+
+    frame = pd.DataFrame({"customer_id": [1, 1], "ts": [day(1), day(3)], "txn_count": [1, 3]})
+    rows = pd.DataFrame({"customer_id": [1, 1], "event_timestamp": [day(2), day(4)]})
+    with embedded(tmp_path) as services:
+        services.data("tester").register("stats", frame)
+        with services.store.engine.begin() as conn:
+            conn.execute(text("CREATE TABLE feature_src (customer_id INTEGER, ts TIMESTAMP, txn_count INTEGER)"))
+            conn.execute(text("INSERT INTO feature_src VALUES (1, '2026-01-02 00:00:00', 1), (1, '2026-01-04 00:00:00', 3)"))
+        svc = features(services)
+        for kind, location in (("dataset", "stats:1"), ("sql", "SELECT customer_id, ts, txn_count FROM feature_src")):
+            svc.apply([FeatureView(f"v_{kind}", entities=(CUSTOMER,), features=(Feature("txn_count", "int64"),),
+                                   source=FeatureSource(kind, location, event_time="ts"))])
+            got = svc.historical(rows, [f"v_{kind}:txn_count"]).to_pandas()
+            assert _nulls(got["txn_count"]) == [1, 3], kind
+        svc.apply([FeatureView("v_bad", entities=(CUSTOMER,), features=(Feature("txn_count", "int64"),),
+                               source=FeatureSource("sql", "DELETE FROM feature_src", event_time="ts"))])
+        with pytest.raises(InvalidInputError, match="one SELECT statement"):
+            svc.historical(rows, ["v_bad:txn_count"])

@@ -88,3 +88,18 @@ def test_bad_lookups_are_named(service: FeatureService, tmp_path: Path) -> None:
         service.online([{"customer_id": 1}], ["ghost:x"])
     with pytest.raises(InvalidInputError, match="start is after end"):
         service.materialize([name], start_ms=10, end_ms=5)
+
+
+def test_a_serving_lookup_completes_rows_that_carry_only_keys(service: FeatureService, tmp_path: Path) -> None:
+    from steward.features import FeatureLookup
+
+    pd.DataFrame({"customer_id": [1], "ts": [T0], "txn_count": [5]}).to_parquet(tmp_path / "s.parquet", index=False)
+    name = f"s{uuid.uuid4().hex[:8]}"
+    service.apply([stats_view(tmp_path / "s.parquet", name=name, ttl=None)])
+    service.materialize([name])
+    lookup = FeatureLookup(service, [f"{name}:txn_count"])
+    done = lookup.complete([{"customer_id": 1, "amount": 2.5}, {"customer_id": 2, "amount": 1.0}])
+    assert done.rows == [{"customer_id": 1, "amount": 2.5, "txn_count": 5}, {"customer_id": 2, "amount": 1.0, "txn_count": None}]
+    assert [u["missing"] for u in done.used] == [False, True]
+    with pytest.raises(InvalidInputError, match="carries txn_count"):
+        lookup.complete([{"customer_id": 1, "txn_count": 9}])

@@ -19,6 +19,7 @@ from steward.core.features import (
 )
 
 from ._definitions import load_definitions, parse_definitions
+from ._lookup import FeatureLookup, LookedUp
 from ._ports import (
     DatasetRegistrar,
     FeatureRegistry,
@@ -46,12 +47,14 @@ __all__ = [
     "Entity",
     "Feature",
     "FeatureChange",
+    "FeatureLookup",
     "FeatureRef",
     "FeatureRegistry",
     "FeatureService",
     "FeatureSource",
     "FeatureView",
     "HistoricalResult",
+    "LookedUp",
     "MaterializeResult",
     "OnlineResult",
     "OnlineRow",

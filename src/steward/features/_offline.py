@@ -140,10 +140,20 @@ def _deduplicated(view: FeatureView, relation: str, features: Sequence[Feature],
     """One row per (keys, event time): the tie rule of core/features.py."""
     keys = ", ".join(_quote(k) for k in view.join_keys)
     event = _quote(view.source.event_time)
-    order = ([f"{_quote(view.source.created_time)} DESC NULLS LAST"] if view.source.created_time else []) + [
-        "__file DESC", "__row DESC"
-    ]
-    values = ", ".join(f"CAST({_quote(f.name)} AS {_SQL_TYPE[f.dtype]}) AS {_quote(f.name)}" for f in features)
+    casts = {f.name: f"CAST({_quote(f.name)} AS {_SQL_TYPE[f.dtype]})" for f in features}
+    if view.source.created_time is None:
+        # without a created time the last row in (file, row) order wins: one hash aggregate
+        # with arg_max, much cheaper than a window over the whole source
+        packed = ", ".join(f"{_quote(n)} := {c}" for n, c in casts.items())
+        unpacked = ", ".join(f"__v.{_quote(n)} AS {_quote(n)}" for n in casts)
+        return (
+            f"SELECT {keys}, __ts, {unpacked} FROM ("
+            f"SELECT {keys}, CAST({event} AS TIMESTAMP) AS __ts, "
+            f"arg_max(struct_pack({packed}), struct_pack(f := __file, r := __row)) AS __v "
+            f"FROM {relation} {where} GROUP BY ALL)"
+        )
+    order = [f"{_quote(view.source.created_time)} DESC NULLS LAST", "__file DESC", "__row DESC"]
+    values = ", ".join(f"{c} AS {_quote(n)}" for n, c in casts.items())
     return (
         f"SELECT {keys}, CAST({event} AS TIMESTAMP) AS __ts, {values} FROM {relation} {where} "
         f"QUALIFY row_number() OVER (PARTITION BY {keys}, {event} ORDER BY {', '.join(order)}) = 1"
@@ -199,7 +209,7 @@ def historical_query(
         raise InvalidInputError(f"the entity rows have no timestamp column {timestamp}", field="timestamp")
     if _family(entity_columns[timestamp]) != "time":
         raise InvalidInputError(f"the entity timestamp column {timestamp} is {entity_columns[timestamp]}, not a timestamp", field="timestamp")
-    selects = ["e.* EXCLUDE (__erow)"]
+    selects = ["e.* EXCLUDE (__erow, __ets)"]
     ctes = [f"e AS (SELECT *, CAST({_quote(timestamp)} AS TIMESTAMP) AS __ets FROM __entities)"]
     joins: list[str] = []
     for i, (view, features, source) in enumerate(plan):
@@ -216,10 +226,19 @@ def historical_query(
                     field=key,
                 )
         ctes.append(f"s{i} AS ({_deduplicated(view, relation, features)})")
-        on = " AND ".join(f"e.{_quote(k)} = s{i}.{_quote(k)}" for k in view.join_keys)
-        joins.append(f"ASOF LEFT JOIN s{i} ON {on} AND e.__ets >= s{i}.__ts")
-        fresh = f"s{i}.__ts >= e.__ets - INTERVAL {int(view.ttl_s)} SECOND" if view.ttl_s else f"s{i}.__ts IS NOT NULL"
-        selects += [f"CASE WHEN {fresh} THEN s{i}.{_quote(f.name)} END AS {_quote(f.name)}" for f in features]
+        # each view is joined on its own to the narrow (row, keys, time) frame, then the
+        # results are put side by side by row number: chained ASOF joins would carry (and
+        # sort) every earlier view's columns again at each step
+        on = " AND ".join(f"k.{_quote(k)} = s{i}.{_quote(k)}" for k in view.join_keys)
+        fresh = f"s{i}.__ts >= k.__ets - INTERVAL {int(view.ttl_s)} SECOND" if view.ttl_s else f"s{i}.__ts IS NOT NULL"
+        values = ", ".join(f"CASE WHEN {fresh} THEN s{i}.{_quote(f.name)} END AS {_quote(f.name)}" for f in features)
+        narrow = ", ".join(["__erow", "__ets", *(_quote(k) for k in view.join_keys)])
+        ctes.append(
+            f"j{i} AS (SELECT k.__erow, {values} FROM (SELECT {narrow} FROM e) k "
+            f"ASOF LEFT JOIN s{i} ON {on} AND k.__ets >= s{i}.__ts)"
+        )
+        joins.append(f"JOIN j{i} ON j{i}.__erow = e.__erow")
+        selects += [f"j{i}.{_quote(f.name)}" for f in features]
     clash = [f.name for _v, fs, _s in plan for f in fs if f.name in entity_columns]
     if clash:
         raise InvalidInputError(f"the entity rows already have columns named like features: {', '.join(clash)}", field="features")

@@ -4,6 +4,7 @@ stage, a SQL query through the metadata database's engine (team mode)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
@@ -53,4 +54,15 @@ def sql_table(engine: Any, query: str) -> pa.Table:  # Any: a SQLAlchemy Engine
         result = conn.execute(text(stripped))
         names = list(result.keys())
         rows = result.fetchall()
-    return pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
+    return pa.table({n: _times_parsed([r[i] for r in rows]) for i, n in enumerate(names)})
+
+
+def _times_parsed(values: list[Any]) -> list[Any]:  # Any: column values from the driver
+    """SQLite hands timestamps back as ISO text: a column of such text becomes datetimes."""
+    texts = [v for v in values if v is not None]
+    if not texts or not all(isinstance(v, str) and len(v) >= 10 and v[4] == "-" for v in texts):
+        return values
+    try:
+        return [None if v is None else datetime.fromisoformat(v) for v in values]
+    except ValueError:
+        return values
