@@ -4,6 +4,7 @@ the re-run resumes it; an unreachable server is exit 6 naming it."""
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,3 +101,51 @@ def test_a_server_that_is_not_there_is_exit_6_naming_it(big: Path, tmp_path: Pat
         result = cli(*args)
         assert result.exit_code == 6, (args, result.output)
         assert url in result.stderr and "Traceback" not in result.output
+
+
+def test_on_an_auth_on_server_a_viewer_is_refused_naming_the_permission_and_a_revoked_token_says_so(
+    tmp_path: Path, big: Path
+) -> None:
+    from cli_testing import client_settings
+
+    from steward.wiring import build_services
+
+    home = tmp_path / "auth-home"
+    services = build_services(client_settings(home))
+    try:
+        root = services.governance("setup")
+        root.bootstrap_admin("root", "root@example.com")
+        admin = services.governance("root")
+        for user, role in (("vic", "viewer"), ("cora", "contributor")):
+            admin.create_user(user, f"{user}@example.com")
+            admin.grant_role(user, "*", role)
+        viewer = admin.create_token("vic").secret
+        made = admin.create_token("cora")
+        contributor = made.secret
+    finally:
+        services.close()
+    live = LiveServer(
+        {
+            "STEWARD_HOME": str(home),
+            "STEWARD_DATABASE_URL": f"sqlite:///{home / 'steward.db'}",
+            "STEWARD_ARTIFACT_ROOT": str(home / "artifacts"),
+            "STEWARD_AUTH": "on",
+        }
+    )
+    try:
+        cli = Cli({**cli_env_for(tmp_path / "not-the-store"), "STEWARD_TRACKING_URI": live.url})
+        denied = cli("data", "register", "big", str(big), STEWARD_TOKEN=viewer)
+        assert denied.exit_code == 4, denied.output
+        assert "data.write" in denied.stderr and "Traceback" not in denied.output
+        assert json.loads(cli("data", "list", "--json", STEWARD_TOKEN=viewer).stdout) == {"datasets": []}
+        ok = cli("data", "register", "big", str(big), STEWARD_TOKEN=contributor)
+        assert ok.exit_code == 0, ok.output
+        services = build_services(client_settings(home))
+        try:
+            services.governance("root").revoke_token(made.token.token_id)
+        finally:
+            services.close()
+        revoked = cli("data", "show", "big", STEWARD_TOKEN=contributor)
+        assert revoked.exit_code == 4 and "revoked" in revoked.stderr, revoked.output
+    finally:
+        live.stop()
