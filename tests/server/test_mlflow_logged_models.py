@@ -250,6 +250,22 @@ def test_an_ended_run_takes_mlflow_data_and_reopens_audited_while_stewards_api_k
     assert actions == ["runs.create", "runs.end", "runs.log_after_end", "runs.log_after_end", "runs.resume", "runs.end", "runs.delete"]
 
 
+def test_runs_log_model_appends_the_model_to_the_runs_history_tag(api: httpx.Client) -> None:
+    import json
+
+    run_id = _run(api, _experiment(api, "lm-history"))
+    model = {"artifact_path": "model", "flavors": {"python_function": {}}, "utc_time_created": "2026-01-01", "run_id": run_id}
+    for path in ("model", "model2"):
+        body = {"run_id": run_id, "model_json": json.dumps({**model, "artifact_path": path, "signature": {"inputs": "[]"}})}
+        assert api.post(f"{MLFLOW}/runs/log-model", json=body).json() == {}
+    tags = {t["key"]: t["value"] for t in api.get(f"{MLFLOW}/runs/get", params={"run_id": run_id}).json()["run"]["data"]["tags"]}
+    history = json.loads(tags["mlflow.log-model.history"])
+    assert [h["artifact_path"] for h in history] == ["model", "model2"] and "signature" not in history[0]
+    for bad, words in [("{nope", "valid JSON"), ("[1]", "object"), (json.dumps({"flavors": {}}), "artifact_path")]:
+        resp = api.post(f"{MLFLOW}/runs/log-model", json={"run_id": run_id, "model_json": bad})
+        assert resp.status_code == 400 and words in resp.json()["message"], resp.text
+
+
 def test_the_index_redirects_to_the_api_description(api: httpx.Client) -> None:
     resp = api.get("/", follow_redirects=False)
     assert resp.status_code == 307 and resp.headers["location"] == "/docs"

@@ -131,11 +131,11 @@ class ObjectKind(str, enum.Enum):
     SUITE_DOCUMENT = "suite_document"  # a suite's YAML text: the suite it names
     DEPLOYMENT = "deployment"  # a deployment name; a new one gets its model's project
     MONITOR = "monitor"  # a monitor name: the project of the deployment it watches
+    FEATURE_VIEW = "feature_view"  # a feature view name; a new one gets the request's project
+    FEATURE_REF = "feature_ref"  # ``view:feature`` (or a view name): its view
     # an MLflow model version's source (runs:/<run_id>/..., mlflow-artifacts:/<exp>/<run_id>/artifacts/...,
     # models:/m-<id>): the project of the run (or logged model) whose files it names
     MODEL_SOURCE = "model_source"
-    FEATURE_VIEW = "feature_view"  # a feature view name; a new one gets the request's project
-    FEATURE_REF = "feature_ref"  # ``view:feature`` (or a view name): its view
     UPLOAD = "upload"  # an upload session id: the project of the dataset it is for
 
 
@@ -237,17 +237,6 @@ _MLFLOW: list[tuple[str, str, Operation]] = [
     ("POST", "/runs/search", _op(P.RUNS_READ, _body(_EXP, "experiment_ids", many=True), listing=True)),
     ("GET", "/metrics/get-history", _op(P.RUNS_READ, _RUN_Q)),
     ("POST", "/logged-models/search", _op(P.MODELS_READ, _body(_EXP, "experiment_ids", many=True), listing=True)),
-    # MLflow 3's logged models live in an experiment: its project; a new one also reads its run
-    ("POST", "/logged-models", _op(
-        P.MODELS_WRITE, _EXP_B, _body(_RUN, "source_run_id", permission=P.RUNS_READ))),
-    ("GET", "/logged-models/{model_id}", _op(P.MODELS_READ, _LOGGED_MODEL)),
-    ("PATCH", "/logged-models/{model_id}", _op(P.MODELS_WRITE, _LOGGED_MODEL)),
-    ("DELETE", "/logged-models/{model_id}", _op(P.MODELS_WRITE, _LOGGED_MODEL)),
-    ("PATCH", "/logged-models/{model_id}/tags", _op(P.MODELS_WRITE, _LOGGED_MODEL)),
-    ("DELETE", "/logged-models/{model_id}/tags/{tag_key}", _op(P.MODELS_WRITE, _LOGGED_MODEL)),
-    ("POST", "/logged-models/{model_id}/params", _op(P.MODELS_WRITE, _LOGGED_MODEL)),
-    # linking a run to its models: the service keeps each model in the run's experiment
-    ("POST", "/runs/outputs", _op(P.RUNS_WRITE, _RUN_B)),
     # MLflow's model registry (server/mlflow/_registry.py): the same permissions as Steward's
     # own registry routes; GET sends the name in the query, the rest in the JSON body
     ("POST", "/registered-models/create", _op(P.MODELS_WRITE, _body(_MODEL, "name"))),
@@ -275,6 +264,18 @@ _MLFLOW: list[tuple[str, str, Operation]] = [
     ("GET", "/model-versions/get-download-uri", _op(P.MODELS_READ, _query(_MODEL, "name"))),
     ("POST", "/model-versions/set-tag", _op(P.MODELS_WRITE, _body(_MODEL, "name"))),
     ("DELETE", "/model-versions/delete-tag", _op(P.MODELS_WRITE, _body(_MODEL, "name"))),
+    # MLflow 3's logged models live in an experiment: its project; a new one also reads its run
+    ("POST", "/logged-models", _op(
+        P.MODELS_WRITE, _EXP_B, _body(_RUN, "source_run_id", permission=P.RUNS_READ))),
+    ("GET", "/logged-models/{model_id}", _op(P.MODELS_READ, _LOGGED_MODEL)),
+    ("PATCH", "/logged-models/{model_id}", _op(P.MODELS_WRITE, _LOGGED_MODEL)),
+    ("DELETE", "/logged-models/{model_id}", _op(P.MODELS_WRITE, _LOGGED_MODEL)),
+    ("PATCH", "/logged-models/{model_id}/tags", _op(P.MODELS_WRITE, _LOGGED_MODEL)),
+    ("DELETE", "/logged-models/{model_id}/tags/{tag_key}", _op(P.MODELS_WRITE, _LOGGED_MODEL)),
+    ("POST", "/logged-models/{model_id}/params", _op(P.MODELS_WRITE, _LOGGED_MODEL)),
+    # linking a run to its models: the service keeps each model in the run's experiment
+    ("POST", "/runs/outputs", _op(P.RUNS_WRITE, _RUN_B)),
+    ("POST", "/runs/log-model", _op(P.RUNS_WRITE, _RUN_B)),
 ]
 
 _MLFLOW_ARTIFACT = _path(K.ARTIFACT, "path")

@@ -10,6 +10,7 @@ searching the run's experiment for the name.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -25,6 +26,7 @@ from ._schemas import (
     CreateLoggedModelBody,
     FinalizeLoggedModelBody,
     LoggedModelKeyValuesBody,
+    LogModelBody,
     LogOutputsBody,
     SearchLoggedModelsBody,
     as_dict,
@@ -34,6 +36,8 @@ Models = Annotated[LoggedModelService, Depends(logged_model_service)]
 Tracking = Annotated[TrackingService, Depends(tracking_service)]
 JSON = dict[str, Any]  # Any: JSON values
 
+MODEL_HISTORY_TAG = "mlflow.log-model.history"  # MLflow 2's record of a run's models, kept by runs/log-model
+_MODEL_FIELDS = frozenset({"artifact_path", "flavors", "utc_time_created", "run_id"})
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
 _MAX_PAGE = 10_000
@@ -152,4 +156,30 @@ def log_outputs(body: LogOutputsBody, models: Models) -> JSON:
             raise InvalidInputError(f"models[{i}].model_id is required", field="models")
         outputs[item.model_id] = item.step or 0
     models.log_outputs(run_id, outputs)
+    return {}
+
+
+@api.post("/runs/log-model", summary="MLflow: record a model's metadata in the run (MLflow 2 clients, Spark)")
+def log_model(body: LogModelBody, tracking: Tracking) -> JSON:
+    run_id = body.run_id or ""
+    if not run_id:
+        raise InvalidInputError("Missing value for required parameter 'run_id'", field="run_id")
+    try:
+        model = json.loads(body.model_json or "")
+    except ValueError:
+        raise InvalidInputError("model_json is not valid JSON", field="model_json") from None
+    if not isinstance(model, dict):
+        raise InvalidInputError("model_json must be a JSON object", field="model_json")
+    missing = sorted(_MODEL_FIELDS - set(model))
+    if missing:
+        raise InvalidInputError(f"model_json is missing mandatory fields: {', '.join(missing)}", field="model_json")
+    # as MLflow's server: the model (without its signature and example) appended to a run tag
+    entry = {k: v for k, v in model.items() if k not in ("signature", "saved_input_example_info")}
+    history = tracking.get_run(run_id).tags.get(MODEL_HISTORY_TAG)
+    try:
+        previous = json.loads(history) if history else []
+    except ValueError:
+        previous = []
+    value = json.dumps([*(previous if isinstance(previous, list) else []), entry])
+    tracking.log_batch(run_id, tags={MODEL_HISTORY_TAG: value}, allow_ended=True)
     return {}

@@ -178,3 +178,8 @@ class ModelOutputBody(_Body):
 class LogOutputsBody(_Body):
     run_id: str | None = None
     models: list[ModelOutputBody] = Field(default_factory=list)
+
+
+class LogModelBody(_Body):
+    run_id: str | None = None
+    model_json: str | None = None
