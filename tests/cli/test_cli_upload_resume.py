@@ -149,3 +149,57 @@ def test_on_an_auth_on_server_a_viewer_is_refused_naming_the_permission_and_a_re
         assert revoked.exit_code == 4 and "revoked" in revoked.stderr, revoked.output
     finally:
         live.stop()
+
+
+@pytest.mark.slow
+def test_killing_the_cli_mid_upload_registers_nothing_and_the_rerun_resumes(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    home = tmp_path / "kill-home"
+    home.mkdir()
+    live = LiveServer(
+        {
+            "STEWARD_HOME": str(home),
+            "STEWARD_DATABASE_URL": f"sqlite:///{home / 'steward.db'}",
+            "STEWARD_ARTIFACT_ROOT": str(home / "artifacts"),
+            "STEWARD_AUTH": "off",
+            "STEWARD_MAX_REQUEST_BYTES": str(16 * 1024),  # hundreds of chunks: time to kill it halfway
+        }
+    )
+    rng = random.Random(11)
+    path = tmp_path / "large.parquet"
+    pl.DataFrame({"x": [rng.random() for _ in range(400_000)]}).write_parquet(path, compression="uncompressed")
+    data = path.read_bytes()
+    body = {"dataset": "large", "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "filename": str(path), "format": "parquet"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
+    env.update({"STEWARD_TRACKING_URI": live.url, "STEWARD_USER": "tester", "STEWARD_HOME": str(tmp_path / "not-the-store")})
+    api = httpx.Client(base_url=live.url + "/api/v1", headers={"X-Steward-User": "tester"})
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "steward", "data", "register", "large", str(path)], env=env)
+        received, deadline = 0, time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            # the CLI's own session (same user, dataset, size and sha256): how far it got
+            found = api.post("/uploads", json=body).json()
+            received = int(found["received"])
+            if received > 0:
+                proc.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.02)
+        proc.wait(timeout=30)
+        assert proc.returncode == -signal.SIGKILL, "the upload finished before it could be cut"
+        assert 0 < received < len(data)
+        assert api.get("/datasets").json() == {"datasets": []}
+        rerun = subprocess.run(
+            [sys.executable, "-m", "steward", "data", "register", "large", str(path), "--json"],
+            env=env, capture_output=True, text=True, timeout=300, check=False,
+        )
+        assert rerun.returncode == 0, rerun.stderr[-2000:]
+        assert json.loads(rerun.stdout)["version"] == 1
+        assert [d["name"] for d in api.get("/datasets").json()["datasets"]] == ["large"]
+    finally:
+        api.close()
+        live.stop()
