@@ -139,6 +139,31 @@ def test_a_version_registered_through_mlflow_is_a_steward_version_that_loads_pac
         load_bundle(bundle)
 
 
+def test_a_gate_evaluates_an_mlflow_version_and_a_passed_gate_lets_mlflow_promote_it(
+    api: httpx.Client, services: Services, tmp_path: Path
+) -> None:
+    _registered(api, tmp_path)
+    x, y = wine()
+    services.data("tester").register("wine-holdout", x.assign(quality=y.astype(float)))
+    evaluation = services.evaluation("tester")
+    gate = evaluation.gate(
+        "ElasticnetWineModel:1", "wine-holdout:1", "min: {r2: 0.5}\n", target="quality", task="regression", measure_latency=False
+    )
+    assert gate.passed, gate
+    failing = evaluation.gate(
+        "ElasticnetWineModel:1", "wine-holdout:1", "min: {r2: 0.99}\n", target="quality", task="regression", measure_latency=False
+    )
+    assert not failing.passed
+    api.post("/api/v1/models/ElasticnetWineModel/versions/1/approvals", json={"comment": "holdout checked"})
+    blocked = api.post(f"{MLFLOW}/model-versions/transition-stage", json={"name": "ElasticnetWineModel", "version": "1", "stage": "Production"})
+    assert blocked.status_code == 400 and "gate" in blocked.json()["message"]
+    evaluation.gate(
+        "ElasticnetWineModel:1", "wine-holdout:1", "min: {r2: 0.5}\n", target="quality", task="regression", measure_latency=False
+    )
+    promoted = api.post(f"{MLFLOW}/model-versions/transition-stage", json={"name": "ElasticnetWineModel", "version": "1", "stage": "Production"})
+    assert promoted.status_code == 200 and promoted.json()["model_version"]["current_stage"] == "Production"
+
+
 def test_a_pickled_mlflow_model_needs_trust_to_load(api: httpx.Client, services: Services, tmp_path: Path) -> None:
     model = mlflow_folder(tmp_path / "pickled", fmt="cloudpickle")
     experiment_id, run_id = _run(api)
@@ -213,7 +238,9 @@ def test_registered_models_aliases_tags_search_and_latest_versions_in_mlflow_sha
     assert api.get("/ajax-api/2.0/mlflow/registered-models/get", params={"name": name}).json()["registered_model"]["tags"] == []
 
 
-def test_only_candidate_versions_are_deleted_and_numbers_are_never_reused(api: httpx.Client, tmp_path: Path) -> None:
+def test_only_candidate_versions_are_deleted_and_numbers_are_never_reused(
+    api: httpx.Client, services: Services, tmp_path: Path
+) -> None:
     _registered(api, tmp_path, name="Scratch")
     _registered(api, tmp_path, name="Scratch", experiment="wine-2")
     api.post("/api/v1/models/Scratch/versions/2/approvals", json={"comment": "ok"})
@@ -224,6 +251,14 @@ def test_only_candidate_versions_are_deleted_and_numbers_are_never_reused(api: h
     assert api.request("DELETE", f"{MLFLOW}/model-versions/delete", json={"name": "Scratch", "version": "1"}).json() == {}
     gone = api.get(f"{MLFLOW}/model-versions/get", params={"name": "Scratch", "version": "1"})
     assert gone.status_code == 404 and gone.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+
+    _registered(api, tmp_path, name="Served", experiment="wine-5")
+    # with approvals off a candidate may take traffic: deleting it must not pull it from under the deployment
+    lenient = Services(services.settings.model_copy(update={"require_approval": False}), services.store, services.blobs)
+    lenient.deployments("tester").create_deployment("served-api", "Served:1")
+    serving = api.request("DELETE", f"{MLFLOW}/model-versions/delete", json={"name": "Served", "version": "1"})
+    assert serving.status_code == 400 and "served-api" in serving.json()["message"]
+    assert api.request("DELETE", f"{MLFLOW}/registered-models/delete", json={"name": "Served"}).status_code == 400
 
     _registered(api, tmp_path, name="Temp", experiment="wine-3")
     assert api.request("DELETE", f"{MLFLOW}/registered-models/delete", json={"name": "Temp"}).json() == {}

@@ -10,8 +10,9 @@ from sqlalchemy import exc as sa_exc
 
 from steward.core import RunStatus
 from steward.core.lifecycle import ModelState, check_transition
-from steward.errors import AlreadyExistsError, ConflictError, NotFoundError
+from steward.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
 from steward.registry._ports import NewVersion
+from steward.registry._refs import parse_ref
 from steward.registry._types import (
     Approval,
     ModelPage,
@@ -26,6 +27,7 @@ from ._audit import append_audit
 from ._paging import decode_token, encode_token
 from ._store import SqlStore
 from ._tables import runs
+from ._tables_deployments import deployments
 from ._tables_registry import (
     model_aliases,
     model_approvals,
@@ -405,6 +407,18 @@ class SqlRegistryStore:
                 "(a version that was approved stays on record: retire it instead)",
                 field="version",
             )
+        # a deployment may serve a candidate: its model must not vanish under it
+        for deployment, variants in conn.execute(select(deployments.c.name, deployments.c.variants)):
+            for variant in variants or []:
+                try:
+                    ref = parse_ref(str(variant.get("model", "")))
+                except InvalidInputError:
+                    continue
+                if ref.name == name and (version is None or ref.version in (None, version)):
+                    raise ConflictError(
+                        f"deployment {deployment!r} serves {variant.get('model')}; change the deployment first",
+                        field="version" if version is not None else "name",
+                    )
 
     @staticmethod
     def _delete_version_rows(conn: Connection, name: str, version: int | None) -> None:
