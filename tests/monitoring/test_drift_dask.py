@@ -88,3 +88,24 @@ def test_dataset_versions_and_unreachable_schedulers_are_clear_errors(cluster: s
         on_dask(ArrowSource(pa.table({"x": [1.0]}), "t:1"), {"x": "numeric"}, {"x": np.zeros(0)}, 10, None)
     with pytest.raises(InvalidInputError, match="cannot reach the Dask scheduler"):
         DaskSummariser("tcp://127.0.0.1:1")
+
+
+def test_the_cli_takes_dask_and_prints_the_local_verdicts(cluster: str, tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from steward import Settings
+    from steward.cli import app
+
+    rng = np.random.default_rng(2)
+    ref, cur = _write(tmp_path / "ref.parquet", rng, 8_000), _write(tmp_path / "cur.parquet", rng, 8_000, 0.3)
+    env: dict[str, str | None] = {f"STEWARD_{name.upper()}": None for name in Settings.model_fields}
+    env.update({"STEWARD_HOME": str(tmp_path / "home"), "NO_COLOR": "1", "COLUMNS": "250"})
+    args = ["monitor", "report", "--reference", str(ref), "--current", str(cur), "--json", "--no-multivariate"]
+    local = CliRunner().invoke(app, args, env=env)
+    remote = CliRunner().invoke(app, [*args, "--dask", cluster], env=env)
+    assert local.exit_code == remote.exit_code == 1, remote.output
+    assert json.loads(remote.stdout)["drifted"] == json.loads(local.stdout)["drifted"] == ["x", "e"]
+    refused = CliRunner().invoke(app, ["monitor", "report", "--reference", "t:1", "--current", str(cur), "--dask", cluster], env=env)
+    assert refused.exit_code in (2, 3) and "Traceback" not in refused.output
