@@ -15,6 +15,7 @@ def test_the_migrated_registry_schema_matches_the_table_definitions(store: SqlSt
     assert set(REGISTRY_TABLES) == {
         "registered_models", "registered_model_tags", "model_versions", "model_version_tags", "model_aliases", "model_approvals",
         "model_version_files",  # migration 0009_version_files
+        "registered_model_tombstones",  # migration 0016_mlflow_registry
     }
     for name in REGISTRY_TABLES:
         table = metadata.tables[name]

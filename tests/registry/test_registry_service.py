@@ -67,7 +67,7 @@ def test_registering_a_run_without_a_model_names_the_path(client: Client, regist
     assert registry.list_models().models == []
 
 
-@pytest.mark.parametrize("bad", ["Fraud", "-x", "a" * 64, "has space", ""])
+@pytest.mark.parametrize("bad", ["Fraud/1", "-x", "a" * 64, "has space", ""])
 def test_malformed_model_names_are_refused(registry: RegistryService, bad: str) -> None:
     with pytest.raises(InvalidInputError) as info:
         registry.create_model(bad)
