@@ -17,8 +17,8 @@ from ._store import SqlStore
 from ._tables import experiments, runs
 from ._tables_data import dataset_versions, datasets
 from ._tables_deployments import deployments
-from ._tables_logged_models import logged_models
 from ._tables_features import feature_views
+from ._tables_logged_models import logged_models
 from ._tables_monitors import monitors
 from ._tables_registry import registered_models
 from ._tables_uploads import uploads
