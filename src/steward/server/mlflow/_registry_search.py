@@ -10,12 +10,15 @@ filtered here after the projects the caller may read were applied in the query.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from steward.errors import InvalidInputError
+
+from ._filters import _like
 
 __all__ = ["Condition", "apply_order", "matches", "page_of", "parse_registry_filter"]
 
@@ -138,18 +141,8 @@ def _key(ident: str, attributes: frozenset[str], pos: int) -> str:
     return head
 
 
-def _like(pattern: str, value: str, fold: bool) -> bool:
-    regex = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, re.IGNORECASE | re.DOTALL if fold else re.DOTALL) is not None
-
-
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {  # Any: both sides of one comparison
-    "=": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
+    "=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }
 
 
@@ -161,7 +154,7 @@ def _holds(c: Condition, record: Record) -> bool:
     if found is None:
         return c.op in ("!=", "not in")
     if c.op in ("like", "ilike"):
-        return isinstance(c.value, str) and _like(c.value, str(found), c.op == "ilike")
+        return isinstance(c.value, str) and _like(c.value, str(found), fold=c.op == "ilike")
     if c.op in ("in", "not in"):
         inside = any(_same(found, v) for v in c.value)
         return inside if c.op == "in" else not inside
