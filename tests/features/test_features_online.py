@@ -103,3 +103,23 @@ def test_a_serving_lookup_completes_rows_that_carry_only_keys(service: FeatureSe
     assert [u["missing"] for u in done.used] == [False, True]
     with pytest.raises(InvalidInputError, match="carries txn_count"):
         lookup.complete([{"customer_id": 1, "txn_count": 9}])
+
+
+@pytest.mark.parametrize("url", ["sqlite:///:memory:", REDIS])
+def test_both_stores_keep_the_newer_row_and_count_only_real_changes(url: str) -> None:
+    from steward.adapters.online import open_online_store
+    from steward.features import OnlineRow
+
+    store = open_online_store(url)
+    view = f"w{uuid.uuid4().hex[:8]}"
+    try:
+        assert store.write([OnlineRow(view, "[1]", 10, {"a": 1}), OnlineRow(view, "[2]", 10, {"a": 2})]) == 2
+        assert store.write([OnlineRow(view, "[1]", 10, {"a": 1})]) == 0  # the same row again
+        assert store.write([OnlineRow(view, "[1]", 5, {"a": 0})]) == 0  # older
+        assert store.write([OnlineRow(view, "[1]", 10, {"a": 9})]) == 1  # corrected at the same time
+        found = store.read([(view, "[1]"), (view, "[3]"), (view, "[2]")])
+        assert [None if r is None else (r.event_ms, r.values) for r in found] == [(10, {"a": 9}), None, (10, {"a": 2})]
+    finally:
+        if hasattr(store, "delete_prefix"):
+            store.delete_prefix()
+        store.close()

@@ -17,6 +17,8 @@ from pathlib import Path
 from steward.errors import StorageError
 from steward.features._ports import OnlineRow
 
+from ._encoding import encoded_by_view
+
 __all__ = ["SqliteOnlineStore"]
 
 _SCHEMA = (
@@ -48,11 +50,7 @@ class SqliteOnlineStore:
         self._lock = threading.Lock()  # one connection shared by the server's threads
 
     def write(self, rows: Sequence[OnlineRow]) -> int:
-        changed = 0
-        for view in dict.fromkeys(r.view for r in rows):
-            encoded = [(r.entity_key, int(r.event_ms), json.dumps(r.values, separators=(",", ":"))) for r in rows if r.view == view]
-            changed += self.write_json(view, encoded)
-        return changed
+        return sum(self.write_json(view, encoded) for view, encoded in encoded_by_view(rows).items())
 
     def write_json(self, view: str, rows: Sequence[tuple[str, int, str]]) -> int:
         if not rows:
