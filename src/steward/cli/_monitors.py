@@ -12,7 +12,7 @@ import typer
 from steward.errors import InvalidInputError
 from steward.sdk import HttpBackend
 
-from ._monitor import HTML_OPTION, app
+from ._monitor import EMBEDDING_OPTION, HTML_OPTION, app
 from ._output import echo, note, print_json, print_table
 from ._session import run_local_or_remote
 from ._time import format_time
@@ -126,17 +126,19 @@ def create(
     sensitive: list[str] = SENSITIVE_OPTION,
     min_rows: int | None = typer.Option(None, "--min-rows", min=1, help="Fewest rows a window needs (default: the setting)."),
     sensitivity: str = typer.Option("medium", "--sensitivity", help="low | medium | high (drift effect-size thresholds)."),
+    embedding: list[str] = EMBEDDING_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Create a monitor of a deployment's prediction log."""
     ref = None if reference is None or _is_window(reference) else reference
     ref_window = reference if reference is not None and _is_window(reference) else None
     body: JSON = {"name": name, "deployment": deployment, "reference": ref, "reference_window": ref_window, "window": window,
-                  "schedule": schedule, "sensitive": sensitive, "min_rows": min_rows, "sensitivity": sensitivity}
+                  "schedule": schedule, "sensitive": sensitive, "min_rows": min_rows, "sensitivity": sensitivity,
+                  "embeddings": embedding}
     document: JSON = _run(
         lambda s: s.create_monitor(
             name, deployment, reference=ref, reference_window=ref_window, window=window, schedule=schedule,
-            sensitive=sensitive, min_rows=min_rows, sensitivity=sensitivity,
+            sensitive=sensitive, min_rows=min_rows, sensitivity=sensitivity, embeddings=embedding,
         ).to_dict(),
         lambda b: dict(b._call("POST", "/monitors", body={k: v for k, v in body.items() if v is not None})),
     )

@@ -240,6 +240,7 @@ class MonitorService:
         sensitive: Sequence[str] = (),
         min_rows: int | None = None,
         sensitivity: str = "medium",
+        embeddings: Sequence[str] = (),
     ) -> Monitor:
         """Create a monitor of ``deployment``.
 
@@ -254,6 +255,7 @@ class MonitorService:
             sensitive: input attributes fairness is computed for.
             min_rows: fewest rows a window needs (default: ``STEWARD_MONITOR_MIN_ROWS``).
             sensitivity: ``low``, ``medium`` or ``high`` (the drift report's).
+            embeddings: input list columns compared as embeddings (lists of floats are found by type).
 
         Returns:
             The stored monitor.
@@ -277,6 +279,9 @@ class MonitorService:
         attrs = [a for a in sensitive if a]
         if len(attrs) > _MAX_SENSITIVE or any(not isinstance(a, str) or len(a) > 250 for a in attrs):
             raise InvalidInputError(f"at most {_MAX_SENSITIVE} sensitive attributes of up to 250 characters", field="sensitive")
+        declared = [e for e in embeddings if e]
+        if len(declared) > _MAX_SENSITIVE * 2 or any(not isinstance(e, str) or len(e) > 250 for e in declared):
+            raise InvalidInputError(f"at most {_MAX_SENSITIVE * 2} embedding columns of up to 250 characters", field="embeddings")
         target = self.deployments.get_deployment(deployment)
         if reference and reference_window:
             raise InvalidInputError("give a reference dataset version or a reference window, not both", field="reference")
@@ -296,7 +301,7 @@ class MonitorService:
             reference=ref,
             window_s=seconds,
             schedule=cron,
-            options={"sensitive": attrs, "min_rows": rows, "sensitivity": sensitivity},
+            options={"sensitive": attrs, "min_rows": rows, "sensitivity": sensitivity, "embeddings": declared},
             next_run_at=None if cron is None else next_run(cron, now),
             created_at=now,
             created_by=self.actor,
@@ -465,7 +470,11 @@ class MonitorService:
         if reference.num_rows == 0 or not reference.column_names:
             raise InvalidInputError(f"the reference {monitor.reference!r} has no rows or no feature of the log", field="reference")
         window_name = f"{monitor.deployment} window"
-        return drift_report(ArrowSource(reference, monitor.reference), ArrowSource(current, window_name), sensitivity=sensitivity)
+        declared = [e for e in monitor.options.get("embeddings", []) if e in current.column_names]
+        return drift_report(
+            ArrowSource(reference, monitor.reference), ArrowSource(current, window_name), sensitivity=sensitivity,
+            embeddings=declared,
+        )
 
     def _prediction_drift(self, monitor: Monitor, table: pa.Table, start: int, sensitivity: str) -> JSON:
         if "output" not in table.column_names:

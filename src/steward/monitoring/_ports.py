@@ -51,6 +51,7 @@ class Monitor:
             "sensitive": list(self.options.get("sensitive", [])),
             "min_rows": self.options.get("min_rows"),
             "sensitivity": self.options.get("sensitivity"),
+            "embeddings": list(self.options.get("embeddings", [])),
             "next_run_at": self.next_run_at,
             "created_at": self.created_at,
             "created_by": self.created_by,

@@ -43,6 +43,10 @@ class MonitorCreate(BaseModel):
     sensitive: Annotated[list[Annotated[str, Field(min_length=1, max_length=250)]], Field(max_length=20)] = []
     min_rows: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
     sensitivity: Annotated[str, Field(pattern="^(low|medium|high)$")] = "medium"
+    embeddings: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=250)]],
+        Field(max_length=50, description="Input list columns compared as embeddings (lists of floats are found by type)."),
+    ] = []
 
 
 @router.post("/monitors", status_code=201, summary="Create a monitor of a deployment")
@@ -50,7 +54,7 @@ def create_monitor(body: MonitorCreate, svc: Monitors) -> JSON:
     return svc.create_monitor(
         body.name, body.deployment, reference=body.reference, reference_window=body.reference_window,
         window=body.window, schedule=body.schedule, sensitive=body.sensitive, min_rows=body.min_rows,
-        sensitivity=body.sensitivity,
+        sensitivity=body.sensitivity, embeddings=body.embeddings,
     ).to_dict()
 
 
