@@ -219,6 +219,11 @@ class HttpBackend:
             answer: dict[str, Any] = self._call("POST", "/runs/batch", body={"run_id": run_id, **body}, settle=False)
             return answer
 
+    def deferred_since(self, run_id: str) -> float | None:
+        """When (``time.monotonic()``) ``run_id`` was started, while its creation is deferred."""
+        found = self._pending.get(run_id)
+        return None if found is None else found[0]
+
     def settle_runs(self, *, older_than: float | None = None) -> None:
         """Create on the server every deferred run (only those started ``older_than``
         seconds ago or more, when given: the background flusher's call)."""

@@ -192,6 +192,10 @@ class ActiveRun:
                     raise
 
     def _background_flush(self) -> None:
+        if isinstance(self._backend, HttpBackend):
+            started = self._backend.deferred_since(self.run_id)
+            if started is not None and time.monotonic() - started < self._flusher.interval:
+                return  # a run not yet created sends its points with its creation, by the next round at the latest
         try:
             self.flush()
             if isinstance(self._backend, HttpBackend):
