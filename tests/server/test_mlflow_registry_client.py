@@ -97,6 +97,7 @@ def _serve_and_predict(settings: Settings, x: pd.DataFrame, expected: np.ndarray
         "STEWARD_ARTIFACT_ROOT": settings.resolved_artifact_root(), "STEWARD_USER": "server", "STEWARD_CAPTURE_GIT": "false",
     }
     env.pop("STEWARD_TRACKING_URI", None)
+    settings.home.mkdir(parents=True, exist_ok=True)  # on PostgreSQL nothing else made it
     log = settings.home / "serve.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
