@@ -29,14 +29,8 @@ if TYPE_CHECKING:
     from steward.governance._ports import AuthFailureStore
     from steward.monitoring._monitors import MonitorService
     from steward.predictions import PredictionLog, PredictionService
-    from steward.registry import RegistryService
+    from steward.registry import RegistryService, TimelineService
     from steward.serving._deployments import DeploymentService
-
-def _view_cache() -> ViewCache:
-    from steward.features import ViewCache
-
-    return ViewCache()
-
 
 class _LogHolder:
     """The process's one prediction log, built on first use (the services are frozen)."""
@@ -69,7 +63,9 @@ class Services:
     # the online feature store (SQLite file or Redis), opened on first use, closed with the services
     online_store_holder: list[OnlineStore] = field(default_factory=list, repr=False, compare=False)
     # view definitions read by online lookups, kept a few seconds (see features/_service.py)
-    feature_view_cache: ViewCache = field(default_factory=lambda: _view_cache(), repr=False, compare=False)
+    # (built on first use: the feature stage loads duckdb and pyarrow, which every other
+    # command and training script would pay for at start-up)
+    feature_view_cache_holder: list[ViewCache] = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # the redactor follows the stored secrets, whoever sets them (read on first need)
@@ -119,6 +115,13 @@ class Services:
             separation_of_duties=self.settings.separation_of_duties and self.settings.auth == "on",
             promotion_guard=GateGuard(SqlEvaluationStore(self.store)),  # a failed gate blocks production
         )
+
+    def timeline(self) -> TimelineService:
+        """A registered model's history, read from the audit trail (reads only: no actor)."""
+        from steward.adapters.sql._timeline_store import SqlTimelineStore
+        from steward.registry import TimelineService
+
+        return TimelineService(SqlTimelineStore(self.store))
 
     def data(self, actor: str | None = None) -> DataService:
         """The data service (dataset versions, profiles, lineage) acting as ``actor``."""
@@ -294,15 +297,18 @@ class Services:
     def features(self, actor: str | None = None) -> FeatureService:
         """The feature store (definitions, history, materialisation, online lookup) acting as ``actor``."""
         from steward.adapters.sql._feature_store import SqlFeatureRegistry
-        from steward.features import FeatureService, StewardSources, sql_table
+        from steward.features import FeatureService, StewardSources, ViewCache, sql_table
 
+        with self.prediction_log_holder.lock:
+            if not self.feature_view_cache_holder:
+                self.feature_view_cache_holder.append(ViewCache())
         who = actor or default_actor(self.settings)
         sources = StewardSources(
             lambda ref: self.data(who).scan(ref).collect().to_arrow(), lambda query: sql_table(self.store.engine, query)
         )
         return FeatureService(
             SqlFeatureRegistry(self.store), self.online_store, sources, who, datasets=lambda: self.data(who),
-            memory_limit=self.settings.feature_memory_limit, view_cache=self.feature_view_cache,
+            memory_limit=self.settings.feature_memory_limit, view_cache=self.feature_view_cache_holder[0],
         )
 
     def close(self) -> None:
