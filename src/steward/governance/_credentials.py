@@ -12,14 +12,23 @@ import functools
 import hashlib
 import hmac
 import secrets
+from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 __all__ = ["TOKEN_PREFIX", "hash_password", "hash_token", "new_token_secret", "verify_password"]
 
 TOKEN_PREFIX = "stw_"
-_HASHER = PasswordHasher()
+
+
+@functools.cache
+def _hasher() -> PasswordHasher:
+    # imported on first use: argon2's cffi bindings cost every CLI command's start-up,
+    # and only logins and password changes hash
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
 
 
 @functools.cache
@@ -29,18 +38,20 @@ def _dummy_hash() -> str:
     Made on first use, not at import: an argon2 hash is deliberately slow, and every CLI
     command imports this module.
     """
-    return _HASHER.hash(secrets.token_hex(16))
+    return _hasher().hash(secrets.token_hex(16))
 
 
 def hash_password(password: str) -> str:
     """An argon2id hash of ``password`` (salt and parameters encoded in the string)."""
-    return _HASHER.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password: str, encoded: str | None) -> bool:
     """True when ``password`` matches ``encoded``; False for no hash (after the same work)."""
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
     try:
-        return _HASHER.verify(encoded or _dummy_hash(), password) and encoded is not None
+        return _hasher().verify(encoded or _dummy_hash(), password) and encoded is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
