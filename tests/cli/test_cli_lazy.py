@@ -54,7 +54,7 @@ def test_listing_runs_imports_neither_the_model_libraries_nor_the_server(tmp_pat
     _modules_after(["runs", "list"], env)  # the first use creates and migrates the store
     modules = _modules_after(["runs", "list"], env)
     assert "steward.cli._runs" in modules
-    assert _heavy(modules, ("sklearn", "polars", "pyarrow", "fastapi", "steward.registry", "steward.data", "alembic", "numpy", "httpx")) == []
+    assert _heavy(modules, ("sklearn", "polars", "pyarrow", "duckdb", "argon2", "fastapi", "steward.registry", "steward.data", "steward.features", "alembic", "numpy", "httpx")) == []
 
 
 def test_every_command_of_the_cli_reference_resolves() -> None:
