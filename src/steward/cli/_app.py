@@ -31,11 +31,13 @@ Target = str | Callable[[], Any]  # Any: a typer.Typer or a command function
 
 
 def _models() -> Any:  # Any: typer.Typer
-    from . import _model_card, _models
+    from . import _model_card, _models, _timeline
 
     # idempotent: the sub-app is converted again on every invocation of the root app
     if not any(c.name == "card" for c in _models.models_app.registered_commands):
         _model_card.register(_models.models_app)  # steward models card
+    if not any(c.name == "timeline" for c in _models.models_app.registered_commands):
+        _timeline.register(_models.models_app)  # steward models timeline
     return _models.app
 
 

@@ -367,6 +367,8 @@ _TABLE: list[tuple[str, str, Operation]] = [
     ("POST", "/api/v1/models/{name}/versions", _op(
         P.MODELS_WRITE, _MODEL_PATH, _body(_RUN, "run_id", permission=P.RUNS_READ))),
     ("GET", "/api/v1/models/{name}/versions", _op(P.MODELS_READ, _MODEL_PATH)),
+    # the model's history (registry, gates, its runs, deployments that served it, their alerts)
+    ("GET", "/api/v1/models/{name}/timeline", _op(P.MODELS_READ, _MODEL_PATH)),
     # the reference may name another model than the path: its project is checked too
     ("GET", "/api/v1/models/{name}/resolve", _op(P.MODELS_READ, _MODEL_PATH, _query(K.MODEL_REF, "ref"))),
     ("GET", "/api/v1/models/{name}/versions/{version}", _op(P.MODELS_READ, _MODEL_PATH)),

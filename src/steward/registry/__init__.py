@@ -12,6 +12,7 @@ from ._packaging import SavedModel, save_model_dir, verify_manifest, write_bundl
 from ._ports import NewVersion, RegistryStore
 from ._refs import ModelRef, check_alias, check_model_name, parse_ref
 from ._service import PromotionGuard, RegistryService, RunReader
+from ._timeline import Timeline, TimelineEvent, TimelineService
 from ._types import Approval, ModelPage, ModelVersion, RegisteredModel, VersionFile, VersionPage
 from .signature import ColumnSpec, Signature, infer_signature
 
@@ -33,6 +34,9 @@ __all__ = [
     "RunReader",
     "SavedModel",
     "Signature",
+    "Timeline",
+    "TimelineEvent",
+    "TimelineService",
     "VersionFile",
     "VersionPage",
     "check_alias",

@@ -86,3 +86,30 @@ class RegistryStore(Protocol):
         name's version numbers are never reused (ConflictError otherwise)."""
         ...
     def record(self, audit: AuditEvent) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One audit entry that belongs to a model's timeline, as the store found it."""
+
+    entry_id: int
+    timestamp: int
+    actor: str
+    action: str
+    target: str
+    details: dict[str, object]
+
+
+class TimelineStore(Protocol):
+    """What a model's timeline reads: the audit entries about the model, its versions'
+    runs, the deployments that ever served it and the alerts on those deployments."""
+
+    def model_exists(self, name: str) -> bool: ...
+
+    def version_runs(self, name: str) -> dict[str, list[int]]:
+        """Run id -> the versions registered from it."""
+        ...
+
+    def timeline_entries(self, name: str, *, after: int, limit: int) -> list[TimelineEntry]:
+        """Entries past entry id ``after``, in chain order, at most ``limit``."""
+        ...

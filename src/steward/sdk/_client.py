@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from steward.core import Experiment, Metric, Run, RunStatus
 from steward.errors import ConflictError, InvalidInputError, NotFoundError
@@ -28,6 +28,9 @@ from ._backend import EvaluationBackend, RegistryBackend, TrackingBackend
 from ._data_backend import DataBackend, ValidationBackend
 from ._http import HttpBackend
 from ._run import ActiveRun, Flusher
+
+if TYPE_CHECKING:  # the registry stage pulls in pandas: imported when a timeline is asked for
+    from ._http_timeline import TimelineBackend
 
 
 class Client:
@@ -143,6 +146,16 @@ class Client:
 
             return HttpAudit(self.backend)
         return EmbeddedAudit(self.services)
+
+    @property
+    def timeline(self) -> TimelineBackend:
+        """Registered models' audited histories: embedded, or through the server."""
+        if isinstance(self.backend, HttpBackend):
+            from ._http_timeline import HttpTimeline
+
+            return HttpTimeline(self.backend)
+        found: TimelineBackend = self.services.timeline()
+        return found
 
     @property
     def secrets(self) -> SecretsBackend:

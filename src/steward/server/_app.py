@@ -38,6 +38,7 @@ from ._routes_monitors import router as monitors_router
 from ._routes_predictions import router as predictions_router
 from ._routes_registry import router as registry_router
 from ._routes_secrets import router as secrets_router
+from ._routes_timeline import router as timeline_router
 from ._routes_tracking import router as tracking_router
 from ._routes_uploads import router as uploads_router
 from ._routes_validation import router as validation_router
@@ -163,6 +164,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(uploads_router)
     app.include_router(validation_router)
     app.include_router(registry_router)
+    app.include_router(timeline_router)
     app.include_router(evaluation_router)
     app.include_router(governance_router)
     app.include_router(audit_router)
