@@ -68,6 +68,32 @@ def test_a_created_time_column_breaks_ties_before_file_order(tmp_path: Path) -> 
     assert got.to_pandas()["txn_count"].tolist() == [1]
 
 
+def test_ties_go_to_the_last_file_by_name_then_the_last_row_without_a_created_time(tmp_path: Path) -> None:
+    # the retrieval packs (event time, file, row) into the ASOF join's key: the files are
+    # written out of name order, and microseconds apart must not be mistaken for ties
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    write(folder / "b.parquet", [
+        {"customer_id": 1, "ts": day(1), "txn_count": 20},
+        {"customer_id": 1, "ts": day(1), "txn_count": 21},  # wins the day-1 tie: last row of the last file
+        {"customer_id": 2, "ts": day(1) + timedelta(microseconds=1), "txn_count": 5},
+    ])
+    write(folder / "a.parquet", [
+        {"customer_id": 1, "ts": day(1), "txn_count": 10},
+        {"customer_id": 1, "ts": day(1), "txn_count": 11},
+        {"customer_id": 2, "ts": day(1) + timedelta(microseconds=2), "txn_count": 6},
+    ])
+    rows = pd.DataFrame({
+        "customer_id": [1, 2, 2, 2],
+        "event_timestamp": [day(1), day(1), day(1) + timedelta(microseconds=1), day(2)],
+    })
+    with embedded(tmp_path) as services:
+        svc = features(services)
+        svc.apply([stats_view(folder)])
+        got = svc.historical(rows, ["stats:txn_count"]).to_pandas()
+    assert _nulls(got["txn_count"]) == [21, None, 5, 6]
+
+
 def _nulls(series: pd.Series) -> list[object]:
     return [None if pd.isna(v) else int(v) for v in series]
 

@@ -1,7 +1,8 @@
 """Point-in-time joins and materialisation reads, executed by DuckDB out of core.
 
-The rules are :mod:`steward.core.features`'s; this module only turns them into one SQL
-query per request. DuckDB streams Parquet and spills to a temporary directory past its
+The rules are :mod:`steward.core.features`'s; this module only turns them into SQL (for a
+retrieval, one ASOF join per view into a temporary table, then one query putting them side
+by side). DuckDB streams Parquet and spills to a temporary directory past its
 memory limit, so the entity frame and the sources may be larger than memory.
 """
 
@@ -26,6 +27,8 @@ __all__ = ["check_source", "duck", "historical_query", "latest_rows", "read_enti
 
 _INT = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "HUGEINT"}
 _FLOAT = {"FLOAT", "DOUBLE", "REAL"}
+_FILE_SHIFT = 1 << 32  # rows per file below this
+_TS_SHIFT = 1 << 48  # (file index, row) below this: 2**16 files
 _SQL_TYPE = {"int64": "BIGINT", "float64": "DOUBLE", "string": "VARCHAR", "bool": "BOOLEAN"}
 
 
@@ -67,13 +70,26 @@ def _source_relation(con: duckdb.DuckDBPyConnection, alias: str, source: Resolve
         # the row number is added here: DuckDB's scan order of a registered table is not its order
         table = source.table.append_column("__row", pa.array(range(source.table.num_rows), pa.int64()))
         con.register(alias + "_arrow", table)
-        return f"(SELECT *, '' AS __file FROM {alias}_arrow)"
+        return f"(SELECT *, '' AS __file, 0 AS __fidx FROM {alias}_arrow)"
     assert source.paths is not None
     glob = _parquet_glob(source.paths)
     return (
-        f"(SELECT * EXCLUDE (filename, file_row_number), filename AS __file, file_row_number AS __row "
-        f"FROM read_parquet({_literal(glob)}, filename=true, file_row_number=true, union_by_name=true))"
+        f"(SELECT * EXCLUDE (filename, file_row_number), filename AS __file, file_row_number AS __row, "
+        f"file_index AS __fidx FROM read_parquet({_literal(glob)}, filename=true, file_row_number=true, union_by_name=true))"
     )
+
+
+def _files_in_name_order(con: duckdb.DuckDBPyConnection, source: ResolvedSource) -> bool:
+    """Whether the source's ``__fidx`` (DuckDB's file index) follows the files' names, so
+    ``(__fidx, __row)`` is the tie order of core/features.py; an in-memory table is one file."""
+    if source.table is not None:
+        return True
+    assert source.paths is not None
+    glob = _parquet_glob(source.paths)
+    if "://" in glob:
+        return False
+    files = [str(row[0]) for row in con.execute(f"SELECT file FROM glob({_literal(glob)})").fetchall()]
+    return files == sorted(files) and len(files) < 1 << 16
 
 
 def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
@@ -200,6 +216,8 @@ def historical_query(
 ) -> str:
     """The point-in-time query: every entity row in order, each view's latest values at or
     before the row's timestamp and within its TTL (ASOF LEFT JOIN on deduplicated sources).
+    Each view's join runs here, into a temporary table in entity-row order; the query
+    returned puts them side by side.
 
     Raises:
         InvalidInputError: the entity frame lacks a join key or the timestamp, a key's type
@@ -209,9 +227,8 @@ def historical_query(
         raise InvalidInputError(f"the entity rows have no timestamp column {timestamp}", field="timestamp")
     if _family(entity_columns[timestamp]) != "time":
         raise InvalidInputError(f"the entity timestamp column {timestamp} is {entity_columns[timestamp]}, not a timestamp", field="timestamp")
-    selects = ["e.* EXCLUDE (__erow, __ets)"]
-    ctes = [f"e AS (SELECT *, CAST({_quote(timestamp)} AS TIMESTAMP) AS __ets FROM __entities)"]
-    joins: list[str] = []
+    selects = ["__e.* EXCLUDE (__erow, __ets)"]
+    steps: list[str] = []
     for i, (view, features, source) in enumerate(plan):
         for key in view.join_keys:
             if key not in entity_columns:
@@ -225,24 +242,48 @@ def historical_query(
                     f"join key {key} is {entity_columns[key]} in the entity rows but {columns[key]} in view {view.name}",
                     field=key,
                 )
-        ctes.append(f"s{i} AS ({_deduplicated(view, relation, features)})")
-        # each view is joined on its own to the narrow (row, keys, time) frame, then the
-        # results are put side by side by row number: chained ASOF joins would carry (and
-        # sort) every earlier view's columns again at each step
-        on = " AND ".join(f"k.{_quote(k)} = s{i}.{_quote(k)}" for k in view.join_keys)
-        fresh = f"s{i}.__ts >= k.__ets - INTERVAL {int(view.ttl_s)} SECOND" if view.ttl_s else f"s{i}.__ts IS NOT NULL"
-        values = ", ".join(f"CASE WHEN {fresh} THEN s{i}.{_quote(f.name)} END AS {_quote(f.name)}" for f in features)
+        if view.source.created_time is None and _files_in_name_order(con, source):
+            # no deduplication pass: the ASOF join's one inequality runs on (event time, file,
+            # row) packed into one HUGEINT, so among rows with the same keys and event time
+            # the last one in the source wins, as the tie rule says; the entity side takes
+            # the greatest (file, row) of its instant (same instant counts)
+            keys = ", ".join(_quote(k) for k in view.join_keys)
+            casts = ", ".join(f"CAST({_quote(f.name)} AS {_SQL_TYPE[f.dtype]}) AS {_quote(f.name)}" for f in features)
+            ts = f"CAST({_quote(view.source.event_time)} AS TIMESTAMP)"
+            deduplicated = (
+                f"SELECT {keys}, {ts} AS __ts, {casts}, "
+                f"epoch_us({ts})::HUGEINT * {_TS_SHIFT} + __fidx::HUGEINT * {_FILE_SHIFT} + __row AS __at FROM {relation}"
+            )
+            asof = f"epoch_us(k.__ets)::HUGEINT * {_TS_SHIFT} + {_TS_SHIFT - 1} >= s.__at"
+        else:
+            deduplicated = _deduplicated(view, relation, features)
+            asof = "k.__ets >= s.__ts"
+        # each view is joined on its own to the narrow (row, keys, time) frame into a table
+        # in row order; the tables are then put side by side by position: chained ASOF joins
+        # would carry (and sort) every earlier view's columns again at each step, and a
+        # join back on the row number costs a hash join of every row per view
+        on = " AND ".join(f"k.{_quote(k)} = s.{_quote(k)}" for k in view.join_keys)
+        fresh = f"s.__ts >= k.__ets - INTERVAL {int(view.ttl_s)} SECOND" if view.ttl_s else "s.__ts IS NOT NULL"
+        values = ", ".join(f"CASE WHEN {fresh} THEN s.{_quote(f.name)} END AS {_quote(f.name)}" for f in features)
         narrow = ", ".join(["__erow", "__ets", *(_quote(k) for k in view.join_keys)])
-        ctes.append(
-            f"j{i} AS (SELECT k.__erow, {values} FROM (SELECT {narrow} FROM e) k "
-            f"ASOF LEFT JOIN s{i} ON {on} AND k.__ets >= s{i}.__ts)"
+        steps.append(
+            f"CREATE OR REPLACE TEMP TABLE __j{i} AS SELECT {values} FROM (SELECT {narrow} FROM __e) k "
+            f"ASOF LEFT JOIN ({deduplicated}) s ON {on} AND {asof} ORDER BY k.__erow"
         )
-        joins.append(f"JOIN j{i} ON j{i}.__erow = e.__erow")
-        selects += [f"j{i}.{_quote(f.name)}" for f in features]
+        selects += [f"__j{i}.{_quote(f.name)}" for f in features]
     clash = [f.name for _v, fs, _s in plan for f in fs if f.name in entity_columns]
     if clash:
         raise InvalidInputError(f"the entity rows already have columns named like features: {', '.join(clash)}", field="features")
-    return f"WITH {', '.join(ctes)} SELECT {', '.join(selects)} FROM e {' '.join(joins)} ORDER BY e.__erow"
+    # tables keep their insertion order (preserve_insertion_order, DuckDB's default), so each
+    # table's n-th row is entity row n
+    con.execute("SET preserve_insertion_order = true")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE __e AS SELECT *, CAST({_quote(timestamp)} AS TIMESTAMP) AS __ets "
+        "FROM __entities ORDER BY __erow"
+    )
+    for step in steps:
+        con.execute(step)
+    return f"SELECT {', '.join(selects)} FROM __e {' '.join(f'POSITIONAL JOIN __j{i}' for i in range(len(steps)))}"
 
 
 def latest_rows(
