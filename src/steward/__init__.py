@@ -28,14 +28,22 @@ __all__ = [
     "__version__",
     "active_run",
     "get_client",
+    "pipeline",
     "search_runs",
     "seed_everything",
     "start_run",
+    "step",
 ]
 
 # The SDK (pydantic, httpx, the tracking stage) is imported on first use, not by
 # `import steward`: the CLI imports this package for its version and must start fast.
-_LAZY = {"ActiveRun": "steward.sdk", "Client": "steward.sdk", "Settings": "steward.settings"}
+_LAZY = {
+    "ActiveRun": "steward.sdk",
+    "Client": "steward.sdk",
+    "Settings": "steward.settings",
+    "pipeline": "steward.pipelines",
+    "step": "steward.pipelines",
+}
 
 
 def __getattr__(name: str) -> object:

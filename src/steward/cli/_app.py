@@ -115,6 +115,7 @@ COMMANDS: dict[str, tuple[Target, str]] = {
     "monitor": (_monitor, "Monitoring: drift reports."),
     "alerts": ("steward.cli._alerts:app", "Alert rules: their state, history, and a dry run of a rule file."),
     "features": ("steward.cli._features:app", "Feature store: definitions, materialisation, online values."),
+    "pipeline": ("steward.cli._pipeline:app", "Pipelines of cached steps, each recorded as a run."),
 }
 
 

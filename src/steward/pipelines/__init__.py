@@ -1,0 +1,22 @@
+"""Pipelines: steps as plain Python functions, cached by a key over their code, parameters
+and inputs, each recorded as a run linked to the pipeline's run (in-process execution)."""
+
+from __future__ import annotations
+
+from ._keys import code_hash, step_key, value_hash
+from ._loading import load_pipeline
+from ._pipeline import Pipeline, PipelineResult, Step, StepReport, pipeline, run_pipeline, step
+
+__all__ = [
+    "Pipeline",
+    "PipelineResult",
+    "Step",
+    "StepReport",
+    "code_hash",
+    "load_pipeline",
+    "pipeline",
+    "run_pipeline",
+    "step",
+    "step_key",
+    "value_hash",
+]
