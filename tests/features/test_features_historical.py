@@ -94,6 +94,27 @@ def test_ties_go_to_the_last_file_by_name_then_the_last_row_without_a_created_ti
     assert _nulls(got["txn_count"]) == [21, None, 5, 6]
 
 
+def test_entity_rows_from_a_parquet_file_or_folder_keep_their_order(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    source = write(tmp_path / "s.parquet", [{"customer_id": c, "ts": day(1), "txn_count": c * 10} for c in range(50)])
+    customers = [(c * 7) % 50 for c in range(50)]
+    table = pa.table({"customer_id": customers, "event_timestamp": [day(2)] * 50})
+    pq.write_table(table, tmp_path / "entities.parquet", row_group_size=7)  # several row groups
+    folder = tmp_path / "entities"
+    folder.mkdir()
+    pq.write_table(table.slice(25), folder / "b.parquet", row_group_size=4)
+    pq.write_table(table.slice(0, 25), folder / "a.parquet", row_group_size=4)
+    with embedded(tmp_path) as services:
+        svc = features(services)
+        svc.apply([stats_view(source)])
+        for entities in (tmp_path / "entities.parquet", folder):
+            got = svc.historical(entities, ["stats:txn_count"]).to_pandas()
+            assert got["customer_id"].tolist() == customers
+            assert got["txn_count"].tolist() == [c * 10 for c in customers]
+
+
 def _nulls(series: pd.Series) -> list[object]:
     return [None if pd.isna(v) else int(v) for v in series]
 

@@ -180,9 +180,11 @@ def read_entities(con: duckdb.DuckDBPyConnection, entities: Any) -> tuple[str, d
     """Register the entity frame as ``__entities`` with its row number ``__erow``; return its columns."""
     if isinstance(entities, (str, os.PathLike)):
         glob = _parquet_glob(os.fspath(entities))
+        # one local file: its row number is the entity row (no window over every row)
+        one = "://" not in glob and len(con.execute(f"SELECT file FROM glob({_literal(glob)})").fetchall()) == 1
+        erow = "file_row_number" if one else "row_number() OVER (ORDER BY filename, file_row_number) - 1"
         con.execute(
-            "CREATE TEMP VIEW __entities AS SELECT * EXCLUDE (filename, file_row_number), "
-            "row_number() OVER (ORDER BY filename, file_row_number) - 1 AS __erow "
+            f"CREATE TEMP VIEW __entities AS SELECT * EXCLUDE (filename, file_row_number), {erow} AS __erow "
             f"FROM read_parquet({_literal(glob)}, filename=true, file_row_number=true)"
         )
     else:
