@@ -79,7 +79,9 @@ def test_the_timeline_holds_every_event_of_the_loop_in_order_with_actor_and_evid
     got = [s for s in story if s[0] in {w[0] for w in wanted}]
     assert got == wanted, "\n".join(map(str, got))
     by_kind = {e.kind: e for e in events}
-    assert by_kind["gate"].actor == "carl" and by_kind["gate"].target == "models:/fraud/2"
+    gate = by_kind["gate"]
+    assert gate.actor == "carl" and gate.target == "models:/fraud/2"
+    assert gate.details["passed"] is True and gate.details["dataset"] == "datasets:/holdout/1" and gate.details["gate_result_id"]
     assert by_kind["approved"].actor == "rita"
     canary = by_kind["deployment canary"]
     assert canary.actor == "dana" and canary.details["reason"] == "try v2"
@@ -156,3 +158,22 @@ def test_alerts_on_a_deployment_that_served_the_model_and_their_rollback_appear(
     ]
     fired = next(e for e in services.timeline().get_timeline("fraud").events if e.kind == "alert fired")
     assert fired.details["value"] == 0.61 and fired.details["threshold"] == 0.8
+
+
+def test_a_failed_gate_says_why_in_the_timeline(client: Client, services: Services) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    holdout = services.data("ann").register("holdout", _frame(2))
+    frame = _frame(1)
+    for features in (["amount", "count"], ["count"]):
+        model = LogisticRegression().fit(frame[features], frame["label"])
+        with client.start_run("fraud-training") as run:
+            run.log_model(model, "fraud", input_example=frame[features].head(3), registered_model_name="fraud")
+    services.registry("rita").set_alias("fraud", "champion", 1)
+    policy = "beat_champion: {metric: roc_auc, min_delta: 0.01}\n"
+    record = services.evaluation("carl").gate("fraud:2", holdout.ref, policy, target="label", measure_latency=False)
+    assert not record.passed
+    [gate] = [e for e in services.timeline().get_timeline("fraud").events if e.kind == "gate"]
+    assert gate.details["passed"] is False and gate.details["champion_version"] == 1
+    [failed] = gate.details["failed_checks"]
+    assert isinstance(failed, dict) and failed["gate"] == "beat_champion.roc_auc"

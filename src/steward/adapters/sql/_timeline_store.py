@@ -11,6 +11,7 @@ from ._store import SqlStore
 from ._tables import audit_log
 from ._tables_alerts import alert_states
 from ._tables_deployments import deployment_history, deployments
+from ._tables_evaluation import gate_results
 from ._tables_registry import model_versions, registered_models
 
 __all__ = ["SqlTimelineStore"]
@@ -72,10 +73,34 @@ class SqlTimelineStore:
                 .limit(limit)
             )
             rows = conn.execute(query).all()
-        return [
-            TimelineEntry(
-                int(r.entry_id), int(r.timestamp), str(r.actor), str(r.action), str(r.target),
-                r.details if isinstance(r.details, dict) else {"_": r.details},
+            entries = [
+                TimelineEntry(
+                    int(r.entry_id), int(r.timestamp), str(r.actor), str(r.action), str(r.target),
+                    r.details if isinstance(r.details, dict) else {"_": r.details},
+                )
+                for r in rows
+            ]
+            return _with_gate_checks(conn, entries)
+
+
+def _with_gate_checks(conn: Connection, entries: list[TimelineEntry]) -> list[TimelineEntry]:
+    """A gate's entry holds its result id; the timeline shows why: the champion it was held
+    against and the checks that failed, from the stored result."""
+    ids = {int(v) for e in entries if e.action == "models.gate" and isinstance(v := e.details.get("gate_result_id"), int)}
+    if not ids:
+        return entries
+    g = gate_results.c
+    found = {int(r.id): r for r in conn.execute(select(g.id, g.champion_version, g.checks).where(g.id.in_(ids))).all()}
+    out = []
+    for e in entries:
+        rid = e.details.get("gate_result_id")
+        result = found.get(rid) if e.action == "models.gate" and isinstance(rid, int) else None
+        if result is not None:
+            checks = result.checks if isinstance(result.checks, list) else []
+            failed = [c for c in checks if isinstance(c, dict) and not c.get("passed")]
+            e = TimelineEntry(
+                e.entry_id, e.timestamp, e.actor, e.action, e.target,
+                {**e.details, "champion_version": result.champion_version, "failed_checks": failed},
             )
-            for r in rows
-        ]
+        out.append(e)
+    return out
