@@ -19,7 +19,10 @@ from steward.pipelines import load_pipeline, run_pipeline
 from steward.wiring import Services
 
 PIPELINE = '''
+from __future__ import annotations
+
 import steward
+from steward.data import DatasetVersion
 
 def scale(x):
     return x * 2
@@ -39,9 +42,8 @@ def evaluate(model):
     return sum(model["weights"])
 
 @steward.pipeline
-def fraud(data: str = "transactions:1", c: float = 1.0):
-    version = steward.get_client().data.get(data)
-    return evaluate(train(prepare(version), c))
+def fraud(data: DatasetVersion = "transactions:1", c: float = 1.0):  # a reference is looked up
+    return evaluate(train(prepare(data), c))
 '''
 
 
@@ -70,9 +72,8 @@ def data(services: Services) -> None:
 
 
 def test_a_rerun_skips_unchanged_steps_and_records_each_as_a_linked_run(
-    client: Client, services: Services, data: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    client: Client, services: Services, data: None, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr("steward._default", {"client": client})
     pipe = load_pipeline(_write(tmp_path))
     first = run_pipeline(pipe, client, {"data": "transactions:1", "c": 1.0})
     assert _statuses(first) == {"prepare": "ran", "train": "ran", "evaluate": "ran"}
@@ -92,9 +93,8 @@ def test_a_rerun_skips_unchanged_steps_and_records_each_as_a_linked_run(
 
 
 def test_a_changed_dataset_version_param_or_code_reruns_what_depends_on_it(
-    client: Client, data: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    client: Client, data: None, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr("steward._default", {"client": client})
     run_pipeline(load_pipeline(_write(tmp_path)), client, {"data": "transactions:1", "c": 1.0})
     by_param = run_pipeline(load_pipeline(_write(tmp_path)), client, {"data": "transactions:1", "c": 2.0})
     assert _statuses(by_param) == {"prepare": "cached", "train": "ran", "evaluate": "ran"}
@@ -112,9 +112,8 @@ def test_a_changed_dataset_version_param_or_code_reruns_what_depends_on_it(
 
 
 def test_a_failed_step_fails_the_pipeline_naming_it_and_earlier_outputs_stay_cached(
-    client: Client, services: Services, data: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    client: Client, services: Services, data: None, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr("steward._default", {"client": client})
     pipe = load_pipeline(_write(tmp_path))
     with pytest.raises(CheckFailedError, match="step evaluate failed: ValueError: negative weights"):
         run_pipeline(pipe, client, {"data": "transactions:1", "c": -1.0})

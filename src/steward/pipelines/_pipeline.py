@@ -187,6 +187,16 @@ class _StepFailed(Exception):
         self.exc = exc
 
 
+def _resolve_datasets(pipe: Pipeline[..., Any], client: Client, arguments: dict[str, Any]) -> dict[str, Any]:  # Any: argument values
+    """A parameter annotated ``DatasetVersion`` given as a reference (``transactions:3``) is
+    looked up, so its steps key on the content and log it as an input."""
+    for name, param in inspect.signature(pipe.fn).parameters.items():
+        annotation = param.annotation if isinstance(param.annotation, str) else getattr(param.annotation, "__name__", "")
+        if annotation.split(".")[-1] == "DatasetVersion" and isinstance(arguments.get(name), str):
+            arguments[name] = client.data.get(arguments[name])
+    return arguments
+
+
 _CURRENT: ContextVar[_Execution | None] = ContextVar("steward_pipeline", default=None)
 
 
@@ -209,15 +219,17 @@ def run_pipeline(pipe: Pipeline[..., Any], client: Client, params: Mapping[str, 
     """
     values = dict(params or {})
     try:
-        inspect.signature(pipe.fn).bind(**values)
+        bound = inspect.signature(pipe.fn).bind(**values)
     except TypeError as exc:
         raise InvalidInputError(f"pipeline {pipe.name}: {exc}", field="param") from exc
+    bound.apply_defaults()
+    arguments = _resolve_datasets(pipe, client, dict(bound.arguments))
     result = PipelineResult(pipe.name, "", "running")
     with client.start_run(pipe.name, name=pipe.name, params=values, tags={"steward.pipeline": pipe.name}) as parent:
         result.run_id = parent.run_id
         token = _CURRENT.set(_Execution(client, pipe.name, parent.run_id, result))
         try:
-            result.output = pipe.fn(**values)
+            result.output = pipe.fn(**arguments)
         except _StepFailed as failed:
             result.status = "failed"
             parent.end(RunStatus.FAILED, failure=f"step {failed.step} failed: {failed.exc}")
