@@ -63,3 +63,33 @@ def test_bad_params_and_missing_files_are_usage_errors(cli: Cli, tmp_path: Path)
         result = cli(*args)
         assert result.exit_code == code, (args, result.output)
         assert "Traceback" not in result.output
+
+
+def test_a_dataset_parameter_is_looked_up_keyed_by_content_and_logged_as_input(any_cli: Cli, home: Path, tmp_path: Path) -> None:
+    import pandas as pd
+    from cli_testing import client_settings
+
+    from steward import Client
+
+    client = Client(client_settings(home, capture_packages=False))
+    try:
+        for rows in (3, 4):
+            client.data.register("transactions", pd.DataFrame({"amount": range(rows)}))
+    finally:
+        client.close()
+    path = tmp_path / "flow.py"
+    path.write_text(
+        "from __future__ import annotations\nimport steward\nfrom steward.data import DatasetVersion\n\n"
+        "@steward.step\ndef rows(data):\n    return data.num_rows\n\n"
+        "@steward.pipeline\ndef flow(data: DatasetVersion = 'transactions:1'):\n    return rows(data)\n"
+    )
+    assert any_cli("pipeline", "run", str(path), "--json").exit_code == 0
+    same = json.loads(any_cli("pipeline", "run", str(path), "--param", "data=transactions:1", "--json").stdout)
+    assert [s["status"] for s in same["steps"]] == ["cached"]
+    other = any_cli("pipeline", "run", str(path), "--param", "data=transactions:2", "--json")
+    assert other.exit_code == 0, other.output
+    [step] = json.loads(other.stdout)["steps"]
+    assert step["status"] == "ran"
+    shown = any_cli("runs", "show", step["run_id"], "--json")
+    assert shown.exit_code == 0, shown.output
+    assert "datasets:/transactions/2" in shown.stdout
