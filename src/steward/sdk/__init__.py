@@ -12,6 +12,8 @@ from ._http import HttpBackend
 from ._run import ActiveRun
 
 if TYPE_CHECKING:
+    from ._http_audit import HttpAudit, HttpImport, HttpSecrets
+    from ._http_data import HttpData, HttpValidation
     from ._http_evaluation import HttpEvaluation
     from ._http_registry import HttpRegistry
 
@@ -21,10 +23,15 @@ __all__ = [
     "Client",
     "DataBackend",
     "EvaluationBackend",
+    "HttpAudit",
     "HttpBackend",
-    "ImportBackend",
+    "HttpData",
     "HttpEvaluation",
+    "HttpImport",
     "HttpRegistry",
+    "HttpSecrets",
+    "HttpValidation",
+    "ImportBackend",
     "RegistryBackend",
     "SecretsBackend",
     "TrackingBackend",
@@ -33,7 +40,15 @@ __all__ = [
 
 # imported on first use: they pull in the registry and evaluation stages (pandas,
 # scikit-learn), which `import steward` must not pay for
-_LAZY = {"HttpEvaluation": "._http_evaluation", "HttpRegistry": "._http_registry"}
+_LAZY = {
+    "HttpEvaluation": "._http_evaluation",
+    "HttpRegistry": "._http_registry",
+    "HttpAudit": "._http_audit",
+    "HttpSecrets": "._http_audit",
+    "HttpImport": "._http_audit",
+    "HttpData": "._http_data",
+    "HttpValidation": "._http_data",
+}
 
 
 def __getattr__(name: str) -> object:
