@@ -8,8 +8,10 @@ so the suite can never silently stop exercising it. Each test gets its own schem
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import socket
+import subprocess
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -232,3 +234,23 @@ def shared_settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
 def sync_asgi_transport() -> type[SyncASGITransport]:
     """The :class:`SyncASGITransport` class, for module-scoped fixtures (no conftest imports)."""
     return SyncASGITransport
+
+
+MLFLOW_PYTHON = Path(__file__).resolve().parents[1] / "bench" / ".venv-mlflow" / "bin" / "python"
+
+
+@pytest.fixture(scope="session")
+def mlflow_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The python of the MLflow venv (``bench/mlflow_env.sh``), installed once when missing.
+
+    An exclusive lock in the temp root that pytest-xdist workers share keeps them from
+    installing it twice at once; no test skips for want of it.
+    """
+    if not MLFLOW_PYTHON.exists():
+        lock_path = tmp_path_factory.getbasetemp().parent / "steward-mlflow-venv.lock"
+        with open(lock_path, "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not MLFLOW_PYTHON.exists():
+                script = MLFLOW_PYTHON.parents[2] / "mlflow_env.sh"
+                subprocess.run(["bash", str(script)], check=True, timeout=1500)
+    return MLFLOW_PYTHON

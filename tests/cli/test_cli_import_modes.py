@@ -37,7 +37,7 @@ def _changes(services: Any) -> int:  # Any: steward.wiring.Services
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not MLFLOW_PYTHON.exists(), reason="the MLflow venv (bench/mlflow_env.sh) is not built")
+@pytest.mark.usefixtures("mlflow_python")
 def test_an_mlflow_store_is_imported_completely_and_idempotently_in_both_modes(any_cli: Cli, home: Path, tmp_path: Path) -> None:
     made = _make_store(tmp_path)
     args = ["import", "mlflow", "--tracking-uri", made["uri"], "--python", str(MLFLOW_PYTHON), "--json"]

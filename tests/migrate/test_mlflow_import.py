@@ -4,7 +4,6 @@ aliases arrive, and a second import changes nothing."""
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import subprocess
@@ -23,17 +22,6 @@ from steward.wiring import build_services
 ROOT = Path(__file__).resolve().parents[2]
 MLFLOW_PYTHON = ROOT / "bench" / ".venv-mlflow" / "bin" / "python"
 
-
-@pytest.fixture(scope="session")
-def mlflow_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The MLflow venv's python, created once per session when missing (as the MLflow-compat tests do)."""
-    if not MLFLOW_PYTHON.exists():
-        lock_path = tmp_path_factory.getbasetemp().parent / "steward-mlflow-venv.lock"
-        with open(lock_path, "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if not MLFLOW_PYTHON.exists():
-                subprocess.run(["bash", str(ROOT / "bench" / "mlflow_env.sh")], check=True, timeout=1500)
-    return MLFLOW_PYTHON
 
 
 def make_store(python: Path, folder: Path) -> Any:  # Any: decoded JSON

@@ -8,7 +8,6 @@ read the same runs back through Steward's own SDK.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import math
 import os
@@ -32,21 +31,6 @@ SCRIPTS = Path(__file__).parent / "mlflow_scripts"
 MLFLOW_VENV = ROOT / "bench" / ".venv-mlflow"
 MLFLOW_PYTHON = MLFLOW_VENV / "bin" / "python"
 
-
-@pytest.fixture(scope="session")
-def mlflow_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The python of the MLflow venv, installed once per session when missing.
-
-    An exclusive lock in the temp root that pytest-xdist workers share keeps them from
-    installing it twice at once.
-    """
-    if not MLFLOW_PYTHON.exists():
-        lock_path = tmp_path_factory.getbasetemp().parent / "steward-mlflow-venv.lock"
-        with open(lock_path, "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if not MLFLOW_PYTHON.exists():
-                subprocess.run(["bash", str(ROOT / "bench" / "mlflow_env.sh")], check=True, timeout=1500)
-    return MLFLOW_PYTHON
 
 
 def run_mlflow_script(python: Path, script: str, *args: str, cwd: Path) -> Any:  # Any: decoded JSON

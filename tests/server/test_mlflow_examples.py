@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from test_mlflow_compat import mlflow_python, run_mlflow_script  # noqa: F401  (mlflow_python: a fixture)
+from test_mlflow_compat import run_mlflow_script
 
 import steward.models
 from steward.settings import Settings
@@ -24,7 +24,7 @@ from steward.wiring import Services
 # The examples do not depend on the store; the registry client test covers PostgreSQL.
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 def test_mlflow_sklearn_examples_keep_their_runs_models_and_registered_versions(
-    mlflow_python: Path, live_server: Any, settings: Settings, services: Services, tmp_path: Path  # noqa: F811
+    mlflow_python: Path, live_server: Any, settings: Settings, services: Services, tmp_path: Path
 ) -> None:
     tracking, registry = services.tracking("tester"), services.registry("tester")
 

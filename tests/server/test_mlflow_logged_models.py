@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from test_mlflow_compat import mlflow_python, run_mlflow_script  # noqa: F401 - the venv fixture
+from test_mlflow_compat import run_mlflow_script
 
 from steward.server import create_app
 from steward.settings import Settings
@@ -30,7 +30,7 @@ ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
 
 @pytest.mark.slow
 def test_log_model_autolog_and_search_with_the_mlflow_client_store_load_and_find_models(
-    mlflow_python: Path, live_server: Any, tmp_path: Path  # noqa: F811 - the fixture imported above
+    mlflow_python: Path, live_server: Any, tmp_path: Path
 ) -> None:
     out = run_mlflow_script(mlflow_python, "logged_models.py", live_server.url, cwd=tmp_path)
     model_id, run_id, experiment_id = out["model_id"], out["run_id"], out["experiment_id"]
@@ -78,7 +78,7 @@ def test_log_model_autolog_and_search_with_the_mlflow_client_store_load_and_find
 
 @pytest.mark.slow
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)  # the store logic runs on both in the tests below
-def test_the_mlflow_client_logs_to_a_finished_run_and_resumes_it(mlflow_python: Path, live_server: Any, tmp_path: Path) -> None:  # noqa: F811
+def test_the_mlflow_client_logs_to_a_finished_run_and_resumes_it(mlflow_python: Path, live_server: Any, tmp_path: Path) -> None:
     out = run_mlflow_script(mlflow_python, "resume_runs.py", live_server.url, cwd=tmp_path)
     assert out["status_after_first"] == "FINISHED"
     finished = out["finished_run"]
@@ -98,7 +98,7 @@ def test_the_mlflow_client_logs_to_a_finished_run_and_resumes_it(mlflow_python: 
 @pytest.mark.slow
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)  # the first test covers PostgreSQL
 def test_mlflow_sklearn_autolog_examples_and_evaluate_keep_their_runs_models_and_metrics(
-    mlflow_python: Path, live_server: Any, tmp_path: Path  # noqa: F811
+    mlflow_python: Path, live_server: Any, tmp_path: Path
 ) -> None:
     out = run_mlflow_script(mlflow_python, "autolog_examples.py", live_server.url, cwd=tmp_path)
     grid = out["grid"]

@@ -19,7 +19,7 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
-from test_mlflow_compat import mlflow_python, run_mlflow_script  # noqa: F401  (mlflow_python: a fixture)
+from test_mlflow_compat import run_mlflow_script
 from typer.testing import CliRunner
 
 import steward.models
@@ -38,7 +38,7 @@ def _expected(workdir: Path) -> tuple[pd.DataFrame, np.ndarray]:  # the script's
 
 @pytest.mark.slow
 def test_the_mlflow_client_registers_aliases_searches_stages_and_loads_through_steward(
-    mlflow_python: Path, live_server: Any, settings: Settings, services: Services, tmp_path: Path  # noqa: F811
+    mlflow_python: Path, live_server: Any, settings: Settings, services: Services, tmp_path: Path
 ) -> None:
     out = run_mlflow_script(mlflow_python, "registry_client.py", live_server.url, str(tmp_path), cwd=tmp_path)
 
@@ -129,7 +129,7 @@ def _serve_and_predict(settings: Settings, x: pd.DataFrame, expected: np.ndarray
 
 @pytest.mark.slow
 def test_an_mlflow_model_imported_with_steward_import_mlflow_keeps_its_name_and_predicts(
-    mlflow_python: Path, settings: Settings, tmp_path: Path  # noqa: F811
+    mlflow_python: Path, settings: Settings, tmp_path: Path
 ) -> None:
     store = tmp_path / "mlflow-store"
     store.mkdir()
