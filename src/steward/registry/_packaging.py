@@ -8,16 +8,21 @@ import hashlib
 import json
 import platform
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from steward.errors import IntegrityError, InvalidInputError
+from steward.errors import IntegrityError, InvalidInputError, NotFoundError
 
 from .flavors import flavor_for, get_flavor
 from .signature import Signature, as_frame, infer_signature
+
+if TYPE_CHECKING:
+    from steward.tracking import ArtifactInfo
+
+    from ._types import ModelVersion, VersionFile
 
 __all__ = [
     "MANIFEST_FILE",
@@ -205,3 +210,39 @@ def write_bundle(source: Path, out: Path, registered: Mapping[str, Any]) -> Path
 def temp_folder() -> tempfile.TemporaryDirectory[str]:
     """A temporary folder for staging model files."""
     return tempfile.TemporaryDirectory(prefix="steward-model-")
+
+
+def write_version_files(
+    version: ModelVersion,
+    dest: Path,
+    files: Sequence[VersionFile],
+    read_file: Callable[[ModelVersion, VersionFile], bytes],
+    list_artifacts: Callable[[str, str], list[ArtifactInfo]],
+    read_artifact: Callable[[str, str], bytes],
+) -> Path:
+    """Write a version's model files into the folder ``dest``, for the embedded registry and
+    its HTTP twin alike: the ``files`` pinned at registration, each read (and verified) by
+    ``read_file``; a version registered before pins existed gets its run's files as they are.
+
+    Raises:
+        IntegrityError: from ``read_file``, a file whose bytes differ from its digest.
+        NotFoundError: the run has none of the version's files.
+    """
+    if files:
+        for file in files:
+            target = dest / file.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(read_file(version, file))
+        if not any(f.path == MANIFEST_FILE for f in files):
+            # an MLflow-format folder has no manifest: the digests just checked are it
+            write_manifest(dest)
+        return dest
+    prefix = version.artifact_path.rstrip("/") + "/"
+    infos = list_artifacts(version.run_id, version.artifact_path)
+    if not infos:
+        raise NotFoundError(f"the files of {version.name}:{version.version} are missing from run {version.run_id}", field="artifact_path")
+    for info in infos:
+        target = dest / info.path.removeprefix(prefix)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(read_artifact(version.run_id, info.path))
+    return dest

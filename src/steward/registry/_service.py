@@ -19,7 +19,12 @@ from steward.tracking import ArtifactInfo, AuditEvent, check_run_id, now_ms
 from ._loading import Predictor, load_model_dir
 from ._mlflow_format import MLMODEL_FILE, mlflow_meta_from_text
 from ._mlflow_stages import parse_stage, stage_path, states_of_stage
-from ._packaging import MANIFEST_FILE, MODEL_FILE, temp_folder, write_bundle, write_manifest
+from ._packaging import (
+    MODEL_FILE,
+    temp_folder,
+    write_bundle,
+    write_version_files,
+)
 from ._ports import NewVersion, RegistryStore
 from ._refs import ModelRef, check_alias, check_model_name, parse_ref
 from ._types import ModelPage, ModelVersion, RegisteredModel, VersionFile, VersionPage
@@ -474,25 +479,7 @@ class RegistryService:
             NotFoundError: a file is missing (named).
         """
         files = self.store.list_version_files(version.name, version.version)
-        if files:
-            for file in files:
-                target = dest / file.path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(self.read_version_file(version, file))
-            if not any(f.path == MANIFEST_FILE for f in files):
-                # an MLflow-format folder has no manifest: the digests just checked are it
-                write_manifest(dest)
-            return dest
-        # registered before manifests existed and not backfilled: the run's files as they are
-        prefix = version.artifact_path.rstrip("/") + "/"
-        infos = self.runs.list_artifacts(version.run_id, version.artifact_path)
-        if not infos:
-            raise NotFoundError(f"the files of {version.name}:{version.version} are missing from run {version.run_id}", field="artifact_path")
-        for info in infos:
-            target = dest / info.path.removeprefix(prefix)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(self.runs.read_artifact(version.run_id, info.path))
-        return dest
+        return write_version_files(version, dest, files, self.read_version_file, self.runs.list_artifacts, self.runs.read_artifact)
 
     def load(self, ref: str, *, trusted: bool = False, allow_retired: bool = False) -> Predictor:
         """Load a registered version as a :class:`Predictor` (hashes checked first)."""

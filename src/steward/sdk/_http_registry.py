@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from steward.core.lifecycle import ModelState
-from steward.errors import IntegrityError, NotFoundError
+from steward.errors import IntegrityError
 from steward.registry import (
     ModelPage,
     ModelRef,
@@ -28,7 +28,10 @@ from steward.registry import (
     version_from_dict,
     write_bundle,
 )
-from steward.registry._packaging import MANIFEST_FILE, temp_folder, write_manifest
+from steward.registry._packaging import (
+    temp_folder,
+    write_version_files,
+)
 
 from ._http import HttpBackend
 
@@ -218,26 +221,7 @@ class HttpRegistry:
             NotFoundError: the version has no files.
         """
         files = self.list_version_files(version.name, version.version)
-        if files:
-            for file in files:
-                target = dest / file.path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(self.read_version_file(version, file))
-            if not any(f.path == MANIFEST_FILE for f in files):
-                # as the embedded registry does: an MLflow-format folder has no manifest, and
-                # the digests just checked are it
-                write_manifest(dest)
-            return dest
-        # registered before manifests existed and not backfilled: the run's files as they are
-        prefix = version.artifact_path.rstrip("/") + "/"
-        infos = self.http.list_artifacts(version.run_id, version.artifact_path)
-        if not infos:
-            raise NotFoundError(f"the files of {version.name}:{version.version} are missing from run {version.run_id}", field="artifact_path")
-        for info in infos:
-            target = dest / info.path.removeprefix(prefix)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(self.http.read_artifact(version.run_id, info.path))
-        return dest
+        return write_version_files(version, dest, files, self.read_version_file, self.http.list_artifacts, self.http.read_artifact)
 
     def load(self, ref: str, *, trusted: bool = False, allow_retired: bool = False) -> Predictor:
         """Load a version here, from its files read through the server (hashes checked)."""
