@@ -1,0 +1,20 @@
+"""Reserved slot (placeholder, no schema change yet): filled in by the work it is named for.
+
+Revision ID: 0020_serving_features
+Revises: 0019_features
+"""
+
+from __future__ import annotations
+
+revision = "0020_serving_features"
+down_revision = "0019_features"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
