@@ -24,7 +24,7 @@ ALL = ("read", "write", "admin")
 
 
 def test_only_health_readiness_and_the_api_description_are_public() -> None:
-    # "/" only redirects to /docs (the mlflow client prints links to it)
+    # "/" is the web UI's index (the page itself asks for a login: steward/ui)
     assert PUBLIC_PATHS == {"/", "/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 
 

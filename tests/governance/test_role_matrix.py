@@ -155,8 +155,9 @@ def test_every_non_public_route_answers_401_without_credentials_and_never_data(w
 def test_public_routes_answer_without_credentials(world: World) -> None:
     public = [op for op in app_operations(world.app) if OPERATIONS[op].permission is Permission.PUBLIC]
     responses = asyncio.run(_send_all(world.app, public, {}))
-    # "/" redirects to the API's description (/docs)
-    assert {op: r.status_code for op, r in responses.items()} == {op: 307 if op == ("GET", "/") else 200 for op in public}
+    # "/" is the web UI: without a session it sends the browser to its login page
+    assert {op: r.status_code for op, r in responses.items()} == {op: 303 if op == ("GET", "/") else 200 for op in public}
+    assert responses[("GET", "/")].headers["location"].startswith("/login")
 
 
 def test_an_unknown_path_is_401_not_a_404_that_maps_the_api(world: World) -> None:

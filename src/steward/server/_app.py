@@ -18,6 +18,7 @@ from steward.errors import StewardError
 from steward.governance import install_redaction
 from steward.monitoring._runner import monitor_runner
 from steward.settings import Settings
+from steward.ui import install_ui, owns_path
 from steward.wiring import Services, build_services, default_actor
 
 from ._audit_checkpoints import audit_checkpoints
@@ -77,7 +78,9 @@ class BodyLimitAndHeaders:
                 return  # the 413 has been sent; whatever the app answers after it is dropped
             if message["type"] == "http.response.start":
                 started = True
-                message["headers"] = list(message.get("headers", [])) + _SECURITY_HEADERS
+                headers = list(message.get("headers", []))
+                present = {bytes(k).lower() for k, _v in headers}  # the UI's pages set their own policy
+                message["headers"] = headers + [h for h in _SECURITY_HEADERS if h[0] not in present]
             await send(message)
 
         too_large = error_response(413, "PAYLOAD_TOO_LARGE", f"request body over {self.max_bytes} bytes")
@@ -196,6 +199,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             return JSONResponse({"status": "unavailable", "migration": current, "expected": head}, status_code=503)
         return JSONResponse({"status": "ready", "migration": current})
 
+    # the web UI at / (after the API's routes): pages identify callers by a session cookie
+    install_ui(app)
+    app.state.ui_owns = owns_path
     app.add_middleware(AuthMiddleware, enabled=auth_enabled, trusted_proxies=settings.trusted_proxies)
     if settings.cors_origins:
         # outside authentication, so that browsers' preflight requests get an answer;

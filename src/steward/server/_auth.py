@@ -121,7 +121,8 @@ class AuthMiddleware:
         if closed:
             await run_in_threadpool(record_bursts, services, closed)
         mark = begin_request()
-        if self.enabled and scope["path"] not in PUBLIC_PATHS:
+        ui_owns = getattr(state, "ui_owns", None)  # the web UI's pages check its session cookie
+        if self.enabled and scope["path"] not in PUBLIC_PATHS and not (ui_owns is not None and ui_owns(scope["path"])):
             refusal = await self._identify(scope, services, client)
             if refusal is not None:
                 await refusal(scope, receive, send)
@@ -287,6 +288,7 @@ _READABLE = "steward_readable_projects"
 # objects a request may create: an unknown name is about to exist, in the requested project
 _CREATABLE = frozenset({
     ObjectKind.EXPERIMENT_NAME, ObjectKind.MODEL, ObjectKind.DATASET, ObjectKind.SUITE, ObjectKind.FEATURE_VIEW,
+    ObjectKind.TRIGGER,
 })
 
 

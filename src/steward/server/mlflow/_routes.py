@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import JSONResponse
 
 from steward.core import Metric, RunInput, RunStatus
 from steward.core.limits import check_batch_size
@@ -373,13 +373,6 @@ router = APIRouter(route_class=MlflowRoute)
 router.include_router(api, prefix="/api/2.0/mlflow", tags=["mlflow"])
 router.include_router(api, prefix="/ajax-api/2.0/mlflow", include_in_schema=False)
 router.include_router(artifacts_router)
-
-
-@router.get("/", include_in_schema=False)
-def index() -> RedirectResponse:
-    """The "View run at http://.../#/experiments/..." links the mlflow client prints open
-    ``/`` (a browser keeps the fragment): until Steward has a web UI, the API's index."""
-    return RedirectResponse("/docs", status_code=307)
 
 
 @router.api_route(

@@ -1,0 +1,112 @@
+"""Routing of the UI and its installation on the server's application."""
+
+from __future__ import annotations
+
+import importlib.util
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Match, Mount, Route
+from starlette.types import Scope
+
+from . import _pages as p
+from ._access import Caller
+from ._session import SessionSigner, session_key
+from ._web import UiState, page
+
+__all__ = ["install_ui", "owns_path"]
+
+# the first path segments the UI serves; the API keeps everything else (/api, /docs, ...)
+_SEGMENTS = frozenset({"login", "logout", "experiments", "runs", "compare", "static"})
+
+
+def owns_path(path: str) -> bool:
+    """Whether ``path`` is a UI page (identified by the session cookie, not a token)."""
+    if path == "/":
+        return True
+    return path.split("/", 2)[1] in _SEGMENTS
+
+
+def _static_dir() -> Path:
+    return Path(str(resources.files("steward.ui") / "static"))
+
+
+def _plotly_js() -> Path | None:
+    """plotly.js of the installed ``plotly`` package, found without importing it (slow)."""
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        return None  # charts degrade to the tables beside them
+    found = Path(next(iter(spec.submodule_search_locations))) / "package_data" / "plotly.min.js"
+    return found if found.is_file() else None
+
+
+async def _static(request: Request) -> Response:
+    name = request.path_params["name"]
+    if name == "plotly.min.js":
+        found = _plotly_js()
+    else:
+        candidate = _static_dir() / name
+        found = candidate if name in {"ui.css", "ui.js"} and candidate.is_file() else None
+    if found is None:
+        return Response("not found", status_code=404, media_type="text/plain")
+    media = "text/css" if name.endswith(".css") else "text/javascript"
+    return FileResponse(found, media_type=media, headers={"cache-control": "public, max-age=3600"})
+
+
+def _with(handler: Any, *names: str) -> Any:  # Any: a page handler taking path parameters
+    def bound(caller: Caller) -> Response:
+        params = caller.request.path_params
+        result: Response = handler(caller, *(str(params[n]) for n in names))
+        return result
+
+    return bound
+
+
+class _UiMount(Mount):
+    """A mount that matches UI paths only: the API's 404s and 405s stay the API's."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http" or not owns_path(scope.get("path", "")):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+def _ui_app() -> Starlette:
+    routes = [
+        Route("/", page(p.experiments_page), methods=["GET"]),
+        Route("/login", page(p.login_page, public=True), methods=["GET"]),
+        Route("/login", page(p.login_submit, public=True), methods=["POST"]),
+        Route("/logout", page(p.logout_submit, public=True), methods=["POST"]),
+        Route("/experiments", page(p.experiments_page), methods=["GET"]),
+        Route("/experiments/{experiment_id}", page(_with(p.runs_page, "experiment_id")), methods=["GET"]),
+        Route("/experiments/{experiment_id}/runs/{run_id}", page(_with(p.run_in_experiment, "experiment_id", "run_id")), methods=["GET"]),
+        Route("/runs/{run_id}", page(_with(p.run_page, "run_id")), methods=["GET"]),
+        Route("/runs/{run_id}/artifacts/{path:path}", page(_with(p.artifact_download, "run_id", "path")), methods=["GET"]),
+        Route("/runs/{run_id}/delete", page(_with(p.delete_run, "run_id")), methods=["POST"]),
+        Route("/runs/{run_id}/restore", page(_with(p.restore_run, "run_id")), methods=["POST"]),
+        Route("/compare", page(p.compare_page), methods=["GET"]),
+        Route("/static/{name}", _static, methods=["GET"]),
+        Route("/{rest:path}", page(p.not_found), methods=["GET", "POST"]),
+    ]
+    return Starlette(routes=routes)
+
+
+def install_ui(app: FastAPI) -> None:
+    """Serve the UI from ``app``: ``GET /`` (in the permission table, public: the page itself
+    asks for a login) and a mount for the other UI paths. Call after the API's routers."""
+    settings = app.state.settings
+    app.state.ui = UiState(SessionSigner(session_key(settings)))
+    ui = _ui_app()
+    ui.state = app.state  # the pages read services, settings and auth from the server's state
+    home = page(p.experiments_page)
+
+    async def index(request: Request) -> Response:
+        return await home(request)
+
+    app.add_api_route("/", index, methods=["GET"], include_in_schema=False)
+    app.router.routes.append(_UiMount("", app=ui))

@@ -1,0 +1,331 @@
+"""The UI's pages: each calls the service functions the REST routes call, after the same check."""
+
+from __future__ import annotations
+
+import json
+import math
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+
+from steward.core import Run
+from steward.errors import (
+    AuthenticationError,
+    FilterSyntaxError,
+    InvalidInputError,
+    NotFoundError,
+    RateLimitedError,
+    StewardError,
+)
+from steward.server._denials import record_denial
+
+from ._access import Caller
+from ._session import Session
+from ._web import render
+
+JSON = dict[str, Any]  # Any: JSON values
+
+PAGE_SIZES = (25, 50, 100, 200)
+DEFAULT_PAGE_SIZE = 50
+MAX_CHARTS = 12
+MAX_COMPARE = 10
+_TRAIL_MAX = 40
+
+
+def _arg(caller: Caller, name: str, default: str = "", limit: int = 2000) -> str:
+    return caller.request.query_params.get(name, default)[:limit]
+
+
+def _form(caller: Caller, name: str) -> str:
+    form: dict[str, list[str]] = getattr(caller.request.state, "form", {})
+    return (form.get(name) or [""])[0]
+
+
+# -- experiments ------------------------------------------------------------------------------
+
+
+def experiments_page(caller: Caller) -> Response:
+    readable = caller.check("GET", "/api/v1/experiments")
+    svc = caller.services.tracking(caller.actor)
+    items = svc.list_experiments(projects=readable)
+    return render(caller, "experiments.html", title="Experiments", experiments=items)
+
+
+# -- runs table -------------------------------------------------------------------------------
+
+
+def _quote_key(key: str) -> str:
+    if key and all(c.isalnum() or c in "_-." for c in key) and not key[0].isdigit():
+        return key
+    return "`" + key.replace("`", "") + "`"
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    kind: str  # "metrics" | "params" | "tags"
+    key: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}.{self.key}"
+
+    @property
+    def order_ref(self) -> str:
+        return f"{self.kind}.{_quote_key(self.key)}"
+
+    def value(self, run: Run) -> object:
+        if self.kind == "metrics":
+            metric = run.metrics.get(self.key)
+            return None if metric is None else metric.value
+        if self.kind == "params":
+            return run.params.get(self.key)
+        return run.tags.get(self.key)
+
+
+def _parse_columns(raw: list[str]) -> list[Column]:
+    found: list[Column] = []
+    for item in raw:
+        for part in item.split(","):
+            kind, sep, key = part.strip().partition(".")
+            if sep and kind in ("metrics", "params", "tags") and key and len(key) <= 250:
+                column = Column(kind, key)
+                if column not in found:
+                    found.append(column)
+    return found[:100]
+
+
+def _position_of(exc: FilterSyntaxError) -> int:
+    return max(0, exc.position)
+
+
+def runs_page(caller: Caller, experiment_id: str) -> Response:
+    caller.check("GET", "/api/v1/experiments/{experiment_id}", experiment_id=experiment_id)
+    svc = caller.services.tracking(caller.actor)
+    experiment = svc.get_experiment(experiment_id)
+    query = caller.request.query_params
+    text = _arg(caller, "filter", limit=4000)
+    order = _arg(caller, "order", "start_time DESC", limit=300)
+    try:
+        size = int(_arg(caller, "n", str(DEFAULT_PAGE_SIZE)))
+    except ValueError:
+        size = DEFAULT_PAGE_SIZE
+    size = size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
+    token = _arg(caller, "page_token", limit=200) or None
+    trail = [t for t in _arg(caller, "trail", limit=12_000).split(",") if t][-_TRAIL_MAX:]
+    chosen = _parse_columns(query.getlist("cols"))
+    error: str | None = None
+    position: int | None = None
+    runs: list[Run] = []
+    next_token: str | None = None
+    try:
+        result = svc.search_runs(
+            [experiment.experiment_id], filter=text or None, order_by=[order] if order else None,
+            max_results=size, page_token=token,
+        )
+        runs, next_token = result.runs, result.next_page_token
+    except FilterSyntaxError as exc:
+        error, position = exc.message, _position_of(exc)
+        if exc.field == "order_by":
+            position = None
+    except InvalidInputError as exc:
+        error = exc.message
+    # the column chooser offers every key of the page's runs (the page is the query)
+    metric_keys = sorted({k for r in runs for k in r.metrics})
+    param_keys = sorted({k for r in runs for k in r.params})
+    if not query.getlist("cols"):
+        chosen = [Column("metrics", k) for k in metric_keys[:6]] + [Column("params", k) for k in param_keys[:4]]
+    offered = [Column("metrics", k) for k in metric_keys] + [Column("params", k) for k in param_keys]
+    offered += [c for c in chosen if c not in offered]
+    base: dict[str, str | list[str]] = {"filter": text, "order": order, "n": str(size), "cols": [c.ref for c in chosen]}
+
+    def link(**changes: str | list[str] | None) -> str:
+        params = {**base, **changes}
+        pairs = [(k, x) for k, v in params.items() if v for x in (v if isinstance(v, list) else [v])]
+        return f"/experiments/{experiment.experiment_id}?" + urllib.parse.urlencode(pairs)
+
+    def sort_link(ref: str) -> str:
+        current, _, direction = order.partition(" ")
+        descending = not (current == ref and direction.upper() == "DESC")
+        return link(order=f"{ref} {'DESC' if descending else 'ASC'}")
+
+    nxt = link(page_token=next_token, trail=",".join([*trail, token or "-"])) if next_token else None
+    return render(
+        caller, "runs.html", title=experiment.name, experiment=experiment, runs=runs, columns=chosen, offered=offered,
+        filter_text=text, order=order, size=size, sizes=PAGE_SIZES, error=error, position=position,
+        previous=_previous_link(link, token, trail), next_link=nxt, page_number=len(trail) + 1 if token else 1,
+        sort_link=sort_link, may_write=caller.may("DELETE", "/api/v1/experiments/{experiment_id}", experiment_id=experiment.experiment_id),
+    )
+
+
+def _previous_link(link: Any, token: str | None, trail: list[str]) -> str | None:  # Any: the link builder
+    """The link to the page before: the trail holds the tokens of the pages before this one
+    ("-" for the first page)."""
+    if not token:
+        return None
+    if not trail:
+        return str(link())
+    before = trail[-1]
+    rest = ",".join(trail[:-1]) or None
+    return str(link(page_token=None if before == "-" else before, trail=rest))
+
+
+# -- one run ----------------------------------------------------------------------------------
+
+
+def run_page(caller: Caller, run_id: str) -> Response:
+    caller.check("GET", "/api/v1/runs/{run_id}", run_id=run_id)
+    svc = caller.services.tracking(caller.actor)
+    run = svc.get_run(run_id)
+    experiment = svc.get_experiment(run.experiment_id)
+    artifacts = svc.list_artifacts(run_id)
+    keys = sorted(run.metrics)
+    charted = keys[:MAX_CHARTS]
+    chosen = caller.request.query_params.getlist("chart")
+    if chosen:
+        charted = [k for k in chosen if k in run.metrics][:MAX_CHARTS]
+    series: JSON = {}
+    for key in charted:
+        points = svc.get_metric_history(run_id, key)
+        series[key] = [{"name": run.name or run.run_id[:8], "x": [p.step for p in points], "y": [_num(p.value) for p in points]}]
+    return render(
+        caller, "run.html", title=run.name or run.run_id, run=run, experiment=experiment, artifacts=artifacts,
+        metric_keys=keys, charted=charted, charts_json=_script_json(series),
+        may_write=caller.may("DELETE", "/api/v1/runs/{run_id}", run_id=run_id),
+    )
+
+
+def _script_json(value: JSON) -> str:
+    """JSON safe inside a ``<script type="application/json">`` element (no ``</script>``)."""
+    text = json.dumps(value, allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _num(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def run_in_experiment(caller: Caller, experiment_id: str, run_id: str) -> Response:
+    """MLflow's ``#/experiments/<id>/runs/<run>`` links, kept as a path: the run's page."""
+    return RedirectResponse(f"/runs/{urllib.parse.quote(run_id, safe='')}", status_code=307)
+
+
+def artifact_download(caller: Caller, run_id: str, path: str) -> Response:
+    caller.check("GET", "/api/v1/runs/{run_id}/artifacts/{path}", run_id=run_id)
+    svc = caller.services.tracking(caller.actor)
+    info, stream = svc.open_artifact(run_id, path)
+
+    def chunks() -> Any:  # Any: an iterator of bytes
+        with stream:
+            while block := stream.read(1 << 16):
+                yield block
+
+    name = info.path.rsplit("/", 1)[-1]
+    return StreamingResponse(
+        chunks(), media_type="application/octet-stream",
+        headers={"content-disposition": f"attachment; filename*=UTF-8''{urllib.parse.quote(name)}", "content-length": str(info.size)},
+    )
+
+
+def delete_run(caller: Caller, run_id: str) -> Response:
+    caller.check("DELETE", "/api/v1/runs/{run_id}", run_id=run_id)
+    caller.services.tracking(caller.actor).delete_run(run_id)
+    return RedirectResponse(f"/runs/{run_id}", status_code=303)
+
+
+def restore_run(caller: Caller, run_id: str) -> Response:
+    caller.check("DELETE", "/api/v1/runs/{run_id}", run_id=run_id)
+    caller.services.tracking(caller.actor).restore_run(run_id)
+    return RedirectResponse(f"/runs/{run_id}", status_code=303)
+
+
+# -- compare ----------------------------------------------------------------------------------
+
+
+def compare_page(caller: Caller) -> Response:
+    ids: list[str] = []
+    for item in caller.request.query_params.getlist("run"):
+        for part in item.split(","):
+            if part.strip() and part.strip() not in ids:
+                ids.append(part.strip()[:64])
+    if not ids:
+        raise InvalidInputError("choose runs to compare: /compare?run=ID&run=ID", field="run")
+    if len(ids) > MAX_COMPARE:
+        raise InvalidInputError(f"compare at most {MAX_COMPARE} runs at once", field="run")
+    svc = caller.services.tracking(caller.actor)
+    runs: list[Run] = []
+    for run_id in ids:
+        caller.check("GET", "/api/v1/runs/{run_id}", run_id=run_id)
+        runs.append(svc.get_run(run_id))
+    param_keys = sorted({k for r in runs for k in r.params})
+    metric_keys = sorted({k for r in runs for k in r.metrics})
+    differing = {k for k in param_keys if len({r.params.get(k) for r in runs}) > 1}
+    only_diff = caller.request.query_params.get("diff") == "1"
+    shown_params = [k for k in param_keys if k in differing] if only_diff else param_keys
+    series: JSON = {}
+    for key in metric_keys[:MAX_CHARTS]:
+        lines = []
+        for run in runs:
+            if key in run.metrics:
+                points = svc.get_metric_history(run.run_id, key)
+                lines.append({"name": run.name or run.run_id[:8], "x": [p.step for p in points], "y": [_num(p.value) for p in points]})
+        series[key] = lines
+    return render(
+        caller, "compare.html", title="Compare runs", runs=runs, param_keys=shown_params, differing=differing,
+        metric_keys=metric_keys, only_diff=only_diff, charts_json=_script_json(series),
+        ids=ids, charted=list(series),
+    )
+
+
+# -- login ------------------------------------------------------------------------------------
+
+
+def _safe_next(target: str) -> str:
+    if not target.startswith("/") or target.startswith("//") or "\\" in target or len(target) > 2000:
+        return "/"
+    return target
+
+
+def login_page(caller: Caller) -> Response:
+    if not caller.auth_enabled or caller.principal is not None:
+        return RedirectResponse(_safe_next(_arg(caller, "next", "/")), status_code=303)
+    return render(caller, "login.html", title="Log in", next=_safe_next(_arg(caller, "next", "/")), name="", error=None)
+
+
+def login_submit(caller: Caller) -> Response:
+    target = _safe_next(_form(caller, "next") or "/")
+    if not caller.auth_enabled:
+        return RedirectResponse(target, status_code=303)
+    name, password = _form(caller, "user")[:200], _form(caller, "password")
+    request = caller.request
+    client = request.client.host if request.client else "unknown"
+    limiter = getattr(request.app.state, "auth_limiter", None)
+    governance = caller.services.governance("auth")
+    try:
+        if not name or not password:
+            raise AuthenticationError("enter your user name and password")
+        if limiter is not None:
+            limiter.check_password(name, client)
+        principal = governance.authenticate_password(name, password)
+    except RateLimitedError as exc:
+        return render(caller, "login.html", status=429, title="Log in", next=target, name=name, error=exc.message)
+    except AuthenticationError as exc:
+        if limiter is not None and name and password:
+            limiter.failure(client, name)
+        record_denial(caller.services, "anonymous", "POST", request.url.path, exc.message, client)
+        return render(caller, "login.html", status=401, title="Log in", next=target, name=name, error=exc.message)
+    except StewardError as exc:
+        return render(caller, "login.html", status=exc.status, title="Log in", next=target, name=name, error=exc.message)
+    # a fresh nonce: a token seen before logging in is worthless after
+    request.state.new_session = Session.fresh(principal.name)
+    return RedirectResponse(target, status_code=303)
+
+
+def logout_submit(caller: Caller) -> Response:
+    caller.request.state.new_session = Session.fresh()
+    return RedirectResponse("/login" if caller.auth_enabled else "/", status_code=303)
+
+
+def not_found(caller: Caller) -> Response:
+    raise NotFoundError(f"there is no page at {caller.request.url.path[:200]}")
