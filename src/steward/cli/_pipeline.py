@@ -35,6 +35,8 @@ def run(
     file: Path = typer.Argument(..., help="A Python file defining a @steward.pipeline function."),  # noqa: B008 - typer idiom
     params: list[str] = typer.Option([], "--param", "-p", help="A pipeline parameter, KEY=VALUE (repeatable)."),  # noqa: B008
     name: str | None = typer.Option(None, "--name", help="Which pipeline, when the file defines several."),
+    executor: str = typer.Option("local", "--executor", help="local (steps in this process or their own subprocess) or dask."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="With --executor dask: the scheduler ADDRESS, or local."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document instead of a table."),
 ) -> None:
     """Run a pipeline: unchanged steps are skipped (cached) and say so; exit 1 when a step fails."""
@@ -43,7 +45,8 @@ def run(
     values = parse_params(params)
     pipe = load_pipeline(file, name)
     with open_client() as client:
-        result = run_pipeline(pipe, client, values)  # a failed step: CheckFailedError, exit 1 naming it
+        # a failed step: CheckFailedError, exit 1 naming it, its error and attempts
+        result = run_pipeline(pipe, client, values, executor=executor, scheduler=scheduler)
     if as_json:
         print_json(result.to_dict())
         return

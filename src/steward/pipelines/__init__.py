@@ -3,6 +3,7 @@ and inputs, each recorded as a run linked to the pipeline's run (in-process exec
 
 from __future__ import annotations
 
+from ._isolate import StepOptions
 from ._keys import code_hash, step_key, value_hash
 from ._loading import load_pipeline
 from ._pipeline import Pipeline, PipelineResult, Step, StepReport, pipeline, run_pipeline, step
@@ -11,6 +12,7 @@ __all__ = [
     "Pipeline",
     "PipelineResult",
     "Step",
+    "StepOptions",
     "StepReport",
     "code_hash",
     "load_pipeline",

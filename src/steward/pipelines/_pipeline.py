@@ -18,18 +18,22 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 from steward.core import RunStatus
 from steward.errors import CheckFailedError, InvalidInputError
 
+from ._isolate import Outcome, StepOptions, call_step
 from ._keys import code_hash, step_key, value_hash
 
 if TYPE_CHECKING:
     from steward.sdk import Client
+    from steward.sdk._run import ActiveRun
 
-__all__ = ["Pipeline", "PipelineResult", "Step", "StepReport", "pipeline", "run_pipeline", "step"]
+__all__ = ["EXECUTORS", "Pipeline", "PipelineResult", "Step", "StepReport", "pipeline", "run_pipeline", "step"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 OUTPUT = "outputs/output.pkl"
 KEY_TAG = "steward.cache_key"
 PARENT_TAG = "mlflow.parentRunId"  # MLflow's spelling: its UI nests the step runs under the pipeline's
+ATTEMPTS_TAG = "steward.attempts"
+EXECUTORS = ("local", "dask")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +47,13 @@ class StepReport:
     seconds: float
     cached_from: str | None = None
     error: str | None = None
+    attempts: int = 0  # 0 when cached (the step was not called)
 
     def to_dict(self) -> dict[str, object]:
         return {
             "name": self.name, "status": self.status, "run_id": self.run_id, "cache_key": self.cache_key,
             "seconds": round(self.seconds, 3), "cached_from": self.cached_from, "error": self.error,
+            "attempts": self.attempts,
         }
 
 
@@ -74,7 +80,11 @@ class _Marked(Generic[P, R]):
 
 
 class Step(_Marked[P, R]):
-    """A function marked with :func:`step`."""
+    """A function marked with :func:`step`, and how it is called (:class:`StepOptions`)."""
+
+    def __init__(self, fn: Callable[P, R], name: str, options: StepOptions | None = None) -> None:
+        super().__init__(fn, name)
+        self.options = options or StepOptions()
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         execution = _CURRENT.get()
@@ -99,15 +109,35 @@ def _check_name(name: str) -> str:
     return name
 
 
-def step(fn: Callable[P, R] | None = None, *, name: str | None = None) -> Any:  # Any: a Step, or a decorator making one
+def step(
+    fn: Callable[P, R] | None = None,
+    *,
+    name: str | None = None,
+    isolate: bool = False,
+    timeout: str | float | None = None,
+    retries: int = 0,
+    retry_backoff: str | float = 0.0,
+) -> Any:  # Any: a Step, or a decorator making one
     """Mark a function as a pipeline step (cached, recorded as a run when a pipeline runs it).
 
+    Args:
+        isolate: call it in a subprocess of its own (a crash fails the step, not the pipeline's process).
+        timeout: a time limit per attempt (``"5m"``, or seconds); implies ``isolate``; the
+            step's whole process group is killed when it is reached.
+        retries: attempts after a failure (an exception, a crash or a timeout).
+        retry_backoff: the wait before the first retry (``"2s"``), doubling after each.
+
+    Raises:
+        InvalidInputError: a bad name, duration or retry count.
+
     Example:
-        >>> @steward.step  # doctest: +SKIP
+        >>> @steward.step(isolate=True, timeout="5m", retries=2, retry_backoff="2s")  # doctest: +SKIP
         ... def train(data, c: float): ...
     """
+    options = StepOptions.of(isolate=isolate, timeout=timeout, retries=retries, retry_backoff=retry_backoff)
+
     def wrap(f: Callable[P, R]) -> Step[P, R]:
-        return Step(f, _check_name(name or f.__name__.replace("_", "-").lower()))
+        return Step(f, _check_name(name or f.__name__.replace("_", "-").lower()), options)
 
     return wrap(fn) if fn is not None else wrap
 
@@ -126,7 +156,22 @@ def pipeline(fn: Callable[P, R] | None = None, *, name: str | None = None) -> An
     return wrap(fn) if fn is not None else wrap
 
 
+@dataclass(slots=True)
+class _Call:
+    """One call of a step, bound and keyed, before it runs."""
+
+    step: Step[Any, Any]
+    args: tuple[object, ...]
+    kwargs: dict[str, object]
+    key: str
+    tags: dict[str, object]
+    params: dict[str, object]
+    datasets: list[object]
+
+
 class _Execution:
+    """Runs each step as it is called (the local executor); :mod:`._dask` schedules them instead."""
+
     def __init__(self, client: Client, experiment: str, parent_run_id: str, result: PipelineResult) -> None:
         self.client = client
         self.experiment = experiment
@@ -141,7 +186,8 @@ class _Execution:
                 return run.run_id
         return None
 
-    def run_step(self, st: Step[Any, Any], args: tuple[object, ...], kwargs: Mapping[str, object]) -> Any:  # Any: the step's output
+    def prepare(self, st: Step[Any, Any], args: tuple[object, ...], kwargs: Mapping[str, object]) -> _Call:
+        """Bind the arguments, key the call, and gather its tags, params and dataset inputs."""
         bound = inspect.signature(st.fn).bind(*args, **kwargs)
         bound.apply_defaults()
         arguments = dict(bound.arguments)
@@ -151,39 +197,82 @@ class _Execution:
             upstream = self.produced.get(id(value))
             if upstream is not None and upstream[0] is value:
                 tags[f"steward.input.{arg}"] = f"runs:/{upstream[1]}/{OUTPUT}"
-        params = {k: v for k, v in arguments.items() if isinstance(v, (str, int, float, bool)) and not isinstance(v, type)}
-        datasets = [(k, v) for k, v in arguments.items() if isinstance(getattr(v, "content_hash", None), str)]
+        params: dict[str, object] = {
+            k: v for k, v in arguments.items() if isinstance(v, (str, int, float, bool)) and not isinstance(v, type)
+        }
+        datasets = [v for v in arguments.values() if isinstance(getattr(v, "content_hash", None), str)]
+        return _Call(st, tuple(bound.args), dict(bound.kwargs), key, tags, params, datasets)
+
+    def reuse(self, call: _Call) -> tuple[bool, Any]:  # Any: the step's output
+        """A finished run with the same key: record the reuse and return its output."""
         started = time.monotonic()
-        hit = self._cached_run(key)
-        if hit is not None:
-            output = pickle.loads(self.client.read_artifact(hit, OUTPUT))  # our own store wrote it (a trusted store is assumed)
-            with self.client.start_run(self.experiment, name=st.name, params=params, tags={**tags, "steward.cached_from": hit}) as run:
-                for _, ds in datasets:
-                    run.log_input(ds)
-            self.result.steps.append(StepReport(st.name, "cached", run.run_id, key, time.monotonic() - started, cached_from=hit))
-            self.produced[id(output)] = (output, run.run_id)
-            return output
-        run = self.client.start_run(self.experiment, name=st.name, params=params, tags=tags)
+        hit = self._cached_run(call.key)
+        if hit is None:
+            return False, None
+        output = pickle.loads(self.client.read_artifact(hit, OUTPUT))  # our own store wrote it (a trusted store is assumed)
+        with self.client.start_run(
+            self.experiment, name=call.step.name, params=call.params, tags={**call.tags, "steward.cached_from": hit}
+        ) as run:
+            for ds in call.datasets:
+                run.log_input(ds)  # type: ignore[arg-type]  # a DatasetVersion (has content_hash)
+        self.result.steps.append(StepReport(call.step.name, "cached", run.run_id, call.key, time.monotonic() - started, cached_from=hit))
+        self.produced[id(output)] = (output, run.run_id)
+        return True, output
+
+    def start(self, call: _Call) -> tuple[ActiveRun, float]:
+        run = self.client.start_run(self.experiment, name=call.step.name, params=call.params, tags=call.tags)
         try:
-            for _, ds in datasets:
-                run.log_input(ds)
-            output = st.fn(*bound.args, **bound.kwargs)
-            self.client.backend.log_artifact_bytes(run.run_id, pickle.dumps(output, protocol=5), OUTPUT)
-            run.set_tag(KEY_TAG, key)  # last: a step that failed half-way is never a cache hit
+            for ds in call.datasets:
+                run.log_input(ds)  # type: ignore[arg-type]  # a DatasetVersion (has content_hash)
         except Exception as exc:
             run.end(RunStatus.FAILED, failure=f"{type(exc).__name__}: {exc}")
-            self.result.steps.append(StepReport(st.name, "failed", run.run_id, key, time.monotonic() - started, error=f"{type(exc).__name__}: {exc}"))
-            raise _StepFailed(st.name, exc) from exc
+            raise
+        return run, time.monotonic()
+
+    def finish(self, call: _Call, run: ActiveRun, started: float, outcome: Outcome) -> Any:  # Any: the step's output
+        """Store the output and key of a step that ran, or fail it (raises :class:`_StepFailed`)."""
+        name = call.step.name
+        error = outcome.error
+        if outcome.ok:
+            try:
+                self.client.backend.log_artifact_bytes(run.run_id, pickle.dumps(outcome.output, protocol=5), OUTPUT)
+                run.set_tags({ATTEMPTS_TAG: outcome.attempts, KEY_TAG: call.key})  # key last: a half-stored step is never a hit
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+        if error is not None or not outcome.ok:
+            message = f"{error} (attempt {outcome.attempts} of {call.step.options.attempts})"
+            run.set_tag(ATTEMPTS_TAG, outcome.attempts)
+            run.end(RunStatus.FAILED, failure=message)
+            self.result.steps.append(
+                StepReport(name, "failed", run.run_id, call.key, time.monotonic() - started, error=message, attempts=outcome.attempts)
+            )
+            raise _StepFailed(name, message, outcome.exception)
         run.end(RunStatus.FINISHED)
-        self.result.steps.append(StepReport(st.name, "ran", run.run_id, key, time.monotonic() - started))
-        self.produced[id(output)] = (output, run.run_id)
+        self.result.steps.append(StepReport(name, "ran", run.run_id, call.key, time.monotonic() - started, attempts=outcome.attempts))
+        self.produced[id(outcome.output)] = (outcome.output, run.run_id)
+        return outcome.output
+
+    def run_step(self, st: Step[Any, Any], args: tuple[object, ...], kwargs: Mapping[str, object]) -> Any:  # Any: the step's output
+        call = self.prepare(st, args, kwargs)
+        hit, output = self.reuse(call)
+        if hit:
+            return output
+        run, started = self.start(call)
+        return self.finish(call, run, started, call_step(st.fn, call.args, call.kwargs, st.options, st.name))
+
+    def complete(self, output: Any) -> Any:  # Any: what the pipeline function returned
+        """After the pipeline function returned: nothing is left to run in this executor."""
         return output
+
+    def close(self) -> None:
+        """Release what the executor holds (a Dask client)."""
 
 
 class _StepFailed(Exception):
-    def __init__(self, name: str, exc: BaseException) -> None:
+    def __init__(self, name: str, message: str, exc: BaseException | None = None) -> None:
         super().__init__(name)
         self.step = name
+        self.message = message
         self.exc = exc
 
 
@@ -200,23 +289,39 @@ def _resolve_datasets(pipe: Pipeline[..., Any], client: Client, arguments: dict[
 _CURRENT: ContextVar[_Execution | None] = ContextVar("steward_pipeline", default=None)
 
 
-def run_pipeline(pipe: Pipeline[..., Any], client: Client, params: Mapping[str, object] | None = None) -> PipelineResult:
-    """Run ``pipe`` in this process: one run for the pipeline, one per step (linked to it by
+def run_pipeline(
+    pipe: Pipeline[..., Any],
+    client: Client,
+    params: Mapping[str, object] | None = None,
+    *,
+    executor: str = "local",
+    scheduler: str | None = None,
+) -> PipelineResult:
+    """Run ``pipe``: one run for the pipeline, one per step (linked to it by
     ``mlflow.parentRunId``); a step whose key matches a finished run reuses its output.
 
     Args:
         pipe: a function marked with :func:`pipeline`.
         client: where runs, outputs and lineage are recorded (embedded or a server).
         params: the pipeline function's keyword arguments.
+        executor: ``local`` calls each step as the pipeline function reaches it (in this
+            process, or a subprocess for an isolated step); ``dask`` builds the graph of
+            steps first and runs independent ones in parallel on a Dask cluster.
+        scheduler: with ``dask``, the scheduler's address, or ``local`` for a LocalCluster.
 
     Returns:
         The pipeline's run id, each step's report and the function's return value.
 
     Raises:
-        CheckFailedError: a step raised; its error is in the message, the steps before it
-            keep their outputs (a re-run starts from the failed step).
-        InvalidInputError: a parameter the pipeline function does not take.
+        CheckFailedError: a step failed after its retries (raised, crashed or timed out); its
+            error, name and attempts are in the message, the steps before it keep their
+            outputs (a re-run starts from the failed step).
+        InvalidInputError: a parameter the pipeline function does not take, an unknown executor.
     """
+    if executor not in EXECUTORS:
+        raise InvalidInputError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor[:40]!r}", field="executor")
+    if executor == "dask" and not scheduler:
+        raise InvalidInputError("the dask executor needs --scheduler ADDRESS (or local)", field="scheduler")
     values = dict(params or {})
     try:
         bound = inspect.signature(pipe.fn).bind(**values)
@@ -227,14 +332,22 @@ def run_pipeline(pipe: Pipeline[..., Any], client: Client, params: Mapping[str, 
     result = PipelineResult(pipe.name, "", "running")
     with client.start_run(pipe.name, name=pipe.name, params=values, tags={"steward.pipeline": pipe.name}) as parent:
         result.run_id = parent.run_id
-        token = _CURRENT.set(_Execution(client, pipe.name, parent.run_id, result))
+        execution: _Execution
+        if executor == "dask":
+            from ._dask import DaskExecution
+
+            execution = DaskExecution(client, pipe.name, parent.run_id, result, scheduler or "local")
+        else:
+            execution = _Execution(client, pipe.name, parent.run_id, result)
+        token = _CURRENT.set(execution)
         try:
-            result.output = pipe.fn(**arguments)
+            result.output = execution.complete(pipe.fn(**arguments))
         except _StepFailed as failed:
             result.status = "failed"
-            parent.end(RunStatus.FAILED, failure=f"step {failed.step} failed: {failed.exc}")
-            raise CheckFailedError(f"pipeline {pipe.name}: step {failed.step} failed: {type(failed.exc).__name__}: {failed.exc}") from failed.exc
+            parent.end(RunStatus.FAILED, failure=f"step {failed.step} failed: {failed.message}")
+            raise CheckFailedError(f"pipeline {pipe.name}: step {failed.step} failed: {failed.message}") from failed.exc
         finally:
             _CURRENT.reset(token)
+            execution.close()
     result.status = "finished"
     return result
