@@ -148,6 +148,11 @@ class Settings(BaseSettings):
         description="Seconds between the server's signed checkpoints of the audit trail's head "
         "(kept in the artifact store; `steward audit verify` detects entries cut off the end).",
     )
+    retention: Literal["keep", "archive"] = Field(
+        default="keep",
+        description="What retiring a model version does with its files: keep them where they are, "
+        "or archive a self-contained bundle under `home`/archive (the blobs stay; the record says where).",
+    )
     rollout_interval: float = Field(
         default=5.0,
         gt=0,

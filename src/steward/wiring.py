@@ -175,6 +175,19 @@ class Services:
             rollout_interval=self.settings.rollout_interval,
         )
 
+    def stewardship(self, actor: str | None = None) -> Any:  # Any: steward.stewardship.StewardshipService
+        """Model stewardship (owners and on-call, retirement, rollback drills) acting as ``actor``."""
+        from pathlib import Path
+
+        from steward.adapters.sql._stewardship_store import SqlStewardshipStore
+        from steward.stewardship import StewardshipService
+
+        deployments = self.deployments(actor)
+        return StewardshipService(
+            SqlStewardshipStore(self.store), deployments.registry, deployments, deployments.actor,
+            retention=self.settings.retention, archive_dir=Path(self.settings.resolved_home()) / "archive",
+        )
+
     def governance(self, actor: str | None = None) -> GovernanceService:
         """The governance service (users, tokens, roles) acting as ``actor``."""
         from steward.adapters.sql._governance_store import SqlGovernanceStore

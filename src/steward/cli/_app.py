@@ -38,7 +38,19 @@ def _models() -> Any:  # Any: typer.Typer
         _model_card.register(_models.models_app)  # steward models card
     if not any(c.name == "timeline" for c in _models.models_app.registered_commands):
         _timeline.register(_models.models_app)  # steward models timeline
+    if not any(c.name == "retire" for c in _models.models_app.registered_commands):
+        from . import _stewardship
+
+        _stewardship.register_models(_models.models_app)  # steward models set-owner|owner|retire
     return _models.app
+
+
+def _deploy() -> Any:  # Any: typer.Typer
+    from . import _deploy, _stewardship
+
+    if not any(c.name == "drill" for c in _deploy.app.registered_commands):
+        _stewardship.register_deploy(_deploy.app)  # steward deploy drill
+    return _deploy.app
 
 
 def _evaluation(name: str) -> Callable[[], Any]:
@@ -107,7 +119,7 @@ COMMANDS: dict[str, tuple[Target, str]] = {
     "tokens": ("steward.cli._governance:tokens_app", "Create, list and revoke API tokens."),
     "secrets": ("steward.cli._secrets:app", "Encrypted secrets (values never shown)."),
     "deploy": (
-        "steward.cli._deploy:app",
+        _deploy,
         "Deployments: traffic plans, canaries, A/B tests, shadows, blue-green, rollouts.",
     ),
     "labels": ("steward.cli._labels:app", "Delayed ground truth of logged predictions."),
@@ -116,6 +128,10 @@ COMMANDS: dict[str, tuple[Target, str]] = {
     "alerts": ("steward.cli._alerts:app", "Alert rules: their state, history, and a dry run of a rule file."),
     "features": ("steward.cli._features:app", "Feature store: definitions, materialisation, online values."),
     "pipeline": ("steward.cli._pipeline:app", "Pipelines of cached steps, each recorded as a run."),
+    "retrain": (
+        "steward.cli._stewardship:retrain",
+        "Retrain a model through the standard lifecycle: validate, train, gate, register, approval, canary, rollout, promote or roll back.",
+    ),
 }
 
 

@@ -152,16 +152,7 @@ def transition(
     echo(f"{v.name}:{v.version} is {v.state.value}")
 
 
-@app.command("retire")
-def retire(
-    ref: str = typer.Argument(..., help="The version: fraud:3."),
-    comment: str = typer.Option("", "--comment", "-m", help="Why."),
-) -> None:
-    """Retire a version: it can no longer be deployed."""
-    with _registry() as (reg, _):
-        target = reg.resolve(ref)
-        v = reg.retire(target.name, target.version, comment=comment)
-    echo(f"{v.name}:{v.version} is {v.state.value}")
+# ``steward models retire`` (refused while serving, --drain, retention) lives in _stewardship.py
 
 
 @app.command("tag")

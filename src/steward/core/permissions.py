@@ -419,6 +419,13 @@ _TABLE: list[tuple[str, str, Operation]] = [
     ("POST", "/api/v1/deployments/{name}/rollback", _op(P.DEPLOYMENTS_WRITE, _DEPLOYMENT_PATH)),
     ("GET", "/api/v1/deployments/{name}/rollout", _op(P.DEPLOYMENTS_READ, _DEPLOYMENT_PATH)),
     ("GET", "/api/v1/deployments/{name}/history", _op(P.DEPLOYMENTS_READ, _DEPLOYMENT_PATH)),
+    # model stewardship (issue 13): owner and on-call of a model, retirement, rollback drills
+    ("GET", "/api/v1/models/{name}/owner", _op(P.MODELS_READ, _MODEL_PATH)),
+    ("PUT", "/api/v1/models/{name}/owner", _op(P.MODELS_WRITE, _MODEL_PATH)),
+    ("POST", "/api/v1/models/{name}/versions/{version}/retire", _op(P.MODELS_PROMOTE, _MODEL_PATH)),
+    ("GET", "/api/v1/models/{name}/versions/{version}/retirement", _op(P.MODELS_READ, _MODEL_PATH)),
+    ("POST", "/api/v1/deployments/{name}/drills", _op(P.DEPLOYMENTS_WRITE, _DEPLOYMENT_PATH)),
+    ("GET", "/api/v1/deployments/{name}/drills/last", _op(P.DEPLOYMENTS_READ, _DEPLOYMENT_PATH)),
     # prediction log (serving issue): the log belongs to its deployment's project; reading it
     # needs deployments.read there; attaching ground truth needs models.write there (the
     # contributors who build the model bring its labels; deployers only move traffic)

@@ -41,6 +41,21 @@ _KINDS = {
     "runs.end": "run ended",
     "alerts.fire": "alert fired",
     "alerts.resolve": "alert resolved",
+    # model stewardship (issue 13): owners, the lifecycle pipeline, retirement, rollback drills
+    "models.set_owner": "owner set",
+    "models.retrain.start": "retraining started",
+    "models.retrain.validate": "data validated",
+    "models.retrain.trained": "retrained",
+    "models.retrain.candidate": "candidate registered",
+    "models.retrain.awaiting_approval": "awaiting approval",
+    "models.retrain.resume": "retraining resumed",
+    "models.retrain.end": "retraining ended",
+    "model_version.retire": "retirement recorded",
+    "deployments.drill": "rollback drill",
+    "deployments.rollout.start": "canary started",
+    "deployments.rollout.advance": "rollout advanced",
+    "deployments.rollout.promote": "promoted",
+    "deployments.rollout.rollback": "rolled back",
 }
 
 

@@ -39,6 +39,7 @@ from ._routes_monitors import router as monitors_router
 from ._routes_predictions import router as predictions_router
 from ._routes_registry import router as registry_router
 from ._routes_secrets import router as secrets_router
+from ._routes_stewardship import router as stewardship_router
 from ._routes_timeline import router as timeline_router
 from ._routes_tracking import router as tracking_router
 from ._routes_uploads import router as uploads_router
@@ -174,6 +175,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(secrets_router)
     app.include_router(predictions_router)
     app.include_router(deployments_router)
+    app.include_router(stewardship_router)
     app.include_router(alerts_router)
     app.include_router(monitors_router)
     app.include_router(features_router)
