@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from steward.monitoring._monitors import MonitorService
     from steward.predictions import PredictionLog, PredictionService
     from steward.registry import RegistryService, TimelineService
+    from steward.webhooks._service import WebhookService
     from steward.serving._deployments import DeploymentService
 
 class _LogHolder:
@@ -296,6 +297,17 @@ class Services:
         return AlertService(
             SqlAlertStore(self.store), who, self.alert_runtime(), secret=lambda name: self.secrets(who).resolve(name),
             deployments=lambda: self.deployments(who), predictions=lambda: self.predictions(who), data=lambda: self.data(who),
+        )
+
+    def webhooks(self, actor: str | None = None) -> WebhookService:
+        """Webhook subscriptions and their delivery (secrets encrypted under the master key), acting as ``actor``."""
+        from steward.adapters.sql._webhook_store import SqlWebhookStore
+        from steward.governance import load_master_key
+        from steward.webhooks import WebhookService
+
+        return WebhookService(
+            SqlWebhookStore(self.store), lambda: load_master_key(self.settings), actor or default_actor(self.settings),
+            redactor=self.redactor,
         )
 
     def online_store(self) -> OnlineStore:

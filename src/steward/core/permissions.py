@@ -137,6 +137,8 @@ class ObjectKind(str, enum.Enum):
     # models:/m-<id>): the project of the run (or logged model) whose files it names
     MODEL_SOURCE = "model_source"
     UPLOAD = "upload"  # an upload session id: the project of the dataset it is for
+    PROJECT = "project"  # a project name itself (a webhook subscribes to one project)
+    WEBHOOK = "webhook"  # a webhook name: the project it subscribes to
 
 
 class Source(str, enum.Enum):
@@ -458,6 +460,18 @@ _TABLE: list[tuple[str, str, Operation]] = [
     ("POST", "/api/v1/features/views/{name}/materialize", _op(P.DATA_WRITE, _path(K.FEATURE_VIEW, "name"))),
     ("POST", "/api/v1/features/online", _op(P.DATA_READ, _body(K.FEATURE_REF, "features", many=True))),
     ("GET", "/api/v1/features/online", _op(P.DATA_READ, _query(K.FEATURE_REF, "feature", many=True))),
+    # webhooks (issue 13): a subscription belongs to the project whose registry and deployment
+    # events it receives; its URL and delivery log are configuration of that project, so
+    # reading and managing both need models.write there (contributors; a viewer cannot)
+    ("POST", "/api/v1/webhooks", _op(P.MODELS_WRITE, _body(K.PROJECT, "project"))),
+    ("GET", "/api/v1/webhooks", _op(P.MODELS_WRITE, listing=True)),
+    ("GET", "/api/v1/webhooks/{name}", _op(P.MODELS_WRITE, _path(K.WEBHOOK, "name"))),
+    ("DELETE", "/api/v1/webhooks/{name}", _op(P.MODELS_WRITE, _path(K.WEBHOOK, "name"))),
+    ("GET", "/api/v1/webhooks/{name}/deliveries", _op(P.MODELS_WRITE, _path(K.WEBHOOK, "name"))),
+    ("POST", "/api/v1/webhooks/{name}/test", _op(P.MODELS_WRITE, _path(K.WEBHOOK, "name"))),
+    ("POST", "/api/v1/webhooks/{name}/deliveries/{delivery_id}/redeliver", _op(P.MODELS_WRITE, _path(K.WEBHOOK, "name"))),
+    # one round of the delivery worker (the server runs it on its own; this drives it now)
+    ("POST", "/api/v1/webhook-deliveries/run", _op(P.GOVERNANCE_ADMIN, global_only=True)),
     # secrets: only names and history ever leave the server; administrators manage them
     ("GET", "/api/v1/secrets", _op(P.GOVERNANCE_ADMIN, global_only=True)),
     ("GET", "/api/v1/secrets/{name}", _op(P.GOVERNANCE_ADMIN, global_only=True)),

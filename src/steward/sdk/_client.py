@@ -31,6 +31,7 @@ from ._run import ActiveRun, Flusher
 
 if TYPE_CHECKING:  # the registry stage pulls in pandas: imported when a timeline is asked for
     from ._http_timeline import TimelineBackend
+    from ._http_webhooks import WebhooksBackend
 
 
 class Client:
@@ -136,6 +137,21 @@ class Client:
             assert isinstance(data, HttpData)
             return HttpValidation(self.backend, data, self.settings.user or "")
         found: ValidationBackend = self.services.validation()
+        return found
+
+    @property
+    def webhooks(self) -> WebhooksBackend:
+        """Webhooks of registry and deployment events: embedded, or the server's through its REST API.
+
+        Example:
+            >>> Client().webhooks.test_webhook("ci").status  # doctest: +SKIP
+            'succeeded'
+        """
+        if isinstance(self.backend, HttpBackend):
+            from ._http_webhooks import HttpWebhooks
+
+            return HttpWebhooks(self.backend)
+        found: WebhooksBackend = self.services.webhooks()
         return found
 
     @property

@@ -44,6 +44,8 @@ from ._routes_timeline import router as timeline_router
 from ._routes_tracking import router as tracking_router
 from ._routes_uploads import router as uploads_router
 from ._routes_validation import router as validation_router
+from ._routes_webhooks import install_webhook_worker
+from ._routes_webhooks import router as webhooks_router
 
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -179,6 +181,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(alerts_router)
     app.include_router(monitors_router)
     app.include_router(features_router)
+    app.include_router(webhooks_router)
+    install_webhook_worker(app, built)  # delivers registry and deployment events while the server runs
     document_error_responses(app)
     # counted in the database: replicas behind one address share the count
     app.state.auth_limiter = LoginLimiter(settings.auth_max_failures, settings.auth_failure_window, store=built.auth_failures())

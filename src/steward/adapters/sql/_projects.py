@@ -23,6 +23,7 @@ from ._tables_monitors import monitors
 from ._tables_registry import registered_models
 from ._tables_uploads import uploads
 from ._tables_validation import validation_suites
+from ._tables_webhooks import webhooks
 
 __all__ = ["DEFAULT_EXPERIMENT_NAME", "dataset_ref_project", "project_of"]
 
@@ -165,6 +166,16 @@ def _upload(conn: Connection, value: str) -> str | None:
     return found
 
 
+def _project(_conn: Connection, value: str) -> str | None:
+    # a project is named, not stored: the name is its own project ("*" is every project, never one)
+    return value if value.strip() == value and value.isprintable() and value != "*" and len(value) <= 250 else None
+
+
+def _webhook(conn: Connection, value: str) -> str | None:
+    found: str | None = conn.execute(select(webhooks.c.project).where(webhooks.c.name == value)).scalar()
+    return found
+
+
 _LOOKUPS: dict[ObjectKind, Callable[[Connection, str], str | None]] = {
     ObjectKind.EXPERIMENT: _experiment,
     ObjectKind.EXPERIMENT_NAME: _experiment_name,
@@ -182,6 +193,8 @@ _LOOKUPS: dict[ObjectKind, Callable[[Connection, str], str | None]] = {
     ObjectKind.FEATURE_VIEW: _feature_view,
     ObjectKind.FEATURE_REF: _feature_ref,
     ObjectKind.UPLOAD: _upload,
+    ObjectKind.PROJECT: _project,
+    ObjectKind.WEBHOOK: _webhook,
 }
 
 
