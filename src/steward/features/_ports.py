@@ -113,6 +113,12 @@ class OnlineStore(Protocol):
         """The rows of ``(view, entity_key)`` pairs in one round trip (None: missing)."""
         ...
 
+    def read_grid(self, views: Sequence[str], keys: Sequence[str]) -> list[Any]:  # Any: [event_ms, values] or None
+        """Every view's row for every entity key in one round trip, entity-major (the
+        ``len(views)`` views of ``keys[0]`` first): ``[event_ms, {feature: value}]`` or None
+        when missing. The lookup path: no per-row object is built."""
+        ...
+
     def close(self) -> None: ...
 
 

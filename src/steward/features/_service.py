@@ -138,6 +138,21 @@ class ViewCache:
         self._clock = clock
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[float, StoredView]] = {}
+        self._plans: dict[object, tuple[float, Any]] = {}  # Any: a lookup's resolved plan
+
+    def plan(self, key: object, build: Callable[[], Any]) -> Any:  # Any: what build returns
+        """``build()`` for ``key`` (a lookup's feature list), kept as long as a view: a
+        serving process asks the same features on every request."""
+        now = self._clock()
+        hit = self._plans.get(key)
+        if hit is not None and now - hit[0] < self.ttl_s:
+            return hit[1]
+        built = build()
+        with self._lock:
+            if len(self._plans) > 1000:
+                self._plans.clear()
+            self._plans[key] = (now, built)
+        return built
 
     def get(self, name: str, load: Callable[[str], StoredView]) -> StoredView:
         now = self._clock()
@@ -153,6 +168,7 @@ class ViewCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._plans.clear()
 
 
 class FeatureService:
@@ -408,39 +424,57 @@ class FeatureService:
             raise InvalidInputError("entity rows are a list of {join key: value} objects", field="entities")
         if len(entity_rows) > MAX_ONLINE_ROWS:
             raise InvalidInputError(f"at most {MAX_ONLINE_ROWS:,} entity rows per lookup", field="entities")
-        refs, stored, chosen = self._plan(features, cached=True)
+        if self._cache is not None:
+            memo = features if isinstance(features, str) else tuple(features)
+            refs, stored, chosen = self._cache.plan(memo, lambda: self._plan(features, cached=True))
+        else:
+            refs, stored, chosen = self._plan(features)
         view_keys = {name: stored[name].view.join_keys for name in chosen}
-        lookups: list[tuple[str, str]] = []
+        # views of the same join keys are one grid (entity rows x views): one read each
+        grids: dict[tuple[str, ...], list[str]] = {}
+        for name, keys in view_keys.items():
+            grids.setdefault(keys, []).append(name)
+        encoded: dict[tuple[str, ...], list[str]] = {keys: [] for keys in grids}
         for i, row in enumerate(entity_rows):
             if not isinstance(row, Mapping):
                 raise InvalidInputError(f"entity row {i} is not an object", field="entities")
-            for name, keys in view_keys.items():
-                try:
-                    lookups.append((name, entity_key([row[k] for k in keys])))
-                except KeyError:
-                    absent = next(k for k in keys if k not in row)
-                    raise InvalidInputError(f"entity row {i} has no join key {absent} (view {name})", field=absent) from None
-        found = iter(self._online().read(lookups))
+            try:
+                for keys, out in encoded.items():
+                    out.append(entity_key([row[k] for k in keys]))
+            except KeyError:
+                name, absent = next((n, k) for n, ks in view_keys.items() for k in ks if k not in row)
+                raise InvalidInputError(f"entity row {i} has no join key {absent} (view {name})", field=absent) from None
+        store = self._online()
+        found: dict[str, list[Any]] = {}  # Any: [event_ms, values] or None, per view in row order
+        for keys, names in grids.items():
+            cells = store.read_grid(names, encoded[keys])
+            width = len(names)
+            for j, name in enumerate(names):
+                found[name] = cells[j::width]
         now = self._now_ms()
+        plan = [(name, feats, found[name], stored[name].view.ttl_s) for name, feats in chosen.items()]
         rows = []
-        for row in entity_rows:
+        for i, row in enumerate(entity_rows):
             values: dict[str, Any] = {}  # Any: JSON
             times: dict[str, int | None] = {}
             status: dict[str, str] = {}
-            for name, feats in chosen.items():
-                hit = next(found)
-                ttl = stored[name].view.ttl_s
+            missing = False
+            for name, feats, cells, ttl in plan:
+                hit = cells[i]
                 if hit is None:
                     state, when = "missing", None
-                elif ttl is not None and now - hit.event_ms > ttl * 1000:
-                    state, when = "expired", hit.event_ms
+                elif ttl is not None and now - hit[0] > ttl * 1000:
+                    state, when = "expired", hit[0]
                 else:
-                    state, when = "present", hit.event_ms
-                for f in feats:
-                    values[f.name] = hit.values.get(f.name) if hit is not None and state == "present" else None
+                    state, when = "present", hit[0]
+                if state == "present":
+                    got = hit[1]
+                    for f in feats:
+                        values[f.name] = got.get(f.name)
+                else:
+                    missing = True
+                    for f in feats:
+                        values[f.name] = None
                 times[name], status[name] = when, state
-            rows.append({
-                "entity": dict(row), "values": values, "event_times": times, "status": status,
-                "missing": any(s != "present" for s in status.values()),
-            })
+            rows.append({"entity": dict(row), "values": values, "event_times": times, "status": status, "missing": missing})
         return OnlineResult([str(r) for r in refs], rows)
