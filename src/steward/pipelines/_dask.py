@@ -141,8 +141,9 @@ class DaskExecution(_Execution):
         """Run the graph: ready steps are submitted as soon as their inputs exist; after a
         failure nothing new starts, the steps already running finish (their outputs are
         cached), then the failure is raised."""
-        from dask.distributed import wait
+        from dask.distributed import as_completed
 
+        arrivals = as_completed(loop=self._dask.loop)  # type: ignore[no-untyped-call]
         done: dict[int, Any] = {}
         started: set[int] = set()
         running: dict[Any, tuple[int, _Call, ActiveRun, float]] = {}  # Any: a Future
@@ -155,11 +156,11 @@ class DaskExecution(_Execution):
                     submitted = self._submit(index, done)
                     if submitted is not None:
                         running[submitted[0]] = (index, *submitted[1:])
+                        arrivals.add(submitted[0])  # type: ignore[no-untyped-call]
                 ready = [i for i, node in enumerate(self._nodes) if i not in started and node[3] <= done.keys()]
             if not running:
                 break
-            finished = wait(list(running), return_when="FIRST_COMPLETED").done  # type: ignore[no-untyped-call]
-            for future in finished:
+            for future in (next(arrivals),):  # one at a time: what it unblocks is submitted at once
                 index, call, run, began = running.pop(future)
                 try:
                     outcome: Outcome = future.result()
