@@ -44,6 +44,7 @@ __all__ = [
     "rollback",
     "rollout",
     "rollout_status",
+    "set_features",
     "shadow",
     "switch",
 ]
@@ -82,8 +83,13 @@ def _post(settings: Settings | None, name: str, verb: str, body: JSON, local: Ca
     return _run(settings, local, lambda b: deployment_from_dict(b._call("POST", _path(name, f"/{verb}"), body=body)))
 
 
-def create(name: str, model: str, *, reason: str = "", settings: Settings | None = None) -> Deployment:
+def create(
+    name: str, model: str, *, reason: str = "", features: _list[str] | None = None, settings: Settings | None = None
+) -> Deployment:
     """Create a deployment serving ``model`` with all traffic (an alias is resolved now).
+
+    With ``features`` (``["fraud_stats:txn_count_7d", ...]``) requests carry only entity keys
+    and request-time inputs; the serving process completes them from the online feature store.
 
     Raises:
         AlreadyExistsError: the name is taken.
@@ -95,8 +101,28 @@ def create(name: str, model: str, *, reason: str = "", settings: Settings | None
     """
     return _run(
         settings,
-        lambda s: s.create_deployment(name, model, reason=reason),
-        lambda b: deployment_from_dict(b._call("POST", "/deployments", body={"name": name, "model": model, "reason": reason})),
+        lambda s: s.create_deployment(name, model, reason=reason, features=features),
+        lambda b: deployment_from_dict(b._call("POST", "/deployments", body={
+            "name": name, "model": model, "reason": reason, **({"features": features} if features else {}),
+        })),
+    )
+
+
+def set_features(name: str, features: _list[str], *, reason: str = "", settings: Settings | None = None) -> Deployment:
+    """Declare the features a deployment's requests are completed with (``[]``: none).
+
+    Raises:
+        NotFoundError: no such deployment, or an unknown feature view (named).
+        InvalidInputError: an unknown feature (named).
+
+    Example:
+        >>> steward.deployments.set_features("fraud-api", ["fraud_stats:txn_count_7d"]).features  # doctest: +SKIP
+        ('fraud_stats:txn_count_7d',)
+    """
+    return _run(
+        settings,
+        lambda s: s.set_features(name, features, reason=reason),
+        lambda b: deployment_from_dict(b._call("PUT", _path(name, "/features"), body={"features": features, "reason": reason})),
     )
 
 

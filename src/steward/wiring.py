@@ -166,6 +166,7 @@ class Services:
         """
         from steward.adapters.sql._deployment_store import SqlDeploymentStore
         from steward.adapters.sql._evaluation_store import SqlEvaluationStore
+        from steward.adapters.sql._serving_features_store import SqlDeploymentFeatureStore
         from steward.evaluation import GateGuard
         from steward.serving._deployments import DeploymentService
 
@@ -174,6 +175,8 @@ class Services:
             SqlDeploymentStore(self.store), registry, registry.actor, require_approval=self.settings.require_approval,
             gate_guard=GateGuard(SqlEvaluationStore(self.store)), loader=lambda ref: registry.load(ref),
             rollout_interval=self.settings.rollout_interval,
+            # serving-time feature lookup: declared features are checked against the feature store
+            feature_store=SqlDeploymentFeatureStore(self.store), feature_check=lambda refs: self.features(registry.actor).check_refs(refs),
         )
 
     def stewardship(self, actor: str | None = None) -> Any:  # Any: steward.stewardship.StewardshipService

@@ -30,6 +30,9 @@ MODEL_OPTION = typer.Option(..., "--model", "-m", help="Model version: fraud:5, 
 REASON_OPTION = typer.Option("", "--reason", "--comment", help="Why (recorded in the history and the audit trail).")
 POLICY_OPTION = typer.Option(..., "--policy", help="Rollout policy YAML (steward check FILE validates it).")
 OUT_OPTION = typer.Option(..., "--out", help="Folder for the manifests (created when missing).")
+FEATURES_OPTION = typer.Option(
+    None, "--features", help="Comma-separated view:feature references looked up in the online store per request."
+)
 
 
 def _run(local: Callable[[DeploymentService], T], remote: Callable[[HttpBackend], T]) -> T:
@@ -51,6 +54,8 @@ def _show(document: JSON, as_json: bool) -> None:
         typer.echo(f"sticky key: {document['sticky_key']}")
     if document.get("reason"):
         echo(f"reason: {document['reason']}")  # free text: printed escaped
+    if document.get("features"):
+        echo(f"features: {', '.join(document['features'])}")
 
 
 def _change(name: str, verb: str, body: JSON, local: Callable[[DeploymentService], Any], as_json: bool) -> None:
@@ -63,13 +68,44 @@ def create(
     name: str = typer.Argument(..., help="Deployment name: lowercase letters, digits, '-'."),
     model: str = MODEL_OPTION,
     reason: str = REASON_OPTION,
+    features: str | None = FEATURES_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Create a deployment serving one version (an alias is resolved now and recorded)."""
+    """Create a deployment serving one version (an alias is resolved now and recorded).
+
+    With --features, requests carry only entity keys (and request-time inputs); the serving
+    process completes them from the online feature store.
+    """
     check_deployment_name(name)
+    refs = _feature_list(features)
+    body: JSON = {"name": name, "model": model, "reason": reason}
+    if refs:
+        body["features"] = refs
     document: JSON = _run(
-        lambda s: s.create_deployment(name, model, reason=reason).to_dict(),
-        lambda b: dict(b._call("POST", "/deployments", body={"name": name, "model": model, "reason": reason})),
+        lambda s: s.create_deployment(name, model, reason=reason, features=refs).to_dict(),
+        lambda b: dict(b._call("POST", "/deployments", body=body)),
+    )
+    _show(document, as_json)
+
+
+def _feature_list(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+@app.command("features")
+def set_features(
+    name: str = typer.Argument(..., help="Deployment name."),
+    features: str = typer.Option(
+        ..., "--features", help="Comma-separated view:feature references looked up per request ('' removes them)."
+    ),
+    reason: str = REASON_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Declare the features a deployment's requests are completed with from the online store."""
+    refs = _feature_list(features)
+    document: JSON = _run(
+        lambda s: s.set_features(name, refs, reason=reason).to_dict(),
+        lambda b: dict(b._call("PUT", _path(name, "/features"), body={"features": refs, "reason": reason})),
     )
     _show(document, as_json)
 

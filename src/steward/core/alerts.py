@@ -54,10 +54,12 @@ METRIC_FORMS: tuple[str, ...] = (
     "health.error_rate",
     "health.throughput",
     "cost.per_1k",
+    "feature.staleness_seconds.<view>",  # seconds since a feature view's newest materialised value
 )
 _NAME = r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}"
 _METRIC_RES = tuple(
-    re.compile("^" + re.escape(form).replace(re.escape("<column>"), _NAME).replace(re.escape("<metric>"), r"[a-z0-9_]{1,64}") + "$")
+    re.compile("^" + re.escape(form).replace(re.escape("<column>"), _NAME).replace(re.escape("<metric>"), r"[a-z0-9_]{1,64}")
+               .replace(re.escape("<view>"), r"[A-Za-z_][A-Za-z0-9_]{0,62}") + "$")
     for form in METRIC_FORMS
 )
 _DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d)$")

@@ -409,7 +409,11 @@ _TABLE: list[tuple[str, str, Operation]] = [
     # deployments (serving issue): reads need deployments.read and traffic changes
     # deployments.write (deployer, admin) on the deployment's project (its store's
     # deployment_project) and on the project of the model version a change brings in
-    ("POST", "/api/v1/deployments", _op(P.DEPLOYMENTS_WRITE, _body(K.MODEL_REF, "model"))),
+    # serving-time feature lookup reads the declared views: data.read on each view's project too
+    ("POST", "/api/v1/deployments", _op(
+        P.DEPLOYMENTS_WRITE, _body(K.MODEL_REF, "model"), _body(K.FEATURE_REF, "features", permission=P.DATA_READ, many=True))),
+    ("PUT", "/api/v1/deployments/{name}/features", _op(
+        P.DEPLOYMENTS_WRITE, _DEPLOYMENT_PATH, _body(K.FEATURE_REF, "features", permission=P.DATA_READ, many=True))),
     ("GET", "/api/v1/deployments", _op(P.DEPLOYMENTS_READ, listing=True)),
     ("GET", "/api/v1/deployments/{name}", _op(P.DEPLOYMENTS_READ, _DEPLOYMENT_PATH)),
     ("DELETE", "/api/v1/deployments/{name}", _op(P.DEPLOYMENTS_WRITE, _DEPLOYMENT_PATH)),

@@ -1,8 +1,9 @@
 """Serving-time lookup: complete requests that carry only entity keys (and request-time
 features) with the online values a model needs, in one round trip to the online store.
 
-This is the piece a serving process calls for a deployment that declares the features its
-model needs; the serving stage does not call it yet (see docs/features.md, "Not yet").
+A serving process (``steward serve --deployment``) calls it for a deployment that declares
+the features its model needs (``steward deploy create --features``); see docs/serving.md,
+"Feature lookup".
 """
 
 from __future__ import annotations
@@ -40,6 +41,16 @@ class FeatureLookup:
         self.service = service
         self.features = [str(r) for r in parse_feature_refs(features)]
         self._names = {r.split(":", 1)[1] for r in self.features}
+
+    @property
+    def names(self) -> frozenset[str]:
+        """The feature names (columns) this lookup adds to each row."""
+        return frozenset(self._names)
+
+    def join_keys(self) -> frozenset[str]:
+        """Every join key a request row must carry (of every view looked up)."""
+        _refs, stored, chosen = self.service._plan(self.features, cached=True)
+        return frozenset(k for name in chosen for k in stored[name].view.join_keys)
 
     def complete(self, records: Sequence[Mapping[str, Any]]) -> LookedUp:  # Any: JSON values
         """Rows with the looked-up features added; a missing entity gets nulls (and ``missing``).

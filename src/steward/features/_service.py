@@ -287,6 +287,19 @@ class FeatureService:
                 lines.append(f'steward_feature_freshness_seconds{{view="{entry["view"]}"}} {entry["age_s"]:.3f}')
         return ("\n".join(lines) + "\n").encode()
 
+    def check_refs(self, features: Sequence[str] | str) -> list[str]:
+        """``features`` as canonical ``view:feature`` references, each view and feature checked.
+
+        A deployment declares what its requests are completed with through this check.
+
+        Raises:
+            NotFoundError: unknown feature views (named).
+            InvalidInputError: malformed references, unknown features (named), a feature name
+                that two views both supply.
+        """
+        refs, _stored, _chosen = self._plan(features)
+        return [str(r) for r in refs]
+
     def _plan(
         self, features: Sequence[str] | str, *, cached: bool = False
     ) -> tuple[list[FeatureRef], dict[str, StoredView], dict[str, list[Feature]]]:

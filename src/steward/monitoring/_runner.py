@@ -21,7 +21,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from steward.errors import StewardError
 from steward.tracking import now_ms
@@ -77,7 +77,27 @@ class MonitorRunner:
                     service.store.release_lease(monitor.name, self.holder)
             except Exception as exc:  # noqa: BLE001 - one monitor's failure (a store error, a bug) never stops the others
                 log.warning("monitor %s: scheduled run failed: %s", monitor.name, exc)
+        self._staleness(service.store, at, ttl_ms)
         return ran
+
+    def _staleness(self, leases: Any, at: int, ttl_ms: int) -> None:  # Any: the monitor store (its leases)
+        """Feed feature views' staleness to the rules on ``feature.staleness_seconds.<view>``, under
+        a lease of its own (``_feature-staleness``: no monitor can be named so), once per look of
+        the replica holding it."""
+        path = self.services.settings.alert_rules
+        if path is None:
+            return
+        from steward.monitoring._alert_rules import parse_alert_rules
+        from steward.monitoring._freshness import evaluate_staleness, watches_staleness
+
+        try:
+            rules = parse_alert_rules(Path(path).read_text(encoding="utf-8"))
+            if not watches_staleness(rules) or not leases.acquire_lease("_feature-staleness", self.holder, at, ttl_ms):
+                return
+            # the lease is kept and renewed each look (not given back): one replica evaluates
+            evaluate_staleness(self.services.alerts(RUNNER_ACTOR), self.services.features(RUNNER_ACTOR), rules, now_ms=at)
+        except (OSError, StewardError) as exc:
+            log.warning("alert rules %s: feature staleness not evaluated: %s", path, exc)
 
 
     def _alert(self, deployment: str, result: MonitorResult) -> None:

@@ -32,9 +32,21 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+FeatureRefs = Annotated[
+    list[Annotated[str, Field(min_length=3, max_length=130)]],
+    Field(max_length=500, description="view:feature references every request is completed with from the online store."),
+]
+
+
 class DeploymentCreate(_Body):
     name: Annotated[str, Field(min_length=1, max_length=63)]
     model: ModelRef
+    reason: Reason = ""
+    features: FeatureRefs | None = None
+
+
+class FeaturesChange(_Body):
+    features: FeatureRefs
     reason: Reason = ""
 
 
@@ -62,7 +74,12 @@ class ReasonOnly(_Body):
 
 @router.post("/deployments", status_code=201, summary="Create a deployment serving one model version")
 def create_deployment(body: DeploymentCreate, svc: Deployments) -> JSON:
-    return svc.create_deployment(body.name, body.model, reason=body.reason).to_dict()
+    return svc.create_deployment(body.name, body.model, reason=body.reason, features=body.features).to_dict()
+
+
+@router.put("/deployments/{name}/features", summary="Declare the features requests are completed with from the online store")
+def set_features(name: str, body: FeaturesChange, svc: Deployments) -> JSON:
+    return svc.set_features(name, body.features, reason=body.reason).to_dict()
 
 
 @router.get("/deployments", summary="List deployments")

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -33,6 +33,9 @@ from ._models import Router, ServedModel
 from ._oip import decode_infer, encode_infer, model_metadata
 from ._payloads import Outputs, Rows, dumps, predictions_json
 from ._runtime import Runtime
+
+if TYPE_CHECKING:
+    from steward.features import FeatureLookup
 
 __all__ = ["ServingApp"]
 
@@ -99,6 +102,7 @@ class ServingApp:
         self.sink: PredictionSink | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._children: dict[tuple[str, str, str, str], tuple[Any, Any]] = {}  # Any: prometheus-client's metric children
+        self.lookup: FeatureLookup | None = None  # the deployment's declared features (docs/serving.md)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -119,9 +123,13 @@ class ServingApp:
         loop = asyncio.get_running_loop()
         plan, loaded = await loop.run_in_executor(None, self.runtime.initial)
         self.router.install(plan, loaded)
+        self.lookup = await loop.run_in_executor(None, self.runtime.feature_lookup)
         self.window = StatsWindow(plan.deployment)
         self.sink = self.runtime.sink()
-        self.runtime.start(self._install_threadsafe(loop), self.window, self.router)
+        self.runtime.start(self._install_threadsafe(loop), self.window, self.router, self._set_lookup)
+
+    def _set_lookup(self, lookup: FeatureLookup | None) -> None:
+        self.lookup = lookup  # one attribute swap: a request reads either the old or the new lookup
 
     def _install_threadsafe(self, loop: asyncio.AbstractEventLoop) -> Callable[[TrafficPlan, dict[str, ServedModel]], None]:
         def install(plan: TrafficPlan, loaded: dict[str, ServedModel]) -> None:
@@ -273,19 +281,58 @@ class ServingApp:
             doc = _arrow_table(body) if arrow else _json(body)
             key = _header_key(headers) or (_arrow_key(doc, sticky) if arrow else _json_key(doc, sticky))
             variant, model = self.router.route(key)
-            rows = _decode(model, doc, arrow, sticky)
+            lookup = self.lookup
+            if lookup is None:
+                rows = _decode(model, doc, arrow, sticky)
+            else:
+                records = _request_records(doc, arrow)
         finally:
             self.inflow.done()
+        missing: list[bool] | None = None
+        if lookup is not None:
+            rows, completed, missing = await self._looked_up(lookup, model, records, sticky)
+            doc, arrow = completed, False  # shadows are sent the completed rows
         outputs = await self._answer(variant, model, rows, started, arrived_ms, request_id)
         self._mirror(doc, arrow, sticky, rows, model, request_id, arrived_ms)
         meta = _meta_headers(self.router.plan, variant, model)
         if arrow or ARROW in headers.get(b"accept", b""):
             return _Answer(200, _arrow_out(outputs), ARROW, meta)
-        document = {
+        document: dict[str, Any] = {  # Any: JSON
             "predictions": predictions_json(outputs), "model_name": model.name,
             "model_version": str(model.version), "variant": variant.name,
         }
+        if missing is not None:
+            document["features_missing"] = missing
         return _Answer(200, dumps(document), _JSON, meta)
+
+    async def _looked_up(
+        self, lookup: FeatureLookup, model: ServedModel, records: list[dict[str, Any]], sticky: str | None
+    ) -> tuple[Rows, list[dict[str, Any]], list[bool]]:  # Any: JSON values
+        """Complete entity-key rows from the online store (one round trip) and check them.
+
+        A row whose entity has no fresh value gets nulls: NaN for a nullable float input,
+        else the request is refused (422) naming the join key (docs/serving.md).
+        """
+        loop = asyncio.get_running_loop()
+        found = await loop.run_in_executor(None, lookup.complete, records)
+        schema = model.schema
+        for i, used in enumerate(found.used):
+            if not used["missing"]:
+                continue
+            for name, value in used["values"].items():
+                at = schema.index.get(name)
+                if value is None and at is not None and not (schema.specs[at].nullable and schema.kinds[at] == "float"):
+                    view = next((v for v, state in used["status"].items() if state != "present"), "")
+                    keys = ", ".join(f"{k}={records[i].get(k)!r}"[:80] for k in sorted(lookup.join_keys()) if k in records[i])
+                    state = used["status"].get(view, "missing")
+                    raise InvalidInputError(
+                        f"row {i}: feature view {view} has no fresh value for {keys} ({state}), and the model's input "
+                        f"{name} does not take nulls",
+                        field=next(iter(sorted(lookup.join_keys())), name),
+                    )
+        extra = (lookup.join_keys() | lookup.names | ({sticky} if sticky else set())) - set(schema.names)
+        rows = schema.from_records(found.rows, frozenset(extra))
+        return rows, found.rows, [bool(u["missing"]) for u in found.used]
 
     async def _answer(
         self, variant: Variant, model: ServedModel, rows: Rows, started: float, arrived_ms: int, request_id: bytes
@@ -495,6 +542,30 @@ def _json_key(doc: Any, sticky: str | None) -> str | None:  # Any: decoded JSON
         if isinstance(data, list) and data and isinstance(data[0], list) and len(data[0]) == len(split["columns"]):
             return str(data[0][split["columns"].index(sticky)])
     return None
+
+
+def _request_records(doc: Any, arrow: bool) -> list[dict[str, Any]]:  # Any: the parsed body, JSON values
+    """The rows of a request to complete from the feature store, as records."""
+    if arrow:
+        return list(doc.to_pylist())
+    records: Any = None  # Any: JSON
+    if isinstance(doc, list):
+        records = doc
+    elif isinstance(doc, dict):
+        split = doc.get("dataframe_split", doc if "columns" in doc and "data" in doc else None)
+        if isinstance(split, dict):
+            columns, data = split.get("columns"), split.get("data")
+            if isinstance(columns, list) and isinstance(data, list) and all(isinstance(r, list) and len(r) == len(columns) for r in data):
+                records = [dict(zip(columns, r, strict=True)) for r in data]
+        for name in ("dataframe_records", "records", "instances"):
+            if records is None and isinstance(doc.get(name), list):
+                records = doc[name]
+    if not isinstance(records, list) or not records or not all(isinstance(r, dict) for r in records):
+        raise InvalidInputError(
+            "this deployment looks features up: send rows as objects with their entity keys, e.g. [{\"customer_id\": 42}]",
+            field="records",
+        )
+    return records
 
 
 def _decode(model: ServedModel, doc: Any, arrow: bool, sticky: str | None) -> Rows:  # Any: parsed body

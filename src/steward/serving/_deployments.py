@@ -10,8 +10,9 @@ transaction. Serving replicas follow the stored plan; the rollout controller cal
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from steward.core.lifecycle import ModelState
@@ -29,7 +30,7 @@ from steward.errors import ConflictError, InvalidInputError, StewardError
 from steward.registry import ModelVersion, PromotionGuard, RegistryService
 from steward.tracking import AuditEvent, now_ms
 
-from ._ports import Deployment, DeploymentStore, HistoryEntry, PlanChange
+from ._ports import Deployment, DeploymentFeatureStore, DeploymentStore, HistoryEntry, PlanChange
 from ._rollout_policy import parse_rollout_policy
 
 __all__ = ["DeploymentService", "ModelLoader", "QualitySource", "check_deployment_name"]
@@ -100,6 +101,9 @@ class DeploymentService:
         loader: loads a version to check it can serve (None: not checked).
         rollout_interval: default seconds between controller looks.
         quality: labelled quality per variant, for policies with a ``quality`` bound.
+        feature_store: where each deployment's declared features are kept (None: none may be declared).
+        feature_check: checks ``view:feature`` references against the feature store and returns
+            them canonical (the feature service's ``check_refs``).
     """
 
     def __init__(
@@ -113,6 +117,8 @@ class DeploymentService:
         loader: ModelLoader | None = None,
         rollout_interval: float = 5.0,
         quality: QualitySource | None = None,
+        feature_store: DeploymentFeatureStore | None = None,
+        feature_check: Callable[[Sequence[str]], list[str]] | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -122,6 +128,8 @@ class DeploymentService:
         self.loader = loader
         self.rollout_interval = rollout_interval
         self.quality = quality
+        self.feature_store = feature_store
+        self.feature_check = feature_check
 
     def _event(self, action: str, name: str, details: dict[str, object] | None = None) -> AuditEvent:
         return AuditEvent(self.actor, action, f"deployments:/{name}", now_ms(), details or {})
@@ -174,7 +182,53 @@ class DeploymentService:
         Raises:
             NotFoundError: no such deployment.
         """
-        return self.store.get_deployment(check_deployment_name(name))
+        found = self.store.get_deployment(check_deployment_name(name))
+        return self._with_features(found)
+
+    def _with_features(self, deployment: Deployment) -> Deployment:
+        if self.feature_store is None:
+            return deployment
+        features = self.feature_store.get_features(deployment.name)
+        return dataclasses.replace(deployment, features=tuple(features)) if features else deployment
+
+    def get_features(self, name: str) -> list[str]:
+        """The ``view:feature`` references a deployment's requests are completed with (empty: none).
+
+        Raises:
+            NotFoundError: no such deployment.
+        """
+        return list(self.get_deployment(name).features)
+
+    def _checked_features(self, features: object) -> list[str]:
+        if features is None:
+            return []
+        if isinstance(features, str) or not isinstance(features, Sequence) or not all(isinstance(f, str) for f in features):
+            raise InvalidInputError("features must be a list of view:feature references", field="features")
+        if not features:
+            return []
+        if self.feature_store is None or self.feature_check is None:
+            raise InvalidInputError("this store cannot look features up at serving time", field="features")
+        if len(features) > 500:
+            raise InvalidInputError("at most 500 features per deployment", field="features")
+        return self.feature_check(list(features))
+
+    def set_features(self, name: str, features: Sequence[str], *, reason: str | None = None) -> Deployment:
+        """Declare the features a deployment's requests are completed with (an empty list: none).
+
+        Serving replicas pick the change up with the plan (``STEWARD_SERVE_PLAN_INTERVAL``).
+
+        Raises:
+            NotFoundError: no such deployment, or an unknown feature view (named).
+            InvalidInputError: a malformed reference or an unknown feature (named).
+        """
+        why = _reason(reason)
+        current = self.get_deployment(name)
+        checked = self._checked_features(features)
+        assert self.feature_store is not None or not checked
+        if self.feature_store is not None:
+            event = self._event("deployments.features", current.name, {"features": checked, "reason": why})
+            self.feature_store.set_features(current.name, checked, now_ms(), self.actor, event)
+        return self.get_deployment(current.name)
 
     def get_plan(self, name: str) -> TrafficPlan:
         """The traffic plan serving replicas follow.
@@ -186,7 +240,7 @@ class DeploymentService:
 
     def list_deployments(self, *, project: str | None = None, projects: frozenset[str] | None = None) -> list[Deployment]:
         """Every deployment (of one ``project``; of ``projects`` only when given: those the caller may read), by name."""
-        return self.store.list_deployments(project, projects)
+        return [self._with_features(d) for d in self.store.list_deployments(project, projects)]
 
     def list_history(self, name: str, *, max_results: int = 100) -> list[HistoryEntry]:
         """Changes of a deployment, newest first (kept after it is deleted)."""
@@ -204,22 +258,36 @@ class DeploymentService:
 
     # -- changing traffic ------------------------------------------------------------------
 
-    def create_deployment(self, name: str, model: str, *, reason: str | None = None) -> Deployment:
+    def create_deployment(
+        self, name: str, model: str, *, reason: str | None = None, features: Sequence[str] | None = None
+    ) -> Deployment:
         """Create a deployment serving ``model`` with all traffic.
 
+        Args:
+            features: ``view:feature`` references every request is completed with from the
+                online feature store (requests then carry only entity keys and request-time inputs).
+
         Raises:
-            InvalidInputError: a malformed name or reference; a version that fails to load.
+            InvalidInputError: a malformed name or reference; a version that fails to load; an
+                unknown feature (named).
+            NotFoundError: no such model, version or alias; an unknown feature view (named).
             AlreadyExistsError: the name is taken.
             ConflictError: the version may not serve (the message says why).
         """
         check_deployment_name(name)
         why = _reason(reason)
+        declared = self._checked_features(features)
         version, refs = self._servable(model)
         label = f"{version.name}:{version.version}"
         change = PlanChange(
             "create", self.actor, why, (Variant("primary", label, 100.0),), None, "single", "serving", None, {"primary": refs}
         )
-        return self.store.create_deployment(name, self._project_of(version), change, now_ms(), self._event("deployments.create", name))
+        created = self.store.create_deployment(name, self._project_of(version), change, now_ms(), self._event("deployments.create", name))
+        if self.feature_store is not None:
+            # always written: a deployment recreated under an old name never inherits its features
+            audit = self._event("deployments.features", name, {"features": declared}) if declared else None
+            self.feature_store.set_features(name, declared, now_ms(), self.actor, audit)
+        return self._with_features(created)
 
     def delete_deployment(self, name: str, *, reason: str | None = None) -> None:
         """Delete a deployment (its history stays).
@@ -230,6 +298,8 @@ class DeploymentService:
         check_deployment_name(name)
         why = _reason(reason)
         self.store.delete_deployment(name, self.actor, why, now_ms(), self._event("deployments.delete", name, {"reason": why}))
+        if self.feature_store is not None:
+            self.feature_store.set_features(name, [], now_ms(), self.actor, None)
 
     def _current_for_change(self, name: str) -> Deployment:
         current = self.get_deployment(name)
@@ -240,6 +310,9 @@ class DeploymentService:
         return current
 
     def _apply(self, current: Deployment, change: PlanChange, *, lease_holder: str | None = None) -> Deployment:
+        return self._with_features(self._change(current, change, lease_holder=lease_holder))
+
+    def _change(self, current: Deployment, change: PlanChange, *, lease_holder: str | None = None) -> Deployment:
         return self.store.change_deployment(
             current.name, current.plan.revision, change, now_ms(), self._event(f"deployments.{change.action}", current.name),
             lease_holder=lease_holder,

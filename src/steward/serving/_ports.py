@@ -11,6 +11,7 @@ from steward.tracking import AuditEvent
 
 __all__ = [
     "Deployment",
+    "DeploymentFeatureStore",
     "DeploymentStore",
     "HistoryEntry",
     "PlanChange",
@@ -43,6 +44,8 @@ class Deployment:
         status: ``serving``, ``rolling_out`` or ``rolled_back``.
         reason: why the last change happened (an automatic rollback's evidence in one line).
         rollout: the active or last progressive rollout (policy, step, evidence), if any.
+        features: ``view:feature`` references every request is completed with from the
+            online feature store (empty: requests carry every input).
     """
 
     name: str
@@ -56,6 +59,7 @@ class Deployment:
     created_by: str
     updated_at: int
     updated_by: str
+    features: tuple[str, ...] = ()
 
     def variant(self, name: str) -> Variant | None:
         """The plan's variant called ``name`` (``primary``, ``candidate``, ``shadow``, ``previous``)."""
@@ -76,6 +80,7 @@ class Deployment:
             "created_by": self.created_by,
             "updated_at": self.updated_at,
             "updated_by": self.updated_by,
+            "features": list(self.features),
         }
 
 
@@ -85,6 +90,7 @@ def deployment_from_dict(data: JSON) -> Deployment:
     return Deployment(
         str(data["name"]), str(data["project"]), plan, str(data["mode"]), str(data["status"]), str(data.get("reason") or ""),
         data.get("rollout"), int(data["created_at"]), str(data["created_by"]), int(data["updated_at"]), str(data["updated_by"]),
+        tuple(str(f) for f in data.get("features") or ()),
     )
 
 
@@ -185,3 +191,11 @@ class DeploymentStore(Protocol):
     def release_lease(self, name: str, holder: str) -> None: ...
 
     def deployment_project(self, name: str) -> str | None: ...
+
+
+class DeploymentFeatureStore(Protocol):
+    """The features each deployment's requests are completed with (``adapters/sql/_serving_features_store.py``)."""
+
+    def get_features(self, deployment: str) -> list[str]: ...
+
+    def set_features(self, deployment: str, features: Sequence[str], now: int, actor: str, audit: AuditEvent | None) -> None: ...

@@ -21,6 +21,7 @@ from ._metrics import StatsWindow
 from ._models import Router, ServedModel, load_served, single_model_plan
 
 if TYPE_CHECKING:
+    from steward.features import FeatureLookup
     from steward.serving._deployments import DeploymentService
     from steward.wiring import Services
 
@@ -31,6 +32,7 @@ log = logging.getLogger("steward.serving")
 SERVING_ACTOR = "steward-serving"
 
 Installer = Callable[[TrafficPlan, dict[str, ServedModel]], None]
+FeatureSetter = Callable[["FeatureLookup | None"], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,8 @@ class Runtime:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._revision_failed: int | None = None
+        self._features: list[str] = []
+        self._on_features: FeatureSetter | None = None
 
     def _services(self) -> Services:
         if self.services is None:
@@ -85,6 +89,33 @@ class Runtime:
         plan = self._deployments().get_plan(self.target.deployment)
         return plan, {ref: self.load(ref) for ref in sorted({v.model for v in plan.variants})}
 
+    def feature_lookup(self) -> FeatureLookup | None:
+        """The online lookup of the deployment's declared features (None: it declares none).
+
+        Raises:
+            NotFoundError: a declared view no longer exists (named).
+        """
+        deployment = self.target.deployment
+        if deployment is None:
+            return None
+        features = self._deployments().get_features(deployment)
+        self._features = features
+        if not features:
+            return None
+        from steward.features import FeatureLookup
+
+        lookup = FeatureLookup(self._services().features(SERVING_ACTOR), features)
+        lookup.join_keys()  # reads the views once: a view removed since fails here, not per request
+        return lookup
+
+    def refresh_features(self, deployment: str) -> bool:
+        """Re-read the declared features; when they changed, hand the new lookup over. True if changed."""
+        if self._on_features is None or self._deployments().get_features(deployment) == self._features:
+            return False
+        self._on_features(self.feature_lookup())
+        log.info("deployment %s: now looking up features %s", deployment, ", ".join(self._features) or "(none)")
+        return True
+
     def _deployments(self) -> DeploymentService:
         return self._services().deployments(SERVING_ACTOR)
 
@@ -96,11 +127,13 @@ class Runtime:
         make = getattr(services, "prediction_log", None)
         return make() if make is not None else None
 
-    def start(self, install: Installer, window: StatsWindow, router: Router) -> None:
-        """Follow the deployment, report its stats and run its controller (deployments only)."""
+    def start(self, install: Installer, window: StatsWindow, router: Router, on_features: FeatureSetter | None = None) -> None:
+        """Follow the deployment (its plan and declared features), report its stats and run
+        its controller (deployments only)."""
         deployment = self.target.deployment
         if deployment is None:
             return
+        self._on_features = on_features
         self._spawn(f"plan-{deployment}", lambda: self._follow(deployment, install, router))
         self._spawn(f"stats-{deployment}", lambda: self._report(window))
         from steward.serving import _controller
@@ -117,6 +150,7 @@ class Runtime:
         while not self._stop.wait(self.settings.serve_plan_interval):
             try:
                 self.follow_once(deployment, install, router)
+                self.refresh_features(deployment)
             except StewardError as exc:
                 log.warning("deployment %s: cannot read the plan: %s", deployment, exc.message)
             except Exception:

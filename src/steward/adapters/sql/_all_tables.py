@@ -19,6 +19,7 @@ from . import (
     _tables_registry,  # noqa: F401 - registers the registry tables
     _tables_replicas,  # noqa: F401 - registers the failed logins every replica counts
     _tables_secrets,  # noqa: F401 - registers the encrypted secrets table
+    _tables_serving_features,  # noqa: F401 - registers the features each deployment looks up at serving time
     _tables_stewardship,  # noqa: F401 - registers model owners, retirements and rollback drills
     _tables_uploads,  # noqa: F401 - registers resumable upload sessions
     _tables_validation,  # noqa: F401 - registers the validation tables

@@ -1,10 +1,13 @@
-"""Reserved slot (placeholder, no schema change yet): filled in by the work it is named for.
+"""Serving-time feature lookup: the features each deployment's requests are completed with.
 
 Revision ID: 0020_serving_features
 Revises: 0019_features
 """
 
 from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0020_serving_features"
 down_revision = "0019_features"
@@ -13,8 +16,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "deployment_features",
+        sa.Column("deployment", sa.String(63), nullable=False),
+        sa.Column("features", sa.JSON, nullable=False),
+        sa.Column("updated_at", sa.BigInteger, nullable=False),
+        sa.Column("updated_by", sa.String(250), nullable=False),
+        sa.PrimaryKeyConstraint("deployment", name="pk_deployment_features"),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("deployment_features")
