@@ -313,6 +313,19 @@ class Services:
             redactor=self.redactor,
         )
 
+    def triggers(self, actor: str | None = None) -> TriggerService:
+        """Triggers of pipelines (cron, dataset versions, alerts, registry events) acting as ``actor``;
+        their pipelines run in this process on this store, as the trigger's creator."""
+        from steward.adapters.sql._trigger_store import SqlTriggerStore
+        from steward.triggers import TriggerService
+        from steward.triggers._launch import in_process_launcher, window_registrar
+
+        who = actor or default_actor(self.settings)
+        return TriggerService(
+            SqlTriggerStore(self.store), who, in_process_launcher(self.settings),
+            window_registrar(lambda: self.predictions(who), lambda: self.data(who)),
+        )
+
     def online_store(self) -> OnlineStore:
         """The process's online feature store (``online_store`` setting), opened on first call."""
         with self.prediction_log_holder.lock:

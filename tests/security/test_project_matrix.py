@@ -112,6 +112,11 @@ class World:
             self.upload_id = self.services.uploads("setup").open(
                 "alpha-data", size=10, sha256="0" * 64, filename="alpha.parquet", format="parquet"
             ).upload_id
+        triggers = self.services.triggers("setup")
+        if "alpha-trig" not in [t.name for t in triggers.list_triggers()]:
+            pipeline = self.feature_source.parent / "alpha_pipeline.py"
+            pipeline.write_text("import steward\n\n@steward.pipeline\ndef alpha():\n    return 1\n", encoding="utf-8")
+            triggers.create_trigger("alpha-trig", "cron", str(pipeline), schedule="0 3 * * *", project="alpha")
         self.services.features("setup").apply([FeatureView(
             "alpha_feats", entities=(Entity("customer", ("customer_id",)),), features=(Feature("txn_count", "int64"),),
             source=FeatureSource("parquet", str(self.feature_source), event_time="ts"),
@@ -136,6 +141,7 @@ class World:
             ObjectKind.FEATURE_VIEW: "alpha_feats",
             ObjectKind.FEATURE_REF: "alpha_feats:txn_count",
             ObjectKind.UPLOAD: self.upload_id,
+            ObjectKind.TRIGGER: "alpha-trig",
         }[kind]
 
     def request(self, method: str, path: str, op: Operation) -> dict[str, Any]:  # Any: httpx request options
@@ -159,7 +165,7 @@ class World:
 
     def names(self) -> list[str]:
         """What must never appear in another project's listing."""
-        return ["alpha-exp", self.run_id, "alpha-model", "alpha-data", "alpha-suite", "alpha-api", "alpha-mon", "alpha_feats"]
+        return ["alpha-exp", self.run_id, "alpha-model", "alpha-data", "alpha-suite", "alpha-api", "alpha-mon", "alpha_feats", "alpha-trig"]
 
 
 @pytest.fixture(scope="module")
@@ -253,6 +259,7 @@ def test_a_reader_of_alpha_lists_alpha_and_a_reader_of_beta_lists_none_of_it(wor
                 (await c.get("/api/v1/deployments")).text,
                 (await c.get("/api/v1/monitors")).text,
                 (await c.get("/api/v1/features/views")).text,
+                (await c.get("/api/v1/triggers")).text,
                 (await c.post("/api/2.0/mlflow/experiments/search", json={})).text,
             ]
         return "\n".join(parts)

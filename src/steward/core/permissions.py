@@ -137,6 +137,7 @@ class ObjectKind(str, enum.Enum):
     # models:/m-<id>): the project of the run (or logged model) whose files it names
     MODEL_SOURCE = "model_source"
     UPLOAD = "upload"  # an upload session id: the project of the dataset it is for
+    TRIGGER = "trigger"  # a trigger name; a new one gets the request's project (default: its name)
     PROJECT = "project"  # a project name itself (a webhook subscribes to one project)
     WEBHOOK = "webhook"  # a webhook name: the project it subscribes to
 
@@ -476,6 +477,20 @@ _TABLE: list[tuple[str, str, Operation]] = [
     ("POST", "/api/v1/webhooks/{name}/deliveries/{delivery_id}/redeliver", _op(P.MODELS_WRITE, _path(K.WEBHOOK, "name"))),
     # one round of the delivery worker (the server runs it on its own; this drives it now)
     ("POST", "/api/v1/webhook-deliveries/run", _op(P.GOVERNANCE_ADMIN, global_only=True)),
+    # triggers (issue 13): a trigger belongs to its project (set at creation; default: its
+    # name). Reading needs runs.read there; creating, firing and deleting need runs.write (a
+    # trigger starts pipelines, which write runs), and what it watches must be readable
+    ("POST", "/api/v1/triggers", _op(
+        P.RUNS_WRITE, _body(K.TRIGGER, "name"), _body(_DATASET, "dataset", permission=P.DATA_READ),
+        _body(_MODEL, "model", permission=P.MODELS_READ),
+    )),
+    ("GET", "/api/v1/triggers", _op(P.RUNS_READ, listing=True)),
+    ("GET", "/api/v1/triggers/{name}", _op(P.RUNS_READ, _path(K.TRIGGER, "name"))),
+    ("GET", "/api/v1/triggers/{name}/history", _op(P.RUNS_READ, _path(K.TRIGGER, "name"))),
+    ("POST", "/api/v1/triggers/{name}/fire", _op(P.RUNS_WRITE, _path(K.TRIGGER, "name"))),
+    ("DELETE", "/api/v1/triggers/{name}", _op(P.RUNS_WRITE, _path(K.TRIGGER, "name"))),
+    # one look at every trigger of every project: administrators
+    ("POST", "/api/v1/triggers/tick", _op(P.GOVERNANCE_ADMIN, global_only=True)),
     # secrets: only names and history ever leave the server; administrators manage them
     ("GET", "/api/v1/secrets", _op(P.GOVERNANCE_ADMIN, global_only=True)),
     ("GET", "/api/v1/secrets/{name}", _op(P.GOVERNANCE_ADMIN, global_only=True)),

@@ -31,6 +31,7 @@ from ._run import ActiveRun, Flusher
 
 if TYPE_CHECKING:  # the registry stage pulls in pandas: imported when a timeline is asked for
     from ._http_timeline import TimelineBackend
+    from ._http_triggers import TriggersBackend
     from ._http_webhooks import WebhooksBackend
 
 
@@ -125,6 +126,21 @@ class Client:
             found_remote: DataBackend = self._http_data
             return found_remote
         found: DataBackend = self.services.data()
+        return found
+
+    @property
+    def triggers(self) -> TriggersBackend:
+        """Triggers that start pipelines: the embedded service, or the server's through its REST API.
+
+        Example:
+            >>> Client().triggers.fire("nightly").status  # doctest: +SKIP
+            'finished'
+        """
+        if isinstance(self.backend, HttpBackend):
+            from ._http_triggers import HttpTriggers
+
+            return HttpTriggers(self.backend)
+        found: TriggersBackend = self.services.triggers()
         return found
 
     @property

@@ -17,6 +17,7 @@ from steward.adapters.sql import current_revision, head_revision
 from steward.errors import StewardError
 from steward.governance import install_redaction
 from steward.monitoring._runner import monitor_runner
+from steward.triggers._runner import trigger_runner
 from steward.settings import Settings
 from steward.ui import install_ui, owns_path
 from steward.wiring import Services, build_services, default_actor
@@ -41,6 +42,7 @@ from ._routes_registry import router as registry_router
 from ._routes_secrets import router as secrets_router
 from ._routes_stewardship import router as stewardship_router
 from ._routes_timeline import router as timeline_router
+from ._routes_triggers import router as triggers_router
 from ._routes_tracking import router as tracking_router
 from ._routes_uploads import router as uploads_router
 from ._routes_validation import router as validation_router
@@ -140,7 +142,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         _preload_secret_values(built)
         try:
             # the audit head, signed outside the audit table, on a schedule and on shutdown
-            async with audit_checkpoints(built, settings.audit_checkpoint_interval), monitor_runner(built, settings.monitor_interval):
+            async with audit_checkpoints(built, settings.audit_checkpoint_interval), monitor_runner(built, settings.monitor_interval), \
+                    trigger_runner(built, settings.monitor_interval):
                 try:
                     yield
                 finally:
@@ -181,6 +184,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(alerts_router)
     app.include_router(monitors_router)
     app.include_router(features_router)
+    app.include_router(triggers_router)
     app.include_router(webhooks_router)
     install_webhook_worker(app, built)  # delivers registry and deployment events while the server runs
     document_error_responses(app)

@@ -22,6 +22,7 @@ from . import (
     _tables_serving_features,  # noqa: F401 - registers the features each deployment looks up at serving time
     _tables_stewardship,  # noqa: F401 - registers model owners, retirements and rollback drills
     _tables_uploads,  # noqa: F401 - registers resumable upload sessions
+    _tables_triggers,  # noqa: F401 - registers triggers, their pipeline starts and runner leases
     _tables_validation,  # noqa: F401 - registers the validation tables
     _tables_webhooks,  # noqa: F401 - registers webhooks, their deliveries and attempts, the worker cursor and lease
 )

@@ -21,6 +21,7 @@ from ._tables_features import feature_views
 from ._tables_logged_models import logged_models
 from ._tables_monitors import monitors
 from ._tables_registry import registered_models
+from ._tables_triggers import triggers
 from ._tables_uploads import uploads
 from ._tables_validation import validation_suites
 from ._tables_webhooks import webhooks
@@ -176,6 +177,11 @@ def _webhook(conn: Connection, value: str) -> str | None:
     return found
 
 
+def _trigger(conn: Connection, value: str) -> str | None:
+    found: str | None = conn.execute(select(triggers.c.project).where(triggers.c.name == value)).scalar()
+    return found
+
+
 _LOOKUPS: dict[ObjectKind, Callable[[Connection, str], str | None]] = {
     ObjectKind.EXPERIMENT: _experiment,
     ObjectKind.EXPERIMENT_NAME: _experiment_name,
@@ -193,6 +199,7 @@ _LOOKUPS: dict[ObjectKind, Callable[[Connection, str], str | None]] = {
     ObjectKind.FEATURE_VIEW: _feature_view,
     ObjectKind.FEATURE_REF: _feature_ref,
     ObjectKind.UPLOAD: _upload,
+    ObjectKind.TRIGGER: _trigger,
     ObjectKind.PROJECT: _project,
     ObjectKind.WEBHOOK: _webhook,
 }
