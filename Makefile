@@ -18,6 +18,7 @@ demo: $(STAMP)
 	$(BIN)/python -m steward.demo
 
 test: $(STAMP)
+	command -v chromium >/dev/null 2>&1 || apt-get install -y chromium  # the UI's browser tests (tests/ui)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 # Each benchmark runs our code and its peer side by side and prints medians and ratios.
