@@ -297,10 +297,12 @@ class Services:
         from steward.monitoring._alert_service import AlertService
 
         who = actor or default_actor(self.settings)
-        return AlertService(
+        service = AlertService(
             SqlAlertStore(self.store), who, self.alert_runtime(), secret=lambda name: self.secrets(who).resolve(name),
             deployments=lambda: self.deployments(who), predictions=lambda: self.predictions(who), data=lambda: self.data(who),
         )
+        service.contacts = lambda deployment: self.stewardship(who).contacts_for_deployment(deployment)
+        return service
 
     def webhooks(self, actor: str | None = None) -> WebhookService:
         """Webhook subscriptions and their delivery (secrets encrypted under the master key), acting as ``actor``."""

@@ -132,6 +132,7 @@ class AlertService:
         self.data = data
         self.base_delay_s = base_delay_s
         self.clock = clock
+        self.contacts: Callable[[str], dict[str, str]] | None = None  # set by wiring: whom an alert names
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -227,7 +228,7 @@ class AlertService:
         self.runtime.gauges.set(rule, state.status)
         background: list[_Work] = []
         notifier = Notifier(rule_set.webhooks, self.secret, self.runtime.gauges, on_delivery=self._record_delivery,
-                            base_delay_s=self.base_delay_s, pool=self.runtime.pool)
+                            base_delay_s=self.base_delay_s, pool=self.runtime.pool, contacts=self.contacts)
         actions: list[ActionOutcome] = []
         for event in events:
             if event.kind in _AUDITED:

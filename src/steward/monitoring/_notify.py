@@ -147,6 +147,7 @@ class Notifier:
         secret: the value of a stored secret by name (resolved per delivery, never logged).
         gauges: the process's alert gauges.
         on_delivery: told how each webhook delivery ended (on the worker thread).
+        contacts: the model owner and on-call contact of a deployment, added to each payload.
         base_delay_s: the first retry's wait.
     """
 
@@ -160,8 +161,10 @@ class Notifier:
         base_delay_s: float = 0.5,
         transport: httpx.BaseTransport | None = None,
         pool: ThreadPoolExecutor | None = None,
+        contacts: Callable[[str], dict[str, str]] | None = None,
     ) -> None:
         self.webhooks = webhooks
+        self.contacts = contacts  # deployment -> its model's owner and on-call (issue 13)
         self.secret = secret
         self.gauges = gauges
         self.on_delivery = on_delivery
@@ -173,6 +176,11 @@ class Notifier:
     def notify(self, rule: AlertRule, event: AlertEvent, status: AlertStatus) -> list[Future[Delivery]]:
         """Send ``event``; returns the pending webhook deliveries (the caller need not wait)."""
         payload = alert_payload(rule, event)
+        if self.contacts is not None and rule.deployment:
+            try:
+                payload.update(self.contacts(rule.deployment))  # the alert names whom it concerns
+            except Exception as exc:  # noqa: BLE001 - a lookup failure must not stop the notification
+                _log.warning("looking up the owner of %s failed: %s", rule.deployment, type(exc).__name__)
         futures: list[Future[Delivery]] = []
         for channel in rule.notify:
             if channel == "log":
