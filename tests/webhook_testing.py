@@ -1,4 +1,4 @@
-"""Helpers of the webhook tests (imported by name): a real HTTP receiver on a loopback port,
+"""Helpers of the webhook tests (imported by name from tests/webhooks and tests/cli): a real HTTP receiver on a loopback port,
 and a registered model trained for real."""
 
 from __future__ import annotations
