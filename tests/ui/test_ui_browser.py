@@ -7,8 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-
-from conftest import PASSWORDS, RUNS, Console, Seeded, shot
+from ui_world import PASSWORDS, RUNS, Console, Seeded, shot
 
 pytestmark = pytest.mark.timeout(180)
 
