@@ -128,6 +128,10 @@ COMMANDS: dict[str, tuple[Target, str]] = {
     "alerts": ("steward.cli._alerts:app", "Alert rules: their state, history, and a dry run of a rule file."),
     "features": ("steward.cli._features:app", "Feature store: definitions, materialisation, online values."),
     "pipeline": ("steward.cli._pipeline:app", "Pipelines of cached steps, each recorded as a run."),
+    "reproduce": (
+        "steward.cli._reproduce:reproduce",
+        "Re-run a run at its recorded commit, data, params and seed; say whether its metrics match. Exit 1 when not.",
+    ),
     "triggers": ("steward.cli._triggers:app", "Triggers that start pipelines: cron, dataset versions, alerts, registry events."),
     "webhooks": ("steward.cli._webhooks:app", "Webhooks: registry and deployment events POSTed, signed and retried."),
     "ci": ("steward.cli._ci:app", "CI/CD steps with exit codes and a Markdown summary: validate data, gate, package, deploy."),

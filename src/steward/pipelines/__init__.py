@@ -6,17 +6,20 @@ from __future__ import annotations
 from ._isolate import StepOptions
 from ._keys import code_hash, step_key, value_hash
 from ._loading import load_pipeline
+from ._reproduce import ReproduceReport, reproduce_run
 from ._pipeline import Pipeline, PipelineResult, Step, StepReport, pipeline, run_pipeline, step
 
 __all__ = [
     "Pipeline",
     "PipelineResult",
+    "ReproduceReport",
     "Step",
     "StepOptions",
     "StepReport",
     "code_hash",
     "load_pipeline",
     "pipeline",
+    "reproduce_run",
     "run_pipeline",
     "step",
     "step_key",

@@ -257,6 +257,8 @@ class Client:
                             "steward.git.commit": git.commit,
                             "steward.git.branch": git.branch,
                             "steward.git.dirty": str(git.dirty).lower(),
+                            # where in the repository the command ran: `steward reproduce` runs it there
+                            "steward.git.workdir": os.path.relpath(os.getcwd(), git.root) if git.root else ".",
                         }
                     )
             env = capture_environment()
@@ -273,6 +275,8 @@ class Client:
         if seed is not None:
             seed_everything(seed)
             all_tags["steward.seed"] = seed
+        if os.environ.get("STEWARD_REPRODUCES"):  # set by `steward reproduce` for the run it re-runs
+            all_tags["steward.reproduces"] = os.environ["STEWARD_REPRODUCES"]
         all_tags.update(tags or {})
         artifacts: dict[str, bytes] = {}
         if env is not None and self.settings.capture_packages:
