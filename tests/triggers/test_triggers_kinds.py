@@ -10,7 +10,7 @@ import pytest
 from triggers_testing import HOUR, NOW, frame, log_window, pipeline_file, register_model
 
 from steward.core.alerts import Observation
-from steward.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from steward.errors import AlreadyExistsError, InvalidInputError, NotFoundError, StewardError
 from steward.monitoring._alert_rules import parse_alert_rules
 from steward.settings import Settings
 from steward.triggers import next_tick
@@ -125,7 +125,7 @@ def test_a_failing_pipeline_is_recorded_on_its_start(services: Services, pipelin
 
 def test_bad_definitions_are_refused_naming_the_field(services: Services, pipeline: str, tmp_path: Path) -> None:
     triggers = services.triggers("dana")
-    cases: list[tuple[dict[str, object], type[Exception], str]] = [
+    cases: list[tuple[dict[str, object], type[StewardError], str]] = [
         ({"kind": "cron", "schedule": "every hour"}, InvalidInputError, "schedule"),
         ({"kind": "cron", "schedule": "61 * * * *"}, InvalidInputError, "schedule"),
         ({"kind": "cron"}, InvalidInputError, "schedule"),
