@@ -5,6 +5,7 @@ small fraud dataset registered as dataset versions, models registered from it, a
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -122,8 +123,8 @@ class ServeProcess:
         raise RuntimeError(f"steward serve not ready in {wait} s: {self.log.read_text()[-3000:]}")
 
     def kill(self) -> None:
-        """SIGKILL: no graceful stop, no lease released."""
-        self.proc.kill()
+        """SIGKILL to the whole process group (the server and its workers): no graceful stop, no lease released."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
         self._out.close()
 
