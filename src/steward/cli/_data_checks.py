@@ -57,7 +57,13 @@ def check_file(
 
     # a rollout policy (a mapping with `steps`) and alert rules (with `rules`) have their own schemas
     kind = "rollout policy" if is_rollout_policy(text) else "alert rules" if is_alert_rules(text) else "validation suite"
-    faults = {"rollout policy": rollout_policy_faults, "alert rules": alert_rules_faults}.get(kind, suite_faults)(text)
+    from steward.pipelines._project import is_project_file, project_faults
+
+    if is_project_file(file, text):  # steward.yaml: its pipelines: section
+        kind = "project file"
+    faults = {"rollout policy": rollout_policy_faults, "alert rules": alert_rules_faults, "project file": project_faults}.get(
+        kind, suite_faults
+    )(text)
     if as_json:
         print_json({"file": str(file), "valid": not faults, "errors": [{"line": ln, "message": m} for ln, m in faults]})
     elif not faults:

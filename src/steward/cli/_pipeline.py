@@ -1,5 +1,5 @@
-"""``steward pipeline run FILE``: run a file's ``@steward.pipeline`` in this process, each step
-cached and recorded as a run linked to the pipeline's run."""
+"""``steward pipeline run [FILE]``: run a file's ``@steward.pipeline`` (or a pipeline declared in
+``steward.yaml``), each step cached and recorded as a run linked to the pipeline's run."""
 
 from __future__ import annotations
 
@@ -32,7 +32,9 @@ def parse_params(pairs: list[str]) -> dict[str, object]:
 
 @app.command("run")
 def run(
-    file: Path = typer.Argument(..., help="A Python file defining a @steward.pipeline function."),  # noqa: B008 - typer idiom
+    file: Path | None = typer.Argument(  # noqa: B008 - typer idiom
+        None, help="A Python file defining a @steward.pipeline function, or a project YAML file (default: ./steward.yaml)."
+    ),
     params: list[str] = typer.Option([], "--param", "-p", help="A pipeline parameter, KEY=VALUE (repeatable)."),  # noqa: B008
     name: str | None = typer.Option(None, "--name", help="Which pipeline, when the file defines several."),
     executor: str = typer.Option("local", "--executor", help="local (steps in this process or their own subprocess) or dask."),
@@ -43,7 +45,12 @@ def run(
     from steward.pipelines import load_pipeline, run_pipeline
 
     values = parse_params(params)
-    pipe = load_pipeline(file, name)
+    if file is None or file.suffix in (".yaml", ".yml"):
+        from steward.pipelines import load_project_pipeline
+
+        pipe = load_project_pipeline(file, name)  # steward.yaml's pipelines: section
+    else:
+        pipe = load_pipeline(file, name)
     with open_client() as client:
         # a failed step: CheckFailedError, exit 1 naming it, its error and attempts
         result = run_pipeline(pipe, client, values, executor=executor, scheduler=scheduler)
