@@ -93,6 +93,12 @@ def test_retrain_reads_steward_yaml_and_a_failed_gate_exits_1_with_the_champion_
     outcome = json.loads(result.stdout)
     assert outcome["status"] == "gate_failed" and "min.accuracy" in outcome["reason"] and outcome["version"] == 3
     assert [s["stage"] for s in outcome["stages"]] == ["start", "train", "end"]
+    # started by an alert's retrain action: the alert's variables name the rule and the window's dataset version
+    alerted = cli("retrain", "fraud", "--json", STEWARD_ALERT_RULE="fraud-drift", STEWARD_ALERT_DATASET="fraud-fresh:1")
+    assert alerted.exit_code == 1 and json.loads(alerted.stdout)["status"] == "gate_failed"
+    events = json.loads(cli("models", "timeline", "fraud", "--json").stdout)["events"]
+    started = [e["details"] for e in events if e["kind"] == "retraining started"]
+    assert [(d["trigger"], d["data"]) for d in started] == [("manual", "datasets:/fraud-fresh/1"), ("alert:fraud-drift", "datasets:/fraud-fresh/1")]
     bad = cli("retrain", "fraud", "--file", str(tmp_path / "nope.yaml"))
     assert bad.exit_code == 2 and "needs train" in bad.output
     remote = cli("retrain", "fraud", STEWARD_TRACKING_URI="http://127.0.0.1:9")
