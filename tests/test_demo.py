@@ -68,3 +68,9 @@ def test_the_demo_runs_the_lifecycle_on_a_fresh_store(tmp_path: Path) -> None:
     assert "mean radius" not in drifted  # unshifted: the same holdout rows as the training data's distribution
     assert re.search(r"^Alert fired: demo-api-drift-share .*drift\.share [\d.]+ > 0\.05 over \d+ rows", out, re.MULTILINE), out
     assert (tmp_path / ".steward" / "reports" / "drift.html").is_file()
+
+    # features: point-in-time training frame, served with online lookup from entity keys only
+    assert re.search(r"^Point-in-time training frame: 3,000 orders, every one kept", out, re.MULTILINE), out
+    assert re.search(r"^A request without the join key: 422 .*customer_id", out, re.MULTILINE), out
+    assert re.search(r"^Prediction log: 4 rows for risk-api, with the feature values served", out, re.MULTILINE), out
+    assert "feature.staleness_seconds.customer_stats" in out

@@ -8,7 +8,9 @@
   promotes or rolls back, the metrics and the prediction log, then traffic whose
   distribution has shifted;
 - ``monitoring``: a monitor of that window flags the shifted features, an alert rule fires,
-  the drift report is written as HTML.
+  the drift report is written as HTML;
+- ``features``: point-in-time training features from a feature view, a model trained on them,
+  materialised and served with online lookup (requests carry only the customer id).
 
 Run with ``python -m steward.demo``; it uses ``STEWARD_HOME`` (default ``./.steward``) and
 only the loopback interface.
@@ -21,6 +23,7 @@ from rich.console import Console
 from steward import Client, Settings
 
 from ._data import stage_data
+from .features import serve_with_features
 from .monitoring import monitor_drift
 from .registry import evaluate_and_promote
 from .serving import serve_and_roll_out
@@ -44,6 +47,7 @@ def main() -> int:
         release = evaluate_and_promote(console, settings, client, data)
         shift = serve_and_roll_out(console, settings, release, data)
         monitor_drift(console, settings, shift)
+        serve_with_features(console, settings, client)
     finally:
         client.close()
     return 0
