@@ -115,6 +115,8 @@ def test_bad_bodies_are_4xx_naming_the_field(team: Team) -> None:
         ({"dataset": "no-such-data"}, 404, "dataset"),
         ({"kind": "registry", "dataset": None, "model": "no-such-model"}, 404, "model"),
         ({"pipeline": "/no/such/file.py"}, 404, "pipeline"),
+        ({"pipeline": "/tmp/" + "a" * 900 + ".py"}, 404, "pipeline"),  # longer than a file name may be
+        ({"pipeline": "/tmp/nul\u0000.py"}, 422, "pipeline"),
         ({"kind": "cron", "dataset": None, "schedule": "0 3 * * *", "timezone": "CET"}, 422, "timezone"),
     ]
     for extra, status, field in cases:

@@ -187,17 +187,23 @@ class TriggerService:
     ) -> JSON:
         if not isinstance(pipeline, str) or not pipeline.strip() or len(pipeline) > 1000:
             raise InvalidInputError("pipeline is the path of a Python file defining a @steward.pipeline", field="pipeline")
+        check_name(pipeline, "pipeline", kind="pipeline path")
         file = Path(pipeline)
         if file.suffix != ".py":
             raise InvalidInputError(f"pipeline must be a .py file, got {pipeline[:100]!r}", field="pipeline")
-        if not file.is_file():
+        try:
+            found = file.is_file()
+            resolved = str(file.resolve())
+        except (OSError, ValueError):  # a name too long for the file system, a NUL byte
+            found = False
+        if not found:
             raise NotFoundError(f"no pipeline file {pipeline[:200]!r} where the triggers run", field="pipeline")
         if pipeline_name is not None and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,62}", pipeline_name):
             raise InvalidInputError("a pipeline name is lowercase [a-z0-9_-], at most 63", field="pipeline_name")
         chosen = _DEFAULT_INPUT[kind] if input_param == "" else input_param
         if chosen is not None and not _PARAM.fullmatch(chosen):
             raise InvalidInputError(f"input must be a Python name, got {chosen[:40]!r}", field="input")
-        return {"file": str(file.resolve()), "name": pipeline_name, "params": _check_params(params), "input": chosen}
+        return {"file": resolved, "name": pipeline_name, "params": _check_params(params), "input": chosen}
 
     def get_trigger(self, name: str) -> Trigger:
         """The trigger ``name``.
