@@ -35,6 +35,7 @@ PLACEHOLDERS = {
     "model_id": "m-" + "0" * 32,
     "tag_key": "k",
     "upload_id": "0" * 32,
+    "delivery_id": "0" * 32,
 }
 # None: a user with no role binding at all; "global-admin": users.is_admin
 SUBJECTS: list[Role | str | None] = [*Role, None, "global-admin"]

@@ -41,6 +41,7 @@ PLACEHOLDERS = {
     "token_id": "nosuchtoken",
     "tag_key": "k",
     "upload_id": "0" * 32,
+    "delivery_id": "0" * 32,
 }
 SUITE_YAML = "name: alpha-suite\ncolumns:\n  amount:\n    type: float\n"
 # (role, project of the binding); None: no binding at all
@@ -117,6 +118,10 @@ class World:
             pipeline = self.feature_source.parent / "alpha_pipeline.py"
             pipeline.write_text("import steward\n\n@steward.pipeline\ndef alpha():\n    return 1\n", encoding="utf-8")
             triggers.create_trigger("alpha-trig", "cron", str(pipeline), schedule="0 3 * * *", project="alpha")
+        webhooks = self.services.webhooks("setup")
+        if "alpha-hook" not in [w.name for w in webhooks.list_webhooks()]:
+            # a closed loopback port: a test ping fails at once, without the network
+            webhooks.create_webhook("alpha-hook", "http://127.0.0.1:9/alpha", project="alpha", events=["*"], secret="alpha-hook-secret-0123456789")
         self.services.features("setup").apply([FeatureView(
             "alpha_feats", entities=(Entity("customer", ("customer_id",)),), features=(Feature("txn_count", "int64"),),
             source=FeatureSource("parquet", str(self.feature_source), event_time="ts"),
@@ -142,6 +147,8 @@ class World:
             ObjectKind.FEATURE_REF: "alpha_feats:txn_count",
             ObjectKind.UPLOAD: self.upload_id,
             ObjectKind.TRIGGER: "alpha-trig",
+            ObjectKind.PROJECT: "alpha",
+            ObjectKind.WEBHOOK: "alpha-hook",
         }[kind]
 
     def request(self, method: str, path: str, op: Operation) -> dict[str, Any]:  # Any: httpx request options
