@@ -50,6 +50,9 @@ def train(model, mode: str):
         time.sleep(120)
     if mode == "crash":
         os.kill(os.getpid(), signal.SIGKILL)
+    if mode == "raise":
+        print("about to fail")
+        raise KeyError("boom")
     if mode == "flaky":
         count = STATE / "count"
         seen = int(count.read_text()) if count.exists() else 0
@@ -129,6 +132,18 @@ def test_a_crashed_step_fails_the_pipeline_and_a_flaky_one_is_retried(client: Cl
     flaky = run_pipeline(pipe, client, {"n": 2, "mode": "flaky"})  # type: ignore[arg-type]
     assert [(s.name, s.status, s.attempts) for s in flaky.steps] == [("prepare", "cached", 0), ("train", "ran", 2)]
     assert services.tracking("ann").get_run(flaky.steps[1].run_id).tags["steward.attempts"] == "2"
+
+
+def test_an_isolated_steps_traceback_is_kept_with_its_run_not_printed(
+    client: Client, services: Services, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(CheckFailedError, match=r"step train failed: KeyError: 'boom' \(attempt 2 of 2\)"):
+        run_pipeline(_load(tmp_path), client, {"n": 2, "mode": "raise"})  # type: ignore[arg-type]
+    printed = capfd.readouterr().err
+    assert "about to fail" in printed and "Traceback" not in printed
+    failed = services.tracking("ann").search_runs(["fit"], filter="tags.`steward.step` = 'train'").runs[0]
+    kept = client.read_artifact(failed.run_id, "outputs/traceback.txt").decode()
+    assert kept.startswith("Traceback") and "KeyError: 'boom'" in kept
 
 
 def test_retries_work_in_process_too_with_a_doubling_backoff() -> None:

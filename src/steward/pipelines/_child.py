@@ -1,6 +1,6 @@
 """The subprocess of an isolated step (``python -m steward.pipelines._child IN OUT``): set
 ``sys.path`` as the parent's, unpickle the call, run it, write ``("ok", output)`` or
-``("error", "Type: message")`` to OUT. Not imported by the package, so ``-m`` runs it afresh."""
+``("error", ("Type: message", traceback))`` to OUT. Not imported by the package, so ``-m`` runs it afresh."""
 
 from __future__ import annotations
 
@@ -19,13 +19,13 @@ def _child(request: Path, response: Path) -> int:
     try:
         output = fn(*args, **kwargs)
     except Exception as exc:
-        traceback.print_exc()
-        response.write_bytes(pickle.dumps(("error", f"{type(exc).__name__}: {exc}"), protocol=5))
+        # the traceback goes back to be stored with the step's run, not onto the terminal
+        response.write_bytes(pickle.dumps(("error", (f"{type(exc).__name__}: {exc}", traceback.format_exc())), protocol=5))
         return 1
     try:
         data = cloudpickle.dumps(("ok", output), protocol=5)
     except Exception as exc:
-        response.write_bytes(pickle.dumps(("error", f"UnpicklableOutput: {type(exc).__name__}: {exc}"), protocol=5))
+        response.write_bytes(pickle.dumps(("error", (f"UnpicklableOutput: {type(exc).__name__}: {exc}", None)), protocol=5))
         return 1
     response.write_bytes(data)
     return 0

@@ -17,6 +17,7 @@ import sys
 import sysconfig
 import tempfile
 import time
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +95,7 @@ class Outcome:
     error: str | None
     attempts: int
     exception: BaseException | None = None  # in-process only: the last attempt's, for --debug
+    detail: str | None = None  # the last attempt's traceback, stored with the step's run
 
 
 def _is_user_module(name: str) -> bool:
@@ -141,7 +143,7 @@ def _tail(path: Path, lines: int = 1) -> str:
 
 def _in_subprocess(
     fn: Callable[..., Any], args: tuple[object, ...], kwargs: Mapping[str, object], timeout: float | None, label: str
-) -> tuple[bool, Any, str | None]:  # Any: the output
+) -> tuple[bool, Any, str | None, str | None]:  # Any: the output
     register_by_value(fn)
     with tempfile.TemporaryDirectory(prefix="steward-step-") as folder:
         request, response, log = Path(folder) / "in.pkl", Path(folder) / "out.pkl", Path(folder) / "log.txt"
@@ -160,17 +162,18 @@ def _in_subprocess(
                 except ProcessLookupError:
                     pass
                 proc.wait()
-                return False, None, f"TimeoutError: step {label} exceeded its time limit of {timeout:g}s and was killed"
+                return False, None, f"TimeoutError: step {label} exceeded its time limit of {timeout:g}s and was killed", None
         output_log = log.read_text(errors="replace")
         if output_log:
             sys.stderr.write(output_log)
         if response.is_file() and response.stat().st_size:
             status, payload = pickle.loads(response.read_bytes())  # written by our own child just now
             if status == "ok":
-                return True, payload, None
-            return False, None, str(payload)
+                return True, payload, None, None
+            message, detail = payload
+            return False, None, str(message), detail
         last = _tail(log)
-        return False, None, f"StepCrashed: step {label} crashed ({_describe_exit(code)})" + (f": {last}" if last else "")
+        return False, None, f"StepCrashed: step {label} crashed ({_describe_exit(code)})" + (f": {last}" if last else ""), output_log[-20000:] or None
 
 
 def call_step(
@@ -179,17 +182,18 @@ def call_step(
     """Call ``fn`` as ``options`` say, retrying failures (an exception, a crash, a timeout);
     never raises for the step's own failure."""
     error: str | None = None
+    detail: str | None = None
     last: BaseException | None = None
     for attempt in range(1, options.attempts + 1):
         if attempt > 1 and options.retry_backoff:
             time.sleep(options.retry_backoff * 2 ** (attempt - 2))
         if options.isolate:
-            ok, output, error = _in_subprocess(fn, args, kwargs, options.timeout, label)
+            ok, output, error, detail = _in_subprocess(fn, args, kwargs, options.timeout, label)
             if ok:
                 return Outcome(True, output, None, attempt)
             continue
         try:
             return Outcome(True, fn(*args, **kwargs), None, attempt)
         except Exception as exc:
-            error, last = f"{type(exc).__name__}: {exc}", exc
-    return Outcome(False, None, error, options.attempts, last)
+            error, last, detail = f"{type(exc).__name__}: {exc}", exc, traceback.format_exc()
+    return Outcome(False, None, error, options.attempts, last, detail)

@@ -33,6 +33,7 @@ OUTPUT = "outputs/output.pkl"
 KEY_TAG = "steward.cache_key"
 PARENT_TAG = "mlflow.parentRunId"  # MLflow's spelling: its UI nests the step runs under the pipeline's
 ATTEMPTS_TAG = "steward.attempts"
+TRACEBACK = "outputs/traceback.txt"
 EXECUTORS = ("local", "dask")
 
 
@@ -242,6 +243,11 @@ class _Execution:
         if error is not None or not outcome.ok:
             message = f"{error} (attempt {outcome.attempts} of {call.step.options.attempts})"
             run.set_tag(ATTEMPTS_TAG, outcome.attempts)
+            if outcome.detail:
+                try:  # the step's traceback (or a crashed subprocess's output), kept with its run
+                    self.client.backend.log_artifact_bytes(run.run_id, outcome.detail.encode(errors="replace"), TRACEBACK)
+                except Exception:  # noqa: S110 - the step's own failure is what gets reported
+                    pass
             run.end(RunStatus.FAILED, failure=message)
             self.result.steps.append(
                 StepReport(name, "failed", run.run_id, call.key, time.monotonic() - started, error=message, attempts=outcome.attempts)
