@@ -14,7 +14,7 @@ from cli_testing import Cli, client_settings
 from steward import Client
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "triggers"))
-from triggers_testing import frame, pipeline_file  # noqa: E402 - the helpers of tests/triggers
+from triggers_testing import frame, pipeline_file
 
 
 def _register(home: Path, seed: int) -> None:

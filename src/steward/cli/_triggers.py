@@ -52,7 +52,7 @@ def create(
     kind: str = typer.Option(..., "--kind", help="cron, dataset, alert or registry."),
     pipeline: Path = typer.Option(..., "--pipeline", help="The Python file defining the @steward.pipeline to start."),  # noqa: B008
     pipeline_name: str | None = typer.Option(None, "--pipeline-name", help="Which pipeline, when the file defines several."),
-    params: list[str] = PARAM_OPTION,  # noqa: B008 - typer idiom
+    params: list[str] = PARAM_OPTION,
     input_param: str = typer.Option("", "--input", help="The parameter given the event's input (default: data, model; none for cron)."),
     no_input: bool = typer.Option(False, "--no-input", help="Pass the event's input to no parameter."),
     schedule: str | None = typer.Option(None, "--schedule", help="cron: a 5-field cron expression, e.g. '0 3 * * *'."),
@@ -134,7 +134,7 @@ def delete(name: str = NAME_ARGUMENT) -> None:
 
 
 @app.command("fire")
-def fire(name: str = NAME_ARGUMENT, params: list[str] = PARAM_OPTION, as_json: bool = JSON_OPTION) -> None:  # noqa: B008
+def fire(name: str = NAME_ARGUMENT, params: list[str] = PARAM_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Start the trigger's pipeline now with its latest input; exit 1 when the pipeline fails."""
     values = parse_params(params)
     with open_client() as client:
