@@ -210,3 +210,24 @@ def test_a_viewer_sees_no_mutating_buttons_and_is_refused(auth_server: Any, seed
     rows = entries.get("entries", entries) if isinstance(entries, dict) else entries
     text = str(rows)
     assert "auth.denied" in text and "vera" in text and "carl" in text
+
+
+def test_the_administrator_reads_the_audit_trail_and_grants_a_role(auth_server: Any, page: tuple[Any, Console]) -> None:
+    tab, console = page
+    base = auth_server.url
+    _login(tab, base, "root", PASSWORDS["root"])
+    tab.click("nav >> text=Audit")
+    tab.wait_for_url(re.compile("/audit$"))
+    assert tab.locator("#audit tbody tr").count() >= 1
+    tab.click("text=Verify the hash chain")
+    assert "Intact:" in tab.locator(".chain").inner_text()
+    shot(tab, "audit")
+    tab.click("nav >> text=Admin")
+    tab.fill("#grant-user", "vera")
+    tab.fill("#grant-project", "reports")
+    tab.select_option("#grant-role", "reviewer")
+    tab.click("text=Grant role")
+    assert "granted reviewer on reports to vera" in tab.locator("[role=status]").inner_text()
+    assert tab.locator("#roles tbody tr:has-text('reports')").count() == 1
+    shot(tab, "admin")
+    assert console.errors == []

@@ -121,3 +121,35 @@ def test_values_are_escaped(tmp_path: Path, asgi_client: Callable[[Any], httpx.C
         assert "<script>alert" not in table
     finally:
         services.close()
+
+
+def test_audit_and_admin_pages_are_for_administrators(auth_app: tuple[Any, Services], asgi_client: Callable[[Any], httpx.Client]) -> None:
+    app, services = auth_app
+    services.governance("setup").create_user("boss", "boss@example.com", password=PASSWORD, is_admin=True)
+    ann = asgi_client(app)
+    assert _login(ann).status_code == 303
+    home = ann.get("/").text
+    assert 'href="/audit"' not in home and 'href="/admin"' not in home
+    assert ann.get("/audit").status_code == 403 and ann.get("/admin").status_code == 403
+    resp = ann.post("/admin/roles/grant", data={"csrf_token": _csrf(home), "user": "ann", "project": "*", "role": "admin"})
+    assert resp.status_code == 403
+    assert all(b.role.value != "admin" for b in services.governance("t").list_roles("ann"))
+
+    boss = asgi_client(app)
+    assert _login(boss, "boss").status_code == 303
+    page = boss.get("/admin")
+    assert page.status_code == 200 and 'href="/audit"' in page.text and "ann@example.com" in page.text
+    # a bad role: the form says why and keeps what was typed
+    resp = boss.post("/admin/roles/grant", data={"csrf_token": _csrf(page.text), "user": "ann", "project": "proj-x", "role": "overlord"})
+    assert resp.status_code == 400 and 'id="admin-error"' in resp.text and 'value="proj-x"' in resp.text
+    resp = boss.post("/admin/roles/grant", data={"csrf_token": _csrf(page.text), "user": "ann", "project": "proj-x", "role": "viewer"})
+    assert resp.status_code == 303
+    assert any(b.project == "proj-x" for b in services.governance("t").list_roles("ann"))
+    audit = boss.get("/audit", params={"actor": "boss"})
+    assert audit.status_code == 200 and "proj-x" in audit.text
+    denied = boss.get("/audit", params={"action": "auth.denied"}).text
+    assert "ann" in denied
+    verified = boss.get("/audit", params={"verify": "1"}).text
+    assert "Intact:" in verified
+    assert boss.get("/audit", params={"since": "yesterday"}).status_code == 200  # shown inline
+    assert "ISO-8601" in boss.get("/audit", params={"since": "yesterday"}).text

@@ -22,7 +22,7 @@ from ._web import UiState, page
 __all__ = ["install_ui", "owns_path"]
 
 # the first path segments the UI serves; the API keeps everything else (/api, /docs, ...)
-_SEGMENTS = frozenset({"login", "logout", "experiments", "runs", "compare", "static"})
+_SEGMENTS = frozenset({"login", "logout", "experiments", "runs", "compare", "audit", "admin", "static"})
 
 
 def owns_path(path: str) -> bool:
@@ -90,6 +90,12 @@ def _ui_app() -> Starlette:
         Route("/runs/{run_id}/delete", page(_with(p.delete_run, "run_id")), methods=["POST"]),
         Route("/runs/{run_id}/restore", page(_with(p.restore_run, "run_id")), methods=["POST"]),
         Route("/compare", page(p.compare_page), methods=["GET"]),
+        Route("/audit", page(p.audit_page), methods=["GET"]),
+        Route("/admin", page(p.admin_page), methods=["GET"]),
+        Route("/admin/roles/grant", page(p.grant_role), methods=["POST"]),
+        Route("/admin/roles/revoke", page(p.revoke_role), methods=["POST"]),
+        Route("/admin/users/disable", page(p.disable_user), methods=["POST"]),
+        Route("/admin/tokens/revoke", page(p.revoke_token), methods=["POST"]),
         Route("/static/{name}", _static, methods=["GET"]),
         Route("/{rest:path}", page(p.not_found), methods=["GET", "POST"]),
     ]

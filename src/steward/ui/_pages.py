@@ -329,3 +329,114 @@ def logout_submit(caller: Caller) -> Response:
 
 def not_found(caller: Caller) -> Response:
     raise NotFoundError(f"there is no page at {caller.request.url.path[:200]}")
+
+
+# -- audit trail ------------------------------------------------------------------------------
+
+AUDIT_LIMIT = 1000
+
+
+def _since_ms(text: str) -> int | None:
+    import datetime as dt
+
+    if not text:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(f"since must be an ISO-8601 date or time, such as 2026-01-31, not {text[:40]!r}", field="since") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return int(parsed.timestamp() * 1000)
+
+
+def audit_page(caller: Caller) -> Response:
+    caller.check("GET", "/api/v1/audit")
+    target = _arg(caller, "target", limit=1000).strip()
+    actor = _arg(caller, "actor", limit=250).strip()
+    action = _arg(caller, "action", limit=100).strip()
+    since_text = _arg(caller, "since", limit=40).strip()
+    error = None
+    entries: list[Any] = []  # Any: AuditEntry
+    try:
+        since = _since_ms(since_text)
+        # the listing GET /api/v1/audit serves: the store's audit rows, oldest first
+        entries = caller.services.store.list_audit(target=target or None, since=since, limit=AUDIT_LIMIT)
+    except InvalidInputError as exc:
+        error = exc.message
+    truncated = len(entries) >= AUDIT_LIMIT
+    shown = [e for e in entries if (not actor or e.actor == actor) and (not action or e.action.startswith(action))]
+    shown.reverse()  # newest first
+    report = None
+    if caller.request.query_params.get("verify") == "1":
+        caller.check("GET", "/api/v1/audit/verify")
+        from steward.server._routes_audit import report_to_dict
+
+        report = report_to_dict(caller.services.audit().verify())
+    return render(
+        caller, "audit.html", title="Audit trail", entries=shown, target=target, actor=actor, action=action,
+        since=since_text, error=error, truncated=truncated, limit=AUDIT_LIMIT, report=report,
+        may_verify=caller.may("GET", "/api/v1/audit/verify"),
+    )
+
+
+# -- administration ---------------------------------------------------------------------------
+
+
+def admin_page(caller: Caller, notice: str | None = None, error: str | None = None, status: int = 200) -> Response:
+    caller.check("GET", "/api/v1/users")
+    governance = caller.services.governance(caller.actor)
+    from steward.core.permissions import Role
+
+    return render(
+        caller, "admin.html", status=status, title="Administration", users=governance.list_users(),
+        roles=governance.list_roles(), tokens=governance.list_tokens(None), role_names=[r.value for r in Role],
+        notice=notice or _arg(caller, "done", limit=200) or None, error=error, form={k: _form(caller, k) for k in ("user", "project", "role")},
+    )
+
+
+def _admin_action(caller: Caller, method: str, template: str, act: Any) -> Response:  # Any: the service call
+    caller.check(method, template)
+    try:
+        notice = act(caller.services.governance(caller.actor))
+    except InvalidInputError as exc:
+        return admin_page(caller, error=exc.message, status=400)
+    except StewardError as exc:
+        if isinstance(exc, NotFoundError):
+            return admin_page(caller, error=exc.message, status=404)
+        raise
+    caller.request.state.notice = notice
+    return RedirectResponse("/admin?done=" + urllib.parse.quote(str(notice)[:200]), status_code=303)
+
+
+def grant_role(caller: Caller) -> Response:
+    user, project, role = _form(caller, "user").strip(), _form(caller, "project").strip(), _form(caller, "role").strip()
+    if not user or not project or not role:
+        return admin_page(caller, error="user, project and role are all required", status=400)
+    return _admin_action(
+        caller, "POST", "/api/v1/roles",
+        lambda g: (g.grant_role(user, project, role), f"granted {role} on {project} to {user}")[1],
+    )
+
+
+def revoke_role(caller: Caller) -> Response:
+    user, project, role = _form(caller, "user"), _form(caller, "project"), _form(caller, "role")
+    return _admin_action(
+        caller, "DELETE", "/api/v1/roles",
+        lambda g: (g.revoke_role(user, project, role), f"revoked {role} on {project} from {user}")[1],
+    )
+
+
+def disable_user(caller: Caller) -> Response:
+    name = _form(caller, "user")
+    return _admin_action(
+        caller, "POST", "/api/v1/users/{name}/disable", lambda g: (g.disable_user(name), f"disabled {name}")[1]
+    )
+
+
+def revoke_token(caller: Caller) -> Response:
+    token_id = _form(caller, "token_id")
+    return _admin_action(
+        caller, "DELETE", "/api/v1/tokens/{token_id}",
+        lambda g: (g.revoke_token(token_id, caller=caller.principal), f"revoked token {token_id}")[1],
+    )

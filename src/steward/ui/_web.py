@@ -73,6 +73,8 @@ def render(caller: Caller | None, template: str, status: int = 200, **context: A
         auth_enabled=bool(caller and caller.auth_enabled),
         csrf=caller.csrf if caller else "",
         path=caller.request.url.path if caller else "/",
+        nav_audit=bool(caller and caller.may("GET", "/api/v1/audit")),
+        nav_admin=bool(caller and caller.may("GET", "/api/v1/users")),
         **context,
     )
     return HTMLResponse(body, status_code=status)
