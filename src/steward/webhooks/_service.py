@@ -324,6 +324,9 @@ class WebhookService:
             now: the round's clock in ms (tests move it to reach a retry); default: now.
         """
         at = now_ms() if now is None else now
+        if not self.store.has_webhooks():
+            # nothing to deliver to: no lease, no cursor, no write (a server looks every 2 s)
+            return DeliveryRound(leased=True)
         ttl_ms = int(max(60.0, self.timeout_s * 3) * 1000)
         if not self.store.acquire_lease(_LEASE, self.holder, at, ttl_ms):
             return DeliveryRound(leased=False)

@@ -124,6 +124,10 @@ class SqlWebhookStore:
         with self._store.write() as conn:
             return append_audit(conn, audit)
 
+    def has_webhooks(self) -> bool:
+        with self._store.read() as conn:
+            return conn.execute(select(_W.name).limit(1)).first() is not None
+
     # -- the worker ------------------------------------------------------------------------
 
     def acquire_lease(self, name: str, holder: str, now: int, ttl_ms: int) -> bool:
