@@ -100,3 +100,21 @@ def test_a_deployer_records_a_drill_and_bad_bodies_name_the_field(world: Any) ->
     assert owner.status_code in (400, 422) and owner.json()["error"]["field"] == "owner"
     missing = api.post("/api/v1/models/fraud/versions/9/retire", json={}, headers=auth["root"])
     assert missing.status_code == 404
+
+
+def test_draining_needs_deployments_write_on_every_deployment_it_changes(world: Any, services: Services) -> None:
+    import sqlalchemy as sa
+
+    api, auth = world
+    services.deployments("deployer").create_deployment("other-api", "fraud:1")
+    services.deployments("deployer").canary("other-api", "fraud:2", percent=5)
+    with services.store.write() as conn:  # a deployment another project runs (its team took it over)
+        conn.execute(sa.text("UPDATE deployments SET project = 'other' WHERE name = 'other-api'"))
+    refused = api.post("/api/v1/models/fraud/versions/2/retire", json={"drain": True}, headers=auth["dora"])
+    assert refused.status_code == 403, refused.text
+    assert "deployments.write" in refused.json()["error"]["message"]
+    variants = {v.name: v.model for v in services.deployments("t").get_deployment("fraud-api").plan.variants}
+    assert variants.get("candidate") == "fraud:2"  # nothing was drained
+    assert services.registry("t").get_version("fraud", 2).state.value == "approved"
+    done = api.post("/api/v1/models/fraud/versions/2/retire", json={"drain": True}, headers=auth["root"])
+    assert done.status_code == 200 and sorted(done.json()["drained"]) == ["fraud-api", "other-api"]

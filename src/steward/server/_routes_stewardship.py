@@ -1,8 +1,8 @@
 """REST routes of model stewardship: owners and on-call contacts, retirement, rollback drills.
 
 Permissions (core/permissions.py): reading an owner needs ``models.read``; setting one
-``models.write`` on the model's project; retiring ``models.promote`` there (draining also
-changes deployments, which the service does as the same caller); recording a drill
+``models.write`` on the model's project; retiring ``models.promote`` there, and with ``drain``
+also ``deployments.write`` on the project of every deployment it drains; recording a drill
 ``deployments.write`` on the deployment's project.
 """
 
@@ -13,8 +13,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from steward.core.permissions import Operation, Permission
 from steward.stewardship import Drill
 
+from ._auth import principal_of
 from ._deps import current_actor, services
 
 router = APIRouter(prefix="/api/v1", tags=["stewardship"])
@@ -62,7 +64,16 @@ def set_owner(name: str, body: OwnerChange, request: Request) -> JSON:
 
 @router.post("/models/{name}/versions/{version}/retire", summary="Retire a version (refused while it serves unless drain)")
 def retire(name: str, version: int, body: RetireRequest, request: Request) -> JSON:
-    return dict(_svc(request).retire(name, version, drain=body.drain, comment=body.comment).to_dict())
+    svc = _svc(request)
+    principal = principal_of(request)
+    if body.drain and principal is not None:
+        # draining changes deployments: the caller needs deployments.write on each one's project too
+        permission = Permission.DEPLOYMENTS_WRITE
+        governance = services(request).governance(principal.name)
+        checks = [(permission, svc.deployments.deployment_project(d)) for d in svc.serving(name, version)]
+        if checks:
+            governance.authorize(principal, Operation(permission, (), False, False), checks)
+    return dict(svc.retire(name, version, drain=body.drain, comment=body.comment).to_dict())
 
 
 @router.get("/models/{name}/versions/{version}/retirement", summary="How a version was retired and what it served, when")
