@@ -347,7 +347,8 @@ class Services:
                 self.feature_view_cache_holder.append(ViewCache())
         who = actor or default_actor(self.settings)
         sources = StewardSources(
-            lambda ref: self.data(who).scan(ref).collect().to_arrow(), lambda query: sql_table(self.store.engine, query)
+            lambda ref: self.data(who).scan(ref).collect().to_arrow(), lambda query: sql_table(self.store.engine, query),
+            s3_endpoint=self.settings.s3_endpoint_url,
         )
         return FeatureService(
             SqlFeatureRegistry(self.store), self.online_store, sources, who, datasets=lambda: self.data(who),

@@ -23,7 +23,7 @@ from steward.errors import InvalidInputError, NotFoundError
 
 from ._ports import ResolvedSource
 
-__all__ = ["check_source", "duck", "historical_query", "latest_rows", "read_entities"]
+__all__ = ["check_plan", "check_source", "duck", "historical_query", "latest_rows", "read_entities"]
 
 _INT = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "HUGEINT"}
 _FLOAT = {"FLOAT", "DOUBLE", "REAL"}
@@ -208,6 +208,39 @@ def _as_arrow(data: Any) -> pa.Table:  # Any: pandas / polars DataFrame or pyarr
     raise InvalidInputError(
         "entity rows must be a pandas or polars DataFrame, a pyarrow Table or a Parquet path", field="entity_df"
     )
+
+
+def check_plan(
+    con: duckdb.DuckDBPyConnection,
+    entity_columns: dict[str, str],
+    timestamp: str,
+    plan: Sequence[tuple[FeatureView, Sequence[Feature], ResolvedSource]],
+) -> None:
+    """The checks of :func:`historical_query` without running anything (each source's
+    schema is read, not its rows): the in-memory path (``_pit``) runs after them.
+
+    Raises:
+        InvalidInputError: as :func:`historical_query`.
+    """
+    if timestamp not in entity_columns:
+        raise InvalidInputError(f"the entity rows have no timestamp column {timestamp}", field="timestamp")
+    if _family(entity_columns[timestamp]) != "time":
+        raise InvalidInputError(f"the entity timestamp column {timestamp} is {entity_columns[timestamp]}, not a timestamp", field="timestamp")
+    for i, (view, features, source) in enumerate(plan):
+        for key in view.join_keys:
+            if key not in entity_columns:
+                raise InvalidInputError(f"the entity rows have no join key {key} (view {view.name})", field=key)
+        columns = _columns(con, _source_relation(con, f"__chk{i}", source))
+        check_source(view, columns, features)
+        for key in view.join_keys:
+            if _family(columns[key]) != _family(entity_columns[key]):
+                raise InvalidInputError(
+                    f"join key {key} is {entity_columns[key]} in the entity rows but {columns[key]} in view {view.name}",
+                    field=key,
+                )
+    clash = [f.name for _v, fs, _s in plan for f in fs if f.name in entity_columns]
+    if clash:
+        raise InvalidInputError(f"the entity rows already have columns named like features: {', '.join(clash)}", field="features")
 
 
 def historical_query(

@@ -28,7 +28,8 @@ from steward.core.permissions import new_project
 from steward.errors import ConflictError, InvalidInputError, NotFoundError
 from steward.tracking._ports import AuditEvent
 
-from ._offline import duck, historical_query, latest_rows, read_entities
+from ._historical import retrieve, retrieve_dask
+from ._offline import duck, latest_rows
 from ._ports import (
     DatasetRegistrar,
     FeatureRegistry,
@@ -323,7 +324,7 @@ class FeatureService:
 
     def historical(
         self, entity_rows: Any, features: Sequence[str] | str, *, timestamp: str = "event_timestamp",  # Any: frame or path
-        output: str | os.PathLike[str] | None = None,
+        output: str | os.PathLike[str] | None = None, dask: str | None = None, engine: str = "auto",
     ) -> HistoricalResult:
         """Every entity row, in order, with each feature's latest value at or before the row's
         timestamp and within its view's TTL (ties on event time: see :mod:`steward.core.features`).
@@ -333,6 +334,9 @@ class FeatureService:
             features: ``["view:feature", ...]``.
             timestamp: the entity rows' timestamp column.
             output: write the result there as Parquet (out of core) instead of returning it in memory.
+            dask: a Dask scheduler address, or ``local``: one task per partition of the entity rows.
+            engine: ``auto`` (in memory with numpy when the case allows, else DuckDB out of
+                core), ``duckdb`` or ``memory`` (see docs/features.md).
 
         Raises:
             NotFoundError: an unknown view (named) or a missing source.
@@ -341,17 +345,13 @@ class FeatureService:
         """
         _refs, stored, chosen = self._plan(features)
         plan = [(stored[name].view, feats, self.sources.resolve(stored[name].view.source)) for name, feats in chosen.items()]
-        with duck(self.memory_limit) as con:
-            _name, columns = read_entities(con, entity_rows)
-            query = historical_query(con, columns, timestamp, plan)
-            lineage = [(name, stored[name].version) for name in chosen]
-            if output is not None:
-                target = os.fspath(output)
-                con.execute(f"COPY ({query}) TO '{target.replace(chr(39), chr(39) * 2)}' (FORMAT PARQUET)")
-                rows = int(con.execute(f"SELECT count(*) FROM read_parquet('{target.replace(chr(39), chr(39) * 2)}')").fetchone()[0])  # type: ignore[index]
-                return HistoricalResult(None, target, lineage, rows)
-            table = con.sql(query).to_arrow_table()
-        return HistoricalResult(table, None, lineage, table.num_rows)
+        lineage = [(name, stored[name].version) for name in chosen]
+        target = None if output is None else os.fspath(output)
+        if dask is not None:
+            table, rows = retrieve_dask(entity_rows, timestamp, plan, self.memory_limit, dask, output=target, engine=engine)
+        else:
+            table, rows = retrieve(entity_rows, timestamp, plan, self.memory_limit, output=target, engine=engine)
+        return HistoricalResult(table, target, lineage, rows)
 
     def register_historical(self, result: HistoricalResult, name: str, *, project: str | None = None) -> Any:  # Any: DatasetVersion
         """Register a historical frame as a dataset version with lineage to its view versions.
