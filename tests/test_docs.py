@@ -35,7 +35,7 @@ def test_every_cli_command_is_in_the_cli_reference() -> None:
     runner = CliRunner()
     reference = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     nouns = ["db", "config", "experiments", "runs", "audit", "models", "data", "users", "roles", "tokens",
-             "secrets", "deploy", "labels", "predictions", "monitor", "alerts", "features"]
+             "secrets", "deploy", "labels", "predictions", "monitor", "alerts", "features", "webhooks", "ci"]
     missing = []
     for noun in nouns:
         out = runner.invoke(app, [noun, "--help"], env={"COLUMNS": "200", "NO_COLOR": "1"}).output
