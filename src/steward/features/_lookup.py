@@ -41,6 +41,7 @@ class FeatureLookup:
         self.service = service
         self.features = [str(r) for r in parse_feature_refs(features)]
         self._names = {r.split(":", 1)[1] for r in self.features}
+        self._keys: frozenset[str] | None = None
 
     @property
     def names(self) -> frozenset[str]:
@@ -48,9 +49,12 @@ class FeatureLookup:
         return frozenset(self._names)
 
     def join_keys(self) -> frozenset[str]:
-        """Every join key a request row must carry (of every view looked up)."""
-        _refs, stored, chosen = self.service._plan(self.features, cached=True)
-        return frozenset(k for name in chosen for k in stored[name].view.join_keys)
+        """Every join key a request row must carry (of every view looked up); read once per
+        lookup (a serving process builds a new lookup when the declaration changes)."""
+        if self._keys is None:
+            _refs, stored, chosen = self.service._plan(self.features, cached=True)
+            self._keys = frozenset(k for name in chosen for k in stored[name].view.join_keys)
+        return self._keys
 
     def complete(self, records: Sequence[Mapping[str, Any]]) -> LookedUp:  # Any: JSON values
         """Rows with the looked-up features added; a missing entity gets nulls (and ``missing``).
