@@ -204,8 +204,8 @@ def test_bad_input_is_refused_naming_the_field(world: tuple[Settings, Services])
         hooks.get_webhook("nope")
 
 
-def test_audit_actions_map_to_events_including_retirement_by_its_own_verb() -> None:
-    assert event_of("model_version.retire", "models:/fraud/2", {}).event == "model_version.retired"  # type: ignore[union-attr]
+def test_audit_actions_map_to_events_and_retirement_is_one_event() -> None:
+    assert event_of("model_version.retire", "models:/fraud/2", {}) is None  # the transition before it is the event
     assert event_of("models.transition", "models:/fraud/2", {"from": "approved", "to": "retired"}).event == "model_version.retired"  # type: ignore[union-attr]
     assert event_of("models.transition", "models:/fraud/2", {"from": "approved", "to": "production"}).event == "model_version.promoted"  # type: ignore[union-attr]
     assert event_of("models.transition", "models:/fraud/2", {"from": "production", "to": "deprecated"}) is None
@@ -215,3 +215,15 @@ def test_audit_actions_map_to_events_including_retirement_by_its_own_verb() -> N
     assert event_of("models.retrain.start", "models:/fraud", {}) is None
     assert event_of("runs.create", "runs:/abc", {}) is None
     assert len(set(EVENTS)) == 8
+
+
+def test_steward_models_retire_is_one_retired_event(world: tuple[Settings, Services]) -> None:
+    settings, services = world
+    with receiver() as r:
+        hooks = services.webhooks("alice")
+        hooks.create_webhook("ci", r.url, project="fraud", events=["model_version.retired"], secret=SECRET)
+        version = register_model(settings, "fraud")
+        services.stewardship("bob").retire("fraud", version, comment="superseded")
+        hooks.deliver()
+        assert r.events() == ["model_version.retired"]
+        assert json.loads(r.got[0].body)["model"] == {"name": "fraud", "version": version, "alias": None}

@@ -33,8 +33,9 @@ _MODEL_ACTIONS = {
     # an alias moving to a version (fraud@champion -> 4) is how many teams promote
     "models.set_alias": "model_version.promoted",
 }
-# retirement verbs a registry may audit besides a transition to ``retired``
-_RETIRE_ACTIONS = frozenset({"models.retire", "models.retire_version", "models.version_retired", "model_version.retire"})
+# Retirement is the transition to ``retired``: every way of retiring goes through it.
+# ``steward models retire`` (steward.stewardship) also audits ``model_version.retire`` with the
+# retention evidence, right after that transition; it is not a second event.
 _DEPLOYMENT_ACTIONS = {
     "deployments.create": "deployment.created",
     "deployments.promote": "deployment.promoted",
@@ -91,8 +92,6 @@ def _model_event(action: str, details: dict[str, object]) -> str | None:
             # a deprecated version going back to production is how a rollback looks in the table
             return "model_version.rolled_back" if came_from == "deprecated" else "model_version.promoted"
         return None
-    if action in _RETIRE_ACTIONS:
-        return "model_version.retired"
     return _MODEL_ACTIONS.get(action)
 
 
