@@ -81,14 +81,14 @@ def test_errors_keep_their_exit_codes_and_are_summarised(cli: Cli, home: Path, f
         services.close()
     retired = cli("ci", "deploy", "fraud-api", "--model", "fraud:1", "--summary", str(summary))
     assert retired.exit_code == 5 and "retired" in retired.output and "waiting for approval" not in retired.output
-    bad_name = cli("ci", "deploy", "Fraud API", "--model", "fraud:1", GITHUB_STEP_SUMMARY=None)
+    bad_name = cli("ci", "deploy", "Fraud API", "--model", "fraud:1")
     assert bad_name.exit_code == 2
-    no_policy = cli("ci", "gate", "fraud:1", "--policy", str(files / "none.yml"), "--data", "x:1", "--target", "label", GITHUB_STEP_SUMMARY=None)
+    no_policy = cli("ci", "gate", "fraud:1", "--policy", str(files / "none.yml"), "--data", "x:1", "--target", "label")
     assert no_policy.exit_code == 3
 
 
 def test_the_waiting_deploy_says_so_in_json_too(cli: Cli, home: Path) -> None:
     _register(home)
-    result = cli("ci", "deploy", "fraud-api", "--model", "fraud@latest", "--json", GITHUB_STEP_SUMMARY=None)  # not a real runner's file
+    result = cli("ci", "deploy", "fraud-api", "--model", "fraud@latest", "--json")
     assert result.exit_code == 5
     assert '"waiting_for_approval": true' in result.stdout and '"model": "fraud:1"' in result.stdout

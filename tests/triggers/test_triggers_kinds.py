@@ -156,3 +156,26 @@ def test_bad_definitions_are_refused_naming_the_field(services: Services, pipeli
         triggers.fire("no-such")
     triggers.delete_trigger("once")
     assert triggers.list_triggers() == []
+
+
+def test_an_alert_trigger_on_a_monitor_starts_on_each_drifted_window(services: Services, pipeline: str) -> None:
+    from steward.monitoring._ports import Monitor, MonitorResult
+    from steward.tracking import AuditEvent
+
+    log_window(services, rows=30, start_ms=NOW - 30 * MINUTE)
+    monitors = services.monitors("dana").store
+    audit = AuditEvent("dana", "monitor.create", "monitors:/fraud-drift", NOW, {})
+    monitors.create_monitor(Monitor("fraud-drift", "fraud-api", "fraud", "transactions:1", 3600, None, {}, None, NOW, "dana"), audit)
+    triggers = services.triggers("dana")
+    with pytest.raises(NotFoundError) as caught:
+        triggers.create_trigger("on-drift", "alert", pipeline, monitor="no-such-monitor")
+    assert caught.value.field == "monitor"
+    triggers.create_trigger("on-drift", "alert", pipeline, monitor="fraud-drift")
+    for status, start in (("ok", NOW - 2 * HOUR), ("drift", NOW - HOUR), ("insufficient_data", NOW)):
+        monitors.add_result(MonitorResult(0, "fraud-drift", start, start + HOUR, status, {}, None, NOW, "dana"), audit)
+    [drifted] = triggers.run_due()
+    assert drifted.status == "finished", drifted.error
+    assert drifted.event["status"] == "drift" and drifted.event["window_start_ms"] == NOW - HOUR
+    assert drifted.params["data"] == "fraud-api-fraud-drift:1"
+    assert services.data("dana").load("fraud-api-fraud-drift:1").height == 30
+    assert triggers.run_due() == []

@@ -29,7 +29,7 @@ def _watched(t: Trigger) -> str:
         return f"{s.get('schedule')} {s.get('timezone', 'UTC')}"
     if t.kind == "registry":
         return f"{s.get('model')} ({', '.join(s.get('events', []))})"
-    return str(s.get(t.kind, ""))
+    return str(s.get("monitor") or s.get(t.kind, ""))
 
 
 def _start_rows(starts: list[TriggerStart]) -> list[list[str]]:
@@ -59,6 +59,7 @@ def create(
     timezone: str = typer.Option("UTC", "--timezone", help="cron: the schedule's timezone (UTC only)."),
     dataset: str | None = typer.Option(None, "--dataset", help="dataset: start on each new version of this dataset."),
     alert: str | None = typer.Option(None, "--alert", help="alert: start each time this alert rule fires."),
+    monitor: str | None = typer.Option(None, "--monitor", help="alert: instead, start each time this monitor's window drifts."),
     model: str | None = typer.Option(None, "--model", help="registry: the registered model watched."),
     events: list[str] = typer.Option([], "--event", help="registry: version_created, approved, alias_moved (repeatable; default all)."),  # noqa: B008
     project: str | None = typer.Option(None, "--project", help="The trigger's project (default: its name)."),
@@ -72,7 +73,7 @@ def create(
         trigger = client.triggers.create_trigger(
             name, kind, where, pipeline_name=pipeline_name, params=values, input_param=None if no_input else input_param,
             schedule=schedule, timezone=timezone, dataset=dataset, alert=alert, model=model, events=events or None,
-            project=project,
+            project=project, monitor=monitor,
         )
     if as_json:
         print_json(trigger.to_dict())

@@ -482,7 +482,7 @@ _TABLE: list[tuple[str, str, Operation]] = [
     # trigger starts pipelines, which write runs), and what it watches must be readable
     ("POST", "/api/v1/triggers", _op(
         P.RUNS_WRITE, _body(K.TRIGGER, "name"), _body(_DATASET, "dataset", permission=P.DATA_READ),
-        _body(_MODEL, "model", permission=P.MODELS_READ),
+        _body(_MODEL, "model", permission=P.MODELS_READ), _body(K.MONITOR, "monitor", permission=P.DEPLOYMENTS_READ),
     )),
     ("GET", "/api/v1/triggers", _op(P.RUNS_READ, listing=True)),
     ("GET", "/api/v1/triggers/{name}", _op(P.RUNS_READ, _path(K.TRIGGER, "name"))),

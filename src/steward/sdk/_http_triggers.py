@@ -21,7 +21,7 @@ class TriggersBackend(Protocol):
         self, name: str, kind: str, pipeline: str, *, pipeline_name: str | None = None,
         params: Mapping[str, object] | None = None, input_param: str | None = "", schedule: str | None = None,
         timezone: str = "UTC", dataset: str | None = None, alert: str | None = None, model: str | None = None,
-        events: Sequence[str] | None = None, project: str | None = None,
+        events: Sequence[str] | None = None, project: str | None = None, monitor: str | None = None,
     ) -> Trigger: ...
 
     def get_trigger(self, name: str) -> Trigger: ...
@@ -75,14 +75,14 @@ class HttpTriggers:
         self, name: str, kind: str, pipeline: str, *, pipeline_name: str | None = None,
         params: Mapping[str, object] | None = None, input_param: str | None = "", schedule: str | None = None,
         timezone: str = "UTC", dataset: str | None = None, alert: str | None = None, model: str | None = None,
-        events: Sequence[str] | None = None, project: str | None = None,
+        events: Sequence[str] | None = None, project: str | None = None, monitor: str | None = None,
     ) -> Trigger:
         body: dict[str, object] = {
             "name": name, "kind": kind, "pipeline": pipeline, "params": dict(params or {}), "input": input_param,
             "timezone": timezone,
         }
         for key, value in (("pipeline_name", pipeline_name), ("schedule", schedule), ("dataset", dataset), ("alert", alert),
-                           ("model", model), ("project", project)):
+                           ("model", model), ("project", project), ("monitor", monitor)):
             if value is not None:
                 body[key] = value
         if events is not None:

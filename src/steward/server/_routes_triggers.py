@@ -3,7 +3,7 @@
 Permissions (core/permissions.py): a trigger belongs to its project (the body's ``project``,
 default its name). Reading triggers and their history needs ``runs.read`` there; creating,
 firing and deleting need ``runs.write`` (a trigger starts pipelines, which write runs), and
-the dataset or model it watches must be readable. ``tick`` looks at every project's
+the dataset, model or monitor it watches must be readable. ``tick`` looks at every project's
 triggers: administrators only.
 """
 
@@ -44,6 +44,7 @@ class TriggerCreate(BaseModel):
     timezone: Annotated[str, Field(max_length=40)] = "UTC"
     dataset: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     alert: Annotated[str, Field(min_length=1, max_length=63)] | None = None
+    monitor: Annotated[str, Field(min_length=1, max_length=63, description="alert: a monitor whose window drifts.")] | None = None
     model: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     events: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=3)] | None = None
     project: Annotated[str, Field(min_length=1, max_length=250)] | None = None
@@ -60,7 +61,7 @@ def create_trigger(body: TriggerCreate, svc: Triggers) -> JSON:
     return svc.create_trigger(
         body.name, body.kind, body.pipeline, pipeline_name=body.pipeline_name, params=body.params, input_param=body.input,
         schedule=body.schedule, timezone=body.timezone, dataset=body.dataset, alert=body.alert, model=body.model,
-        events=body.events, project=body.project,
+        events=body.events, project=body.project, monitor=body.monitor,
     ).to_dict()
 
 

@@ -24,8 +24,8 @@ class Trigger:
         name: ``[a-z0-9][a-z0-9-]{0,62}``.
         project: every permission check of the trigger uses it.
         kind: ``cron``, ``dataset``, ``alert`` or ``registry``.
-        source: ``schedule`` and ``timezone`` (cron), ``dataset``, ``alert`` (a rule name),
-            ``model`` and ``events`` (registry).
+        source: ``schedule`` and ``timezone`` (cron), ``dataset``, ``alert`` (a rule name) or
+            ``monitor`` (a monitor whose window drifts), ``model`` and ``events`` (registry).
         pipeline: ``file`` (a Python file), ``name`` (which pipeline in it, optional),
             ``params`` (fixed keyword arguments) and ``input`` (the parameter receiving the
             event's input; None: none passed).
@@ -86,7 +86,7 @@ class TriggerStart:
 
 @dataclass(frozen=True, slots=True)
 class AlertFiring:
-    """A ``fired`` event of an alert rule, with the window that fired it."""
+    """A ``fired`` event of an alert rule (or a drifted window of a monitor), with its window."""
 
     id: int
     rule: str
@@ -165,3 +165,8 @@ class TriggerStore(Protocol):
     def last_audit_entry(self) -> int: ...
 
     def alert_firings(self, rule: str, after_id: int) -> list[AlertFiring]: ...
+
+    def monitor_firings(self, monitor: str, after_id: int) -> list[AlertFiring] | None:
+        """Windows of ``monitor`` computed after result ``after_id`` whose status is ``drift`` or
+        ``concept_drift`` (None: no such monitor)."""
+        ...

@@ -122,13 +122,15 @@ class TriggerService:
         model: str | None = None,
         events: Sequence[str] | None = None,
         project: str | None = None,
+        monitor: str | None = None,
         now: int | None = None,
     ) -> Trigger:
         """Create a trigger that starts ``pipeline`` (a Python file) on each new event of its kind.
 
         Args:
             kind: ``cron`` (``schedule``), ``dataset`` (``dataset``: each new version),
-                ``alert`` (``alert``: each firing of that rule), ``registry`` (``model`` and
+                ``alert`` (``alert``: each firing of that rule; or ``monitor``: each window of
+                that monitor whose status is drift or concept drift), ``registry`` (``model`` and
                 ``events``: ``version_created``, ``approved``, ``alias_moved``).
             input_param: the pipeline parameter receiving the event's input (a dataset or
                 model version reference, or the cron tick); ``""``: the kind's default
@@ -137,7 +139,7 @@ class TriggerService:
 
         Raises:
             InvalidInputError: a bad name, kind, schedule, timezone, param or event (naming the field).
-            NotFoundError: no such pipeline file, dataset or model.
+            NotFoundError: no such pipeline file, dataset, monitor or model.
             AlreadyExistsError: the name is taken.
         """
         _check_trigger_name(name)
@@ -162,9 +164,16 @@ class TriggerService:
             if versions is None:
                 raise NotFoundError(f"no dataset named {dataset[:200]!r}", field="dataset")
             source, cursor = {"dataset": dataset}, {"version": max(versions, default=0)}
+        elif kind == "alert" and monitor is not None and alert is None:
+            drifted = self.store.monitor_firings(monitor, 0)
+            if drifted is None:
+                raise NotFoundError(f"no monitor named {monitor[:63]!r}", field="monitor")
+            source, cursor = {"monitor": monitor}, {"result_id": max((f.id for f in drifted), default=0)}
         elif kind == "alert":
-            if not alert or not _NAME.fullmatch(alert):
-                raise InvalidInputError("an alert trigger names an alert rule (lowercase a-z, 0-9, '-')", field="alert")
+            if not alert or not _NAME.fullmatch(alert) or monitor is not None:
+                raise InvalidInputError(
+                    "an alert trigger names an alert rule (lowercase a-z, 0-9, '-') or a monitor, not both", field="alert"
+                )
             seen = self.store.alert_firings(alert, 0)
             source, cursor = {"alert": alert}, {"event_id": max((f.id for f in seen), default=0)}
         else:
@@ -240,6 +249,7 @@ class TriggerService:
         """The trigger's new events as (key, event, input value), and its cursor after them."""
         src, cursor = trigger.source, dict(trigger.cursor)
         found: list[tuple[str, JSON, object]] = []
+        event: JSON
         if trigger.kind == "cron":
             tick = trigger.next_fire_at
             if tick is None or tick > now:
@@ -258,11 +268,20 @@ class TriggerService:
             if versions:
                 cursor["version"] = versions[-1]
             return found, cursor, None
+        if trigger.kind == "alert" and "monitor" in src:
+            drifted = self.store.monitor_firings(src["monitor"], int(cursor.get("result_id", 0))) or []
+            for f in drifted:
+                event = {"monitor": f.rule, "monitor_result_id": f.id, "status": f.evidence.get("status"),
+                         "deployment": f.deployment, "window_start_ms": f.window_start_ms, "window_end_ms": f.window_end_ms}
+                found.append((f"monitor:{f.rule}:{f.id}", event, None))  # the window is registered when the start runs
+            if drifted:
+                cursor["result_id"] = drifted[-1].id
+            return found, cursor, None
         if trigger.kind == "alert":
             firings = self.store.alert_firings(src["alert"], int(cursor.get("event_id", 0)))
             for f in firings:
-                event: JSON = {"alert": f.rule, "alert_event_id": f.id, "deployment": f.deployment,
-                               "window_start_ms": f.window_start_ms, "window_end_ms": f.window_end_ms}
+                event = {"alert": f.rule, "alert_event_id": f.id, "deployment": f.deployment,
+                         "window_start_ms": f.window_start_ms, "window_end_ms": f.window_end_ms}
                 found.append((f"alert:{f.rule}:{f.id}", event, None))  # the window is registered when the start runs
             if firings:
                 cursor["event_id"] = firings[-1].id
@@ -363,10 +382,10 @@ class TriggerService:
                 value = f"{src['dataset']}:{versions[-1]}"
                 event["dataset"] = value
         elif trigger.kind == "alert":
-            firings = self.store.alert_firings(src["alert"], 0)
+            firings = self.store.monitor_firings(src["monitor"], 0) if "monitor" in src else self.store.alert_firings(src["alert"], 0)
             if firings:
                 f = firings[-1]
-                event.update({"alert": f.rule, "alert_event_id": f.id, "deployment": f.deployment,
+                event.update({"monitor" if "monitor" in src else "alert": f.rule, "deployment": f.deployment,
                               "window_start_ms": f.window_start_ms, "window_end_ms": f.window_end_ms})
         else:
             versions = self.store.model_versions(src["model"], 0) or []
@@ -399,7 +418,7 @@ class TriggerService:
                 target = trigger.pipeline.get("input")
                 ref = self.register_window(
                     str(event["deployment"]), int(event["window_start_ms"]), int(event["window_end_ms"]),
-                    f"{event['deployment']}-{trigger.source['alert']}", trigger.project,
+                    f"{event['deployment']}-{trigger.source.get('alert') or trigger.source.get('monitor')}", trigger.project,
                 )
                 if target:
                     params[str(target)] = ref

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -94,6 +93,8 @@ class Delivery:
     log: tuple[Attempt, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, object]:
+        import json
+
         return {
             "delivery_id": self.delivery_id, "webhook": self.webhook, "event": self.event, "entry_id": self.entry_id,
             "status": self.status, "attempts": self.attempts, "remaining": self.remaining,

@@ -23,6 +23,7 @@ from ._store import SqlStore
 from ._tables import audit_log
 from ._tables_alerts import alert_events, alert_states
 from ._tables_data import dataset_versions, datasets
+from ._tables_monitors import monitor_results, monitors
 from ._tables_registry import model_versions, registered_models
 from ._tables_triggers import trigger_leases, trigger_starts, triggers
 
@@ -205,3 +206,19 @@ class SqlTriggerStore:
                 int(end) if isinstance(end, (int, float)) else None, ev,
             ))
         return found
+
+    def monitor_firings(self, monitor: str, after_id: int) -> list[AlertFiring] | None:
+        m, r = monitors.c, monitor_results.c
+        with self._store.read() as conn:
+            deployment = conn.execute(select(m.deployment).where(m.name == monitor)).first()
+            if deployment is None:
+                return None
+            rows = conn.execute(
+                select(r.id, r.window_start, r.window_end, r.status)
+                .where(r.monitor == monitor, r.id > after_id, r.status.in_(("drift", "concept_drift")))
+                .order_by(r.id)
+            ).all()
+        return [
+            AlertFiring(int(i), monitor, deployment[0], int(start), int(end), {"status": status})
+            for i, start, end, status in rows
+        ]
