@@ -12,10 +12,17 @@ of its own and reports its wall-clock seconds and peak RSS (VmHWM):
   (SQLite file; ``--redis URL`` adds Redis);
 - ``online``: lookup latency of all views' features for 1 and 100 entities, p50 and p99.
 
-Rows kept and whether Steward and pandas agree value for value are reported too. Feast is
-not run here (issue 12 quotes its figures, measured separately).
+- ``feast`` (``--feast``): Feast 0.67 in ``bench/.venv-feast`` (``bash bench/feast_env.sh``),
+  its default local provider (file offline store, SQLite online store), on the same files:
+  ``get_historical_features`` and, unless ``--history-only``, ``materialize`` and
+  ``get_online_features`` (``bench/_features_feast.py``).
 
-    python bench/features.py [--rows 100000] [--views 10] [--source-rows 100000] [--json-out FILE]
+Rows kept and whether Steward and pandas agree value for value are reported too. With
+``--rounds N`` the historical retrievals run N times in turn (Steward, pandas, Feast) and the
+medians, per-round ratios and the load average are reported; ``cpu_s`` is each process's
+user + system CPU time, steadier than wall time on a loaded machine.
+
+    python bench/features.py [--rows 100000] [--views 10] [--source-rows 100000] [--rounds 3] [--feast] [--json-out FILE]
 """
 
 from __future__ import annotations
@@ -126,6 +133,8 @@ def worker(kind: str, root: Path, views: int, online: str | None) -> dict[str, o
         services.close()  # type: ignore[attr-defined]
     out.setdefault("seconds", time.perf_counter() - started)
     out["peak_mb"] = _peak_mb()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    out["cpu_s"] = usage.ru_utime + usage.ru_stime
     return out
 
 
@@ -149,6 +158,24 @@ def _run(kind: str, root: Path, views: int, online: str | None = None) -> dict[s
     return result
 
 
+FEAST_PYTHON = HERE / ".venv-feast" / "bin" / "python"
+
+
+def _run_feast(kind: str, root: Path, views: int) -> dict[str, object]:
+    done = subprocess.run([str(FEAST_PYTHON), str(HERE / "_features_feast.py"), kind, str(root), str(views)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        return {"error": done.stderr[-2000:]}
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
 def _agree(root: Path) -> dict[str, object]:
     import numpy as np
     import pandas as pd
@@ -168,6 +195,8 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--redis", default=None, help="also materialise into and look up from this Redis URL")
     parser.add_argument("--history-only", action="store_true", help="skip materialisation and online lookups")
+    parser.add_argument("--rounds", type=int, default=1, help="historical retrievals run this many times in turn")
+    parser.add_argument("--feast", action="store_true", help="run Feast beside (bench/.venv-feast)")
     parser.add_argument("--json-out", default=None)
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--root", default=None, help=argparse.SUPPRESS)
@@ -181,13 +210,39 @@ def main() -> None:
         _seed(root, args.rows, args.views, args.source_rows, args.customers)
         report: dict[str, object] = {
             "rows": args.rows, "views": args.views, "source_rows": args.source_rows, "customers": args.customers,
-            "steward": _run("steward", root, args.views), "pandas": _run("pandas", root, args.views),
+            "load_before": os.getloadavg(),
         }
+        feast = args.feast and FEAST_PYTHON.exists()
+        if args.feast and not feast:
+            print("bench/.venv-feast missing (bash bench/feast_env.sh): Feast not run", file=sys.stderr)
+        rounds: list[dict[str, object]] = []
+        for _ in range(args.rounds):
+            one = {"steward": _run("steward", root, args.views), "pandas": _run("pandas", root, args.views)}
+            if feast:
+                one["feast"] = _run_feast("historical", root, args.views)
+            rounds.append(one)
+        report["rounds"] = rounds
+        for name in ("steward", "pandas", "feast"):
+            runs = [r[name] for r in rounds if name in r and "seconds" in r[name]]  # type: ignore[operator]
+            if runs:
+                report[name] = {
+                    "median_s": _median([float(r["seconds"]) for r in runs]),  # type: ignore[index]
+                    "median_cpu_s": _median([float(r.get("cpu_s", 0.0)) for r in runs]),  # type: ignore[union-attr]
+                    "peak_mb": max(float(r["peak_mb"]) for r in runs),  # type: ignore[index]
+                    "rows": runs[0]["rows"],  # type: ignore[index]
+                }
+        for peer in ("pandas", "feast"):
+            pairs = [(r["steward"], r[peer]) for r in rounds if peer in r and "seconds" in r[peer]]  # type: ignore[operator]
+            if pairs:
+                report[f"{peer}_over_steward_per_round"] = [float(b["seconds"]) / float(a["seconds"]) for a, b in pairs]  # type: ignore[index]
         report["agreement"] = _agree(root)
         if not args.history_only:
             report["materialize_sqlite"] = _run("materialize", root, args.views)
         if args.redis and not args.history_only:
             report["materialize_redis"] = _run("materialize", root, args.views, args.redis)
+        if feast and not args.history_only:
+            report["feast_materialize"] = _run_feast("materialize", root, args.views)
+        report["load_after"] = os.getloadavg()
     text = json.dumps(report, indent=2)
     print(text)
     if args.json_out:

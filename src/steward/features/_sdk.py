@@ -45,15 +45,17 @@ def apply(definitions: Sequence[FeatureView] | FeatureView | str | os.PathLike[s
 
 def historical(
     entity_df: Any, features: Sequence[str], *, timestamp: str = "event_timestamp",  # Any: frame or Parquet path
-    output: str | os.PathLike[str] | None = None,
+    output: str | os.PathLike[str] | None = None, dask: str | None = None,
 ) -> HistoricalResult:
     """Point-in-time correct features for every entity row, in order (never the future).
+
+    ``dask``: a Dask scheduler address, or ``"local"``: one task per partition of the entity rows.
 
     Example:
         >>> result = steward.features.historical(orders, ["fraud_stats:txn_count_7d"])  # doctest: +SKIP
         >>> frame = result.to_pandas()  # doctest: +SKIP
     """
-    return _service().historical(entity_df, features, timestamp=timestamp, output=output)
+    return _service().historical(entity_df, features, timestamp=timestamp, output=output, dask=dask)
 
 
 def register(result: HistoricalResult, name: str) -> Any:  # Any: DatasetVersion
