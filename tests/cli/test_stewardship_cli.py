@@ -18,7 +18,7 @@ from steward import Client
 from steward.wiring import build_services
 
 
-def _seed(home: Path) -> None:
+def _seed(home: Path) -> str:
     from sklearn.linear_model import LogisticRegression
 
     rng = np.random.default_rng(0)
@@ -31,6 +31,7 @@ def _seed(home: Path) -> None:
         with client.start_run("stewardship-cli") as run:
             for _ in range(2):
                 run.log_model(model, "fraud", input_example=frame[["amount", "age"]].head(3), registered_model_name="fraud")
+            run_id = run.run_id
     finally:
         client.close()
     services = build_services(settings)
@@ -46,10 +47,14 @@ def _seed(home: Path) -> None:
         services.data("tester").register("fraud-fresh", str(path))
     finally:
         services.close()
+    return run_id
 
 
 def test_owner_and_retirement_from_the_cli(any_cli: Cli, home: Path) -> None:
-    _seed(home)
+    run_id = _seed(home)
+    registered = any_cli("models", "register", "fraud", "--run", run_id, "--path", "models/fraud", "--owner", "bob", "--on-call", "pager:fraud")
+    assert registered.exit_code == 0, registered.output
+    assert "registered fraud:3" in registered.stdout and "owner bob, on-call pager:fraud" in registered.stdout
     set_ = any_cli("models", "set-owner", "fraud", "--owner", "alice", "--on-call", "ops@example.com", "--json")
     assert set_.exit_code == 0, set_.output
     assert json.loads(set_.stdout)["owner"] == "alice"

@@ -100,11 +100,16 @@ def register(
     project: str | None = typer.Option(
         None, "--project", help="Project of a new model (default: STEWARD_PROJECT, else its name)."
     ),
+    owner: str | None = typer.Option(None, "--owner", help="The model's owner (a user; default: you)."),
+    on_call: str | None = typer.Option(None, "--on-call", help="Whom the model's alerts page."),
 ) -> None:
     """Register a run's logged model as the next version of NAME."""
     with _registry() as (reg, client):
         v = reg.create_version(name, run_id, artifact_path=artifact_path, project=project or client.settings.project)
     echo(f"registered {v.name}:{v.version}")
+    from ._stewardship import set_owner_at_registration
+
+    set_owner_at_registration(v.name, owner, on_call)
 
 
 @app.command("alias")

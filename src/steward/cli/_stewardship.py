@@ -96,6 +96,18 @@ def register_models(models_app: typer.Typer) -> None:
             echo(f"retention: {document.get('retention')} (files kept where they are)")
 
 
+def set_owner_at_registration(name: str, owner: str | None, on_call: str | None) -> None:
+    """``steward models register --owner/--on-call``: set them once the version (and model) exists."""
+    if owner is None and on_call is None:
+        return
+    body: JSON = {k: v for k, v in {"owner": owner, "on_call": on_call}.items() if v is not None}
+    document: JSON = _run(
+        lambda s: s.set_owner(name, owner=owner, on_call=on_call).to_dict(),
+        lambda b: dict(b._call("PUT", f"/models/{_q(name)}/owner", body=body)),
+    )
+    echo(f"owner {document['owner']}, on-call {document['on_call'] or '(none)'}")
+
+
 def _show_owner(document: JSON, as_json: bool) -> None:
     if as_json:
         print_json(document)
