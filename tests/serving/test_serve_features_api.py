@@ -96,6 +96,8 @@ def test_a_deployer_declares_their_projects_features_and_reads_them_back(world: 
     assert created.status_code == 201, created.text
     assert created.json()["features"] == ["alpha_stats:txn_count"] and created.json()["project"] == "alpha"
     assert world.call("vera", "GET", "/deployments/alpha-api").json()["features"] == ["alpha_stats:txn_count"]
+    listed = {d["name"]: d["features"] for d in world.call("vera", "GET", "/deployments").json()["deployments"]}
+    assert listed["alpha-api"] == ["alpha_stats:txn_count"]
     cleared = world.call("dave", "PUT", "/deployments/alpha-api/features", json={"features": []})
     assert cleared.status_code == 200 and cleared.json()["features"] == []
     again = world.call("dave", "PUT", "/deployments/alpha-api/features", json={"features": ["alpha_stats:txn_count"], "reason": "back"})

@@ -240,7 +240,11 @@ class DeploymentService:
 
     def list_deployments(self, *, project: str | None = None, projects: frozenset[str] | None = None) -> list[Deployment]:
         """Every deployment (of one ``project``; of ``projects`` only when given: those the caller may read), by name."""
-        return [self._with_features(d) for d in self.store.list_deployments(project, projects)]
+        found = self.store.list_deployments(project, projects)
+        if self.feature_store is None or not found:
+            return found
+        declared = self.feature_store.features_of([d.name for d in found])
+        return [dataclasses.replace(d, features=tuple(declared[d.name])) if d.name in declared else d for d in found]
 
     def list_history(self, name: str, *, max_results: int = 100) -> list[HistoryEntry]:
         """Changes of a deployment, newest first (kept after it is deleted)."""

@@ -29,6 +29,14 @@ class SqlDeploymentFeatureStore:
             found = conn.execute(select(_F.features).where(_F.deployment == deployment)).scalar()
         return [str(f) for f in found] if found else []
 
+    def features_of(self, deployments: Sequence[str]) -> dict[str, list[str]]:
+        """The declared features of several deployments in one query (those without: absent)."""
+        if not deployments:
+            return {}
+        with self._store.read() as conn:
+            found = conn.execute(select(_F.deployment, _F.features).where(_F.deployment.in_(sorted(set(deployments)))))
+            return {str(r.deployment): [str(f) for f in r.features] for r in found if r.features}
+
     def set_features(self, deployment: str, features: Sequence[str], now: int, actor: str, audit: AuditEvent | None) -> None:
         """Replace the declaration (an empty one removes it), audited in the same transaction."""
         with self._store.write() as conn:
