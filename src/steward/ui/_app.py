@@ -15,6 +15,9 @@ from starlette.routing import Match, Mount, Route
 from starlette.types import Scope
 
 from . import _pages as p
+from . import _pages_data as pd
+from . import _pages_deploy as pdep
+from . import _pages_models as pm
 from ._access import Caller
 from ._session import SessionSigner, session_key
 from ._web import UiState, page
@@ -23,6 +26,8 @@ __all__ = ["install_ui", "owns_path"]
 
 # the first path segments the UI serves; the API keeps everything else (/api, /docs, ...)
 _SEGMENTS = frozenset({"login", "logout", "experiments", "runs", "compare", "audit", "admin", "static"})
+# the lifecycle pages (_pages_models, _pages_deploy, _pages_data)
+_SEGMENTS |= {"models", "deployments", "monitors", "datasets"}
 
 
 def owns_path(path: str) -> bool:
@@ -51,7 +56,7 @@ async def _static(request: Request) -> Response:
         found = _plotly_js()
     else:
         candidate = _static_dir() / name
-        found = candidate if name in {"ui.css", "ui.js"} and candidate.is_file() else None
+        found = candidate if name in {"ui.css", "ui.js", "lifecycle.js"} and candidate.is_file() else None
     if found is None:
         return Response("not found", status_code=404, media_type="text/plain")
     media = "text/css" if name.endswith(".css") else "text/javascript"
@@ -96,6 +101,21 @@ def _ui_app() -> Starlette:
         Route("/admin/roles/revoke", page(p.revoke_role), methods=["POST"]),
         Route("/admin/users/disable", page(p.disable_user), methods=["POST"]),
         Route("/admin/tokens/revoke", page(p.revoke_token), methods=["POST"]),
+        # models, deployments, monitors, datasets (issue 14)
+        Route("/models", page(pm.models_page), methods=["GET"]),
+        Route("/models/{name}", page(_with(pm.model_page, "name")), methods=["GET"]),
+        Route("/models/{name}/versions/{version}/approve", page(_with(pm.approve_version, "name", "version")), methods=["POST"]),
+        Route("/models/{name}/versions/{version}/transition", page(_with(pm.transition_version, "name", "version")), methods=["POST"]),
+        Route("/models/{name}/aliases", page(_with(pm.set_alias, "name")), methods=["POST"]),
+        Route("/deployments", page(pdep.deployments_page), methods=["GET"]),
+        Route("/deployments/{name}", page(_with(pdep.deployment_page, "name")), methods=["GET"]),
+        Route("/deployments/{name}/promote", page(_with(pdep.promote_deployment, "name")), methods=["POST"]),
+        Route("/deployments/{name}/rollback", page(_with(pdep.rollback_deployment, "name")), methods=["POST"]),
+        Route("/monitors", page(pdep.monitors_page), methods=["GET"]),
+        Route("/monitors/{name}", page(_with(pdep.monitor_page, "name")), methods=["GET"]),
+        Route("/datasets", page(pd.datasets_page), methods=["GET"]),
+        Route("/datasets/{name}", page(_with(pd.dataset_page, "name")), methods=["GET"]),
+        Route("/datasets/{name}/diff", page(_with(pd.dataset_diff_page, "name")), methods=["GET"]),
         Route("/static/{name}", _static, methods=["GET"]),
         Route("/{rest:path}", page(p.not_found), methods=["GET", "POST"]),
     ]
