@@ -104,10 +104,12 @@ class Services:
 
     def registry(self, actor: str | None = None) -> RegistryService:
         """The registry service acting as ``actor`` (default: the configured user)."""
+        from steward.adapters.sql._deployment_store import SqlDeploymentStore
         from steward.adapters.sql._evaluation_store import SqlEvaluationStore
         from steward.adapters.sql._registry_store import SqlRegistryStore
         from steward.evaluation import GateGuard
         from steward.registry import RegistryService
+        from steward.stewardship._guard import ServingRetirementGuard
 
         who = actor or default_actor(self.settings)
         return RegistryService(
@@ -115,6 +117,7 @@ class Services:
             # team mode: authenticated callers are distinct people, so authors never approve
             separation_of_duties=self.settings.separation_of_duties and self.settings.auth == "on",
             promotion_guard=GateGuard(SqlEvaluationStore(self.store)),  # a failed gate blocks production
+            retirement_guard=ServingRetirementGuard(SqlDeploymentStore(self.store)),  # a serving version is not retired
         )
 
     def timeline(self) -> TimelineService:

@@ -139,3 +139,14 @@ def test_a_drill_is_recorded_on_the_deployment_and_shows_on_the_timeline(fraud: 
     assert steward.last_drill("fraud-api") == stored
     event = fraud.timeline().get_timeline("fraud").events[-1]
     assert event.kind == "rollback drill" and event.target == "deployments:/fraud-api" and event.details["passed"] is True
+
+
+def test_every_way_of_retiring_refuses_a_serving_version(fraud: Services) -> None:
+    registry = fraud.registry("deployer")
+    with pytest.raises(ConflictError) as plain:
+        registry.transition("fraud", 1, "retired")  # steward models transition, the REST transitions route
+    assert "fraud-api" in plain.value.message and "--drain" in plain.value.message
+    with pytest.raises(ConflictError):
+        registry.retire("fraud", 1)
+    assert registry.get_version("fraud", 1).state.value == "approved"
+    assert registry.retire("fraud", 3).state.value == "retired"  # serves nothing: retired at once

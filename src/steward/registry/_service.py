@@ -51,6 +51,14 @@ class PromotionGuard(Protocol):
         ...
 
 
+class RetirementGuard(Protocol):
+    """Consulted before a version is retired (a version that serves traffic is not)."""
+
+    def check_retirement(self, name: str, version: int) -> None:
+        """Raise :class:`~steward.errors.ConflictError` when ``name:version`` may not be retired."""
+        ...
+
+
 class RegistryService:
     """Registered models, versions, aliases, lifecycle states and approvals.
 
@@ -61,11 +69,13 @@ class RegistryService:
         require_approval: refuse production without a recorded approval.
         separation_of_duties: refuse approvals by a version's author (team mode).
         promotion_guard: asked before any move to production (a failed gate blocks it).
+        retirement_guard: asked before any move to retired (a serving version is refused).
     """
 
     def __init__(
         self, store: RegistryStore, runs: RunReader, actor: str, *, require_approval: bool = True,
         separation_of_duties: bool = False, promotion_guard: PromotionGuard | None = None,
+        retirement_guard: RetirementGuard | None = None,
     ) -> None:
         self.store = store
         self.runs = runs
@@ -73,6 +83,7 @@ class RegistryService:
         self.require_approval = require_approval
         self.separation_of_duties = separation_of_duties
         self.promotion_guard = promotion_guard
+        self.retirement_guard = retirement_guard
 
     def _event(self, action: str, target: str, details: dict[str, object] | None = None) -> AuditEvent:
         return AuditEvent(self.actor, action, target, now_ms(), details or {})
@@ -367,6 +378,8 @@ class RegistryService:
         v = _version(version)
         if target is ModelState.PRODUCTION and self.promotion_guard is not None:
             self.promotion_guard.check_promotion(check_model_name(name), v)
+        if target is ModelState.RETIRED and self.retirement_guard is not None:
+            self.retirement_guard.check_retirement(check_model_name(name), v)
         return self.store.transition(
             check_model_name(name),
             v,

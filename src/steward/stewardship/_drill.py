@@ -17,8 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import httpx
-
 from steward.errors import ConflictError, InvalidInputError
 from steward.tracking import now_ms
 
@@ -53,6 +51,8 @@ class _Traffic:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self) -> None:
+        import httpx  # only a drill with traffic needs it
+
         with httpx.Client(base_url=self.url, timeout=10.0) as http:
             while not self.stop.is_set():
                 try:
