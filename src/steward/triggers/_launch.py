@@ -29,6 +29,8 @@ def in_process_launcher(settings: Settings) -> PipelineLauncher:
     """
 
     def launch(pipeline: Mapping[str, object], params: Mapping[str, object], actor: str) -> LaunchOutcome:
+        if pipeline.get("retrain"):
+            return _retrain(settings, pipeline, params, actor)
         from steward.pipelines import load_pipeline, run_pipeline
         from steward.sdk import Client
 
@@ -44,6 +46,59 @@ def in_process_launcher(settings: Settings) -> PipelineLauncher:
         return LaunchOutcome("finished", result.run_id)
 
     return launch
+
+
+def _retrain(settings: Settings, pipeline: Mapping[str, object], params: Mapping[str, object], actor: str) -> LaunchOutcome:
+    """``retrain:<model>``: the standard lifecycle pipeline (what ``steward retrain <model>``
+    runs) with the trigger's params as its options and the event's input as its data.
+
+    An alert's window (logged predictions, ``input.<feature>`` columns, the ``label`` joined)
+    is first made a training frame: the features under their own names and the label, the
+    rows without one left out, registered as the next version of ``<window dataset>-labeled``.
+    """
+    from pathlib import Path
+
+    from steward.stewardship.lifecycle import load_spec, retrain
+    from steward.wiring import build_services
+
+    options = dict(params)
+    project_file = options.pop("project_file", None)
+    services = build_services(settings.model_copy(update={"user": actor, "tracking_uri": None}))
+    try:
+        data = options.get("data")
+        if isinstance(data, str) and data:
+            options["data"] = _labeled_frame(services.data(actor), data)
+        spec = load_spec(
+            str(pipeline["retrain"]), Path(str(project_file)) if project_file else None,
+            trigger=str(pipeline.get("trigger") or "trigger"), **options,
+        )
+        result = retrain(services, spec, actor=actor)
+    finally:
+        services.close()
+    run_id = next((str(s["run_id"]) for s in result.stages if s.get("stage") == "train" and s.get("run_id")), None)
+    if result.ok:
+        return LaunchOutcome("finished", run_id)
+    return LaunchOutcome("failed", run_id, f"{result.status}: {result.reason}")
+
+
+def _labeled_frame(data: DataService, ref: str) -> str:
+    """``ref`` itself, or for a window of logged predictions its labelled training frame."""
+    import polars as pl
+
+    version = data.get(ref)
+    frame = data.load(version)
+    inputs = [n for n in frame.columns if n.startswith("input.")]
+    if not inputs or "label" not in frame.columns:
+        return ref
+    frame = frame.filter(pl.col("label").is_not_null()).select(
+        *[pl.col(n).alias(n[len("input."):]) for n in inputs], pl.col("label")
+    )
+    if frame.height == 0:
+        raise InvalidInputError(f"{ref} holds no labelled predictions yet", field="data")
+    made = data.register(
+        f"{version.name}-labeled", frame, description=f"training frame of {version.name}:{version.version}: its logged inputs and their labels",
+    )
+    return f"{made.name}:{made.version}"
 
 
 def window_registrar(predictions: Callable[[], PredictionService], data: Callable[[], DataService]) -> WindowRegistrar:

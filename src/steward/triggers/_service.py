@@ -24,7 +24,7 @@ from steward.tracking import AuditEvent, now_ms
 
 from ._ports import JSON, KINDS, PipelineLauncher, Trigger, TriggerStart, TriggerStore
 
-__all__ = ["REGISTRY_EVENTS", "TriggerService", "WindowRegistrar", "next_tick", "parse_cron"]
+__all__ = ["REGISTRY_EVENTS", "RETRAIN_PREFIX", "TriggerService", "WindowRegistrar", "next_tick", "parse_cron"]
 
 log = logging.getLogger("steward.triggers")
 
@@ -82,6 +82,34 @@ def _check_params(params: Mapping[str, object] | None) -> JSON:
         if not (value is None or isinstance(value, (str, int, float, bool))):
             raise InvalidInputError(f"param {key} must be a string, number or boolean", field="params")
     return values
+
+
+RETRAIN_PREFIX = "retrain:"
+# what a `retrain:<model>` trigger's params may set (steward.yaml's retrain keys, scalars only)
+RETRAIN_PARAMS = frozenset({"project_file", "train", "data", "eval_data", "target", "suite", "gate", "deployment", "rollout", "timeout"})
+
+
+def _retrain_spec(pipeline: str, params: Mapping[str, object] | None, input_param: str | None, kind: str) -> JSON:
+    """``retrain:<model>``: the standard lifecycle pipeline (``steward retrain <model>``) instead
+    of a pipeline file; its params are the retraining's options (``project_file``: the
+    ``steward.yaml`` holding ``retrain.<model>``, default the one where the triggers run)."""
+    model = pipeline[len(RETRAIN_PREFIX):]
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", model):
+        raise InvalidInputError(f"retrain:<model> names a registered model, got {pipeline[:100]!r}", field="pipeline")
+    values = _check_params(params)
+    chosen = _DEFAULT_INPUT[kind] if input_param == "" else input_param
+    unknown = sorted((set(values) | ({chosen} if chosen else set())) - RETRAIN_PARAMS)
+    if unknown:
+        raise InvalidInputError(
+            f"retrain:{model} takes the params {', '.join(sorted(RETRAIN_PARAMS))}; not {', '.join(unknown)[:100]}", field="params"
+        )
+    file = values.get("project_file")
+    if file is not None:
+        found = Path(str(file))
+        if found.suffix not in (".yaml", ".yml") or not found.is_file():
+            raise NotFoundError(f"no project file {str(file)[:200]!r} where the triggers run", field="params")
+        values["project_file"] = str(found.resolve())
+    return {"file": pipeline, "retrain": model, "name": None, "params": values, "input": chosen}
 
 
 class TriggerService:
@@ -188,12 +216,16 @@ class TriggerService:
                 raise NotFoundError(f"no registered model named {model[:64]!r}", field="model")
             source = {"model": model, "events": sorted(set(chosen), key=REGISTRY_EVENTS.index)}
             cursor = {"version": max(versions, default=0), "audit_entry": self.store.last_audit_entry()}
+        if spec.get("retrain"):  # the lifecycle's timeline names what started it
+            spec["trigger"] = f"{kind}:{source.get('alert') or source.get('monitor') or source.get('dataset') or source.get('model') or name}"
         trigger = Trigger(name, new_project(name, project), kind, source, spec, cursor, next_fire, at, self.actor)
         return self.store.create_trigger(trigger, self._audit("triggers.create", name, {"kind": kind, **source, "project": trigger.project}, at))
 
     def _pipeline_spec(
         self, pipeline: str, pipeline_name: str | None, params: Mapping[str, object] | None, input_param: str | None, kind: str
     ) -> JSON:
+        if isinstance(pipeline, str) and pipeline.startswith(RETRAIN_PREFIX):
+            return _retrain_spec(pipeline, params, input_param, kind)
         if not isinstance(pipeline, str) or not pipeline.strip() or len(pipeline) > 1000:
             raise InvalidInputError("pipeline is the path of a Python file defining a @steward.pipeline", field="pipeline")
         check_name(pipeline, "pipeline", kind="pipeline path")
