@@ -70,7 +70,7 @@ def peeking(n: int = 4):
 def scheduler() -> Iterator[str]:
     from dask.distributed import LocalCluster
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)  # type: ignore[no-untyped-call]
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")  # type: ignore[no-untyped-call]
     try:
         yield str(cluster.scheduler_address)
     finally:
@@ -150,3 +150,23 @@ def test_looking_at_a_steps_output_or_no_scheduler_is_refused(client: Client, sc
     with pytest.raises(InvalidInputError) as unknown:
         run_pipeline(_load(tmp_path), client, {}, executor="ray")
     assert unknown.value.field == "executor"
+
+
+def test_a_steward_yaml_pipeline_runs_on_dask_with_the_same_keys(client: Client, scheduler: str, tmp_path: Path) -> None:
+    from steward.pipelines import load_project_pipeline
+
+    (tmp_path / "dask_yaml_steps.py").write_text("def make(n):\n    return list(range(n))\n\ndef add(a, b):\n    return sum(a) + sum(b)\n")
+    (tmp_path / "steward.yaml").write_text(textwrap.dedent("""\
+        pipelines:
+          sums:
+            params: {n: 3}
+            steps:
+              one: {function: "dask_yaml_steps:make", params: {n: $n}}
+              two: {function: "dask_yaml_steps:make", params: {n: 4}}
+              both: {function: "dask_yaml_steps:add", inputs: {a: one, b: two}}
+        """))
+    pipe = load_project_pipeline(tmp_path / "steward.yaml")
+    on_dask = run_pipeline(pipe, client, {}, executor="dask", scheduler=scheduler)
+    assert on_dask.output == 3 + 6 and sorted(s.status for s in on_dask.steps) == ["ran"] * 3
+    local = run_pipeline(pipe, client, {})
+    assert [s.status for s in local.steps] == ["cached"] * 3 and local.output == on_dask.output

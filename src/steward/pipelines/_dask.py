@@ -14,19 +14,21 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from steward.errors import InvalidInputError
 
-from ._isolate import Outcome, StepOptions, call_step, register_by_value
+from ._isolate import Outcome, StepOptions, call_step, dumps, register_by_value
 from ._pipeline import PipelineResult, Step, _Call, _Execution, _StepFailed
 
 if TYPE_CHECKING:
     from steward.sdk import Client
     from steward.sdk._run import ActiveRun
 
-__all__ = ["DaskExecution"]
+__all__ = ["WORKERS_TIMEOUT_S", "DaskExecution"]
+
+WORKERS_TIMEOUT_S = 120.0
 
 _MISUSE = (
     "with --executor dask, the pipeline function only wires steps together: a step's output "
@@ -84,10 +86,16 @@ def _substitute(value: Any, done: Mapping[int, Any]) -> Any:  # Any: the value w
     return value
 
 
-def _remote(
-    fn: Callable[..., Any], args: tuple[object, ...], kwargs: Mapping[str, object], options: StepOptions, label: str
-) -> Outcome:  # Any: a step takes and returns anything
-    """Runs on a worker: the step with its retries; the exception stays there (its text travels)."""
+def _remote(call: bytes, options: StepOptions, label: str) -> Outcome:
+    """Runs on a worker: the step with its retries; the exception stays there (its text travels).
+
+    ``call`` is the function and its arguments pickled by the driver with cloudpickle (Dask
+    would try plain pickle first, which sends a module of the user's by reference, and a
+    worker that cannot import it loses its connection instead of failing the task).
+    """
+    import cloudpickle  # type: ignore[import-untyped]
+
+    fn, args, kwargs = cloudpickle.loads(call)
     return dataclasses.replace(call_step(fn, args, kwargs, options, label), exception=None)
 
 
@@ -106,7 +114,8 @@ class DaskExecution(_Execution):
         except ImportError:
             raise InvalidInputError("--executor dask needs Dask: pip install 'steward[dask]'", field="executor") from None
         self._cluster = (
-            LocalCluster(threads_per_worker=1, processes=True, dashboard_address=None)  # type: ignore[no-untyped-call]
+            # ":0": any free port (None still binds 8787, and warns when another cluster has it)
+            LocalCluster(threads_per_worker=1, processes=True, dashboard_address=":0")  # type: ignore[no-untyped-call]
             if scheduler == "local"
             else None
         )
@@ -116,6 +125,13 @@ class DaskExecution(_Execution):
             if self._cluster is not None:
                 self._cluster.close()
             raise InvalidInputError(f"cannot reach the Dask scheduler {scheduler[:200]!r}: {str(exc)[:200]}", field="scheduler") from exc
+        try:  # a scheduler without workers would leave every step waiting forever
+            self._dask.wait_for_workers(1, timeout=WORKERS_TIMEOUT_S)
+        except (OSError, TimeoutError) as exc:
+            self.close()
+            raise InvalidInputError(
+                f"the Dask scheduler {scheduler[:200]!r} has no workers after {WORKERS_TIMEOUT_S:g}s", field="scheduler"
+            ) from exc
         self._nodes: list[tuple[Step[Any, Any], tuple[object, ...], dict[str, object], set[int]]] = []
 
     def run_step(self, st: Step[Any, Any], args: tuple[object, ...], kwargs: Mapping[str, object]) -> Any:  # Any: a placeholder
@@ -132,9 +148,8 @@ class DaskExecution(_Execution):
             return None
         run, started = self.start(call)
         register_by_value(st.fn)
-        future = self._dask.submit(
-            _remote, st.fn, call.args, call.kwargs, st.options, st.name, pure=False, key=f"step-{st.name}-{uuid.uuid4().hex}"
-        )
+        payload = dumps((st.fn, call.args, call.kwargs))
+        future = self._dask.submit(_remote, payload, st.options, st.name, pure=False, key=f"step-{st.name}-{uuid.uuid4().hex}")
         return future, call, run, started
 
     def complete(self, output: Any) -> Any:  # Any: what the pipeline function returned, placeholders filled in

@@ -104,7 +104,8 @@ def _is_user_module(name: str) -> bool:
     return bool(path) and not str(path).startswith(_LIBRARY_PATHS) and name != "steward" and not name.startswith("steward.")
 
 
-def _dumps(value: object) -> bytes:
+def dumps(value: object) -> bytes:
+    """``value`` pickled with cloudpickle (modules registered by value travel whole)."""
     import cloudpickle  # type: ignore[import-untyped]
 
     data: bytes = cloudpickle.dumps(value, protocol=5)
@@ -148,7 +149,7 @@ def _in_subprocess(
     with tempfile.TemporaryDirectory(prefix="steward-step-") as folder:
         request, response, log = Path(folder) / "in.pkl", Path(folder) / "out.pkl", Path(folder) / "log.txt"
         (Path(folder) / "path.pkl").write_bytes(pickle.dumps(list(sys.path)))  # first: the call may name modules on it
-        request.write_bytes(_dumps((fn, tuple(args), dict(kwargs))))
+        request.write_bytes(dumps((fn, tuple(args), dict(kwargs))))
         with log.open("wb") as sink:
             proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
                 [sys.executable, "-m", "steward.pipelines._child", str(request), str(response)],
