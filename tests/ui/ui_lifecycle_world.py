@@ -1,5 +1,5 @@
 """The lifecycle pages' world: a dataset with two versions and a validation, a model with
-three versions (evaluated, gated, approved, one candidate left), a deployment canarying
+four versions (evaluated, gated, approved; versions 3 and 4 candidates), a deployment canarying
 version 2 with serving stats, a monitor with two windows, and users of each role."""
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ class LifecycleSeeded:
         from sklearn.linear_model import LogisticRegression
 
         try:
-            for c in (1.0, 0.5, 0.1):
+            for c in (1.0, 0.5, 0.1, 0.05):
                 with client.start_run("fraud-training") as run:
                     run.log_input("transactions:1")
                     run.log_params({"C": c})
@@ -95,8 +95,8 @@ class LifecycleSeeded:
         from steward.evaluation import EvaluationOptions
 
         evaluation = services.evaluation("dana")
-        evaluation.evaluate("fraud:1", "transactions:1", EvaluationOptions(target="label", slices=("country",), measure_latency=False), allow_files=False)
         evaluation.gate("fraud:1", "transactions:1", GATE_POLICY, target="label", allow_files=False)
+        evaluation.evaluate("fraud:1", "transactions:1", EvaluationOptions(target="label", slices=("country",), measure_latency=False), allow_files=False)
         registry = services.registry("reviewer")
         registry.approve("fraud", 1, comment="holdout looks fine")
         registry.approve("fraud", 2, comment="ok")

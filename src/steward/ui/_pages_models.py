@@ -48,6 +48,7 @@ def model_page(caller: Caller, name: str, *, error: str | None = None, form: dic
     elif versions:
         selected = versions[0]
     evaluation: JSON | None = None
+    evaluations: list[Any] = []  # Any: EvaluationRecord
     gates: list[JSON] = []
     card: JSON | None = None
     experiment_name: str | None = None
@@ -55,8 +56,12 @@ def model_page(caller: Caller, name: str, *, error: str | None = None, form: dic
         ref = f"models:/{name}/{selected.version}"
         ev = caller.services.evaluation(caller.actor)
         caller.check("GET", f"{_V}/evaluations", name=name)
-        found = ev.list_evaluations(ref, limit=1)
-        evaluation = found[0].to_dict() if found else None
+        evaluations = ev.list_evaluations(ref, limit=50)
+        chosen_id = _arg(caller, "evaluation", limit=12)
+        chosen = next((e for e in evaluations if str(e.id) == chosen_id), None) if chosen_id else (evaluations[0] if evaluations else None)
+        if chosen_id and chosen is None:
+            raise NotFoundError(f"version {selected.version} has no evaluation {chosen_id!r}")
+        evaluation = chosen.to_dict() if chosen else None
         caller.check("GET", f"{_V}/gates", name=name)
         gates = [g.to_dict() for g in ev.list_gates(ref, limit=20)]
         caller.check("GET", f"{_V}/card", name=name)
@@ -83,7 +88,7 @@ def model_page(caller: Caller, name: str, *, error: str | None = None, form: dic
     done = _arg(caller, "done", limit=200)
     return render(
         caller, "model.html", status=status, title=f"Model {name}", model=model, versions=versions, selected=selected,
-        evaluation=evaluation, gates=gates, card=card, experiment_name=experiment_name, events=events,
+        evaluation=evaluation, evaluations=evaluations, gates=gates, card=card, experiment_name=experiment_name, events=events,
         slice_metrics=metric_names, charts_json=_script_json(chart), error=error, notice=done or None,
         form={k: "" for k in ("action", "comment", "state", "alias", "alias_version", "version")} | (form or {}), transitions=[s.value for s in allowed_transitions(selected.state)] if selected else [],
         may_approve=bool(selected) and caller.may("POST", f"{_V}/approvals", name=name),
