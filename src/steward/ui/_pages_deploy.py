@@ -89,7 +89,7 @@ def deployment_page(caller: Caller, name: str, *, error: str | None = None, form
     live = [v for v in deployment.plan.variants if not v.shadow]
     charts["split"] = {
         "traces": [{"type": "bar", "orientation": "h", "y": [f"{v.name} ({v.model})" for v in live], "x": [v.weight for v in live]}],
-        "layout": {"xaxis": {"title": {"text": "% of traffic"}, "range": [0, 100]}, "height": 60 + 40 * len(live), "margin": {"l": 180}},
+        "layout": {"xaxis": {"title": {"text": "% of traffic"}, "range": [0, 100]}, "height": 90 + 40 * len(live), "margin": {"l": 180, "r": 10, "t": 10, "b": 40}},
     }
     steps: list[float] = []
     step = None
