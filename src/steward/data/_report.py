@@ -7,6 +7,7 @@ import decimal
 import html
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -167,9 +168,14 @@ class ValidationResult:
             rows.append([status, c.severity, c.name, c.column or "-", c.message, c.expected, _examples_text(c.examples)])
         return rows
 
-    def to_html(self) -> str:
-        """A self-contained HTML report: inline CSS, no scripts, no external assets."""
-        return _html(self)
+    def to_html(self, profile: Mapping[str, Any] | None = None) -> str:  # Any: the profile's JSON
+        """A self-contained HTML report: inline CSS and SVG, no scripts, no external assets.
+
+        Failures come first (each with its examples as a table and, where it helps, a chart);
+        passed checks are folded. With ``profile`` (the dataset's :func:`profile` document) the
+        report draws per-column histograms with the expected range and category bars.
+        """
+        return _html(self, profile)
 
 
 def _examples_text(examples: Sequence[Any], limit: int = 5) -> str:
@@ -190,57 +196,171 @@ def _short(value: Any, width: int = 40) -> str:  # Any: a column value
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#1f2328;background:#fff}
-h1{font-size:1.4rem;margin:0 0 .3rem}
-.meta{color:#57606a;margin-bottom:1rem}
-.badge{display:inline-block;padding:.15rem .6rem;border-radius:1rem;font-weight:600;color:#fff}
-.pass{background:#1a7f37}.fail{background:#cf222e}.warn{background:#9a6700}
-table{border-collapse:collapse;width:100%;font-size:.9rem}
-th,td{border-bottom:1px solid #d0d7de;padding:.4rem .5rem;text-align:left;vertical-align:top}
-th{background:#f6f8fa}
-tr.failed-error td{background:#ffebe9}tr.failed-warning td{background:#fff8c5}
-code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem}
-pre{margin:0;white-space:pre-wrap;max-height:12rem;overflow:auto}
-.summary span{margin-right:1rem}
-"""
+def _html(result: ValidationResult, profile: Mapping[str, Any] | None) -> str:  # Any: the profile's JSON
+    """Failures first (one card each, with a chart and its examples as a table), passes folded."""
+    from steward._report_style import badge, folded, page, table
 
-
-def _html(result: ValidationResult) -> str:
     e = html.escape
     s = result.summary()
-    badge = '<span class="badge pass">PASSED</span>' if result.passed else '<span class="badge fail">FAILED</span>'
-    rows = []
-    for c in result.checks:
-        css = "" if c.passed else f"failed-{c.severity}"
-        status = "ok" if c.passed else ("fail" if c.severity == "error" else "warn")
-        status_badge = f'<span class="badge {"pass" if c.passed else ("fail" if c.severity == "error" else "warn")}">{status}</span>'
-        counts = ", ".join(f"{k}: {_fmt(v)}" for k, v in c.counts.items())
-        examples = json.dumps(jsonable(list(c.examples)), indent=1, ensure_ascii=False) if c.examples else ""
-        rows.append(
-            f'<tr class="{css}"><td>{status_badge}</td><td>{e(c.severity)}</td><td><code>{e(c.name)}</code></td>'
-            f"<td>{e(c.column or '')}</td><td>{e(c.message)}</td><td>{e(c.expected)}</td><td>{e(counts)}</td>"
-            f"<td>{'<pre>' + e(examples) + '</pre>' if examples else ''}</td><td>{c.line or ''}</td></tr>"
-        )
+    columns = _profile_columns(profile)
+    failures = sorted(result.failures, key=lambda c: (c.severity != "error", c.line or 0))
+    passes = [c for c in result.checks if c.passed]
+    verdict = badge("PASSED", "pass") if result.passed else badge("FAILED", "fail")
     when = dt.datetime.fromtimestamp(result.created_at / 1000, dt.UTC).isoformat(timespec="seconds")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Validation: {e(result.suite)} on {e(result.dataset)}</title>
-<style>{_CSS}</style></head>
-<body>
-<h1>Validation of {e(result.dataset)} {badge}</h1>
-<div class="meta">suite <code>{e(result.suite)}</code> · {result.num_rows:,} rows × {result.num_columns} columns ·
-{result.duration_s:.3f} s · {e(when)}</div>
-<div class="summary"><span>{s["checks"]} checks</span><span>{s["passed"]} passed</span>
-<span>{s["failed_errors"]} errors</span><span>{s["failed_warnings"]} warnings</span></div>
-<table><thead><tr><th>status</th><th>severity</th><th>check</th><th>column</th><th>observed</th>
-<th>expected</th><th>counts</th><th>examples</th><th>suite line</th></tr></thead>
-<tbody>
-{chr(10).join(rows)}
-</tbody></table>
-</body></html>
-"""
+    body = [
+        f"<h1>Validation of {e(result.dataset)} {verdict}</h1>",
+        f'<div class="meta">suite <code>{e(result.suite)}</code> · {result.num_rows:,} rows × {result.num_columns} columns · '
+        f"{result.duration_s:.3f} s · {e(when)}</div>",
+        f'<div class="summary"><span><b>{s["failed_errors"]}</b> errors</span><span><b>{s["failed_warnings"]}</b> warnings</span>'
+        f'<span><b>{s["passed"]}</b> passed</span><span><b>{s["checks"]}</b> checks</span></div>',
+    ]
+    if failures:
+        body.append(f"<h2>What failed ({len(failures)})</h2>")
+        body += [_failure_card(c, columns) for c in failures]
+    else:
+        body.append('<p class="pass">Every check passed.</p>')
+    pass_rows = [[c.name, c.column or "(table)", c.message, c.expected, c.line or ""] for c in passes]
+    if pass_rows:
+        body.append(f"<h2>Passed ({len(passes)})</h2>")
+        body.append(folded(f"{len(passes)} passed checks", table(["check", "column", "observed", "expected", "suite line"], pass_rows)))
+    charts = _column_charts(result, columns)
+    if charts:
+        body.append("<h2>Columns</h2>")
+        body.append(folded(f"Distributions of {len(charts)} columns", f'<div class="charts">{"".join(charts)}</div>'))
+    return page(f"Validation: {result.suite} on {result.dataset}", "\n".join(body))
+
+
+def _profile_columns(profile: Mapping[str, Any] | None) -> Mapping[str, Mapping[str, Any]]:  # Any: JSON
+    cols = profile.get("columns") if isinstance(profile, Mapping) else None
+    return {str(k): v for k, v in cols.items() if isinstance(v, Mapping)} if isinstance(cols, Mapping) else {}
+
+
+_RANGE_BOTH = re.compile(r"^values in \[(.+), (.+)\]$")
+_RANGE_ONE = re.compile(r"^values ([<>]=) (.+)$")
+
+
+def _number(text: Any) -> float | None:  # Any: a bound or an observed value
+    if isinstance(text, bool):
+        return None
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _bounds(expected: str) -> tuple[float | None, float | None] | None:
+    """The numeric expected range of a ``range`` check from its ``expected`` text."""
+    both = _RANGE_BOTH.match(expected)
+    if both:
+        return _number(both.group(1)), _number(both.group(2))
+    one = _RANGE_ONE.match(expected)
+    if one:
+        value = _number(one.group(2))
+        return (value, None) if one.group(1) == ">=" else (None, value)
+    return None
+
+
+def _chart(c: CheckResult, columns: Mapping[str, Mapping[str, Any]]) -> str:  # Any: JSON
+    from steward._report_style import bars_svg, histogram_svg, range_svg
+
+    col = columns.get(c.column or "", {})
+    bounds = _bounds(c.expected) if c.name == "range" else None
+    if bounds is not None:
+        hist = col.get("histogram") if isinstance(col.get("histogram"), Mapping) else None
+        if hist and hist.get("edges"):
+            return histogram_svg(hist["edges"], hist["counts"], lo=bounds[0], hi=bounds[1],
+                                 caption=f"{c.column}: distribution (bars), expected range shaded")
+        observed = c.observed if isinstance(c.observed, Mapping) else {}
+        lo, hi = _number(observed.get("min")), _number(observed.get("max"))
+        if lo is not None and hi is not None:
+            return range_svg(lo, hi, bounds[0], bounds[1], caption=f"{c.column}: observed span against the expected range")
+    top = col.get("top")
+    if isinstance(top, list) and top:
+        bad = {_short(x.get("value")) for x in c.examples if isinstance(x, Mapping) and "value" in x}
+        items = [(_short(t.get("value")), float(t.get("count", 0))) for t in top if isinstance(t, Mapping)]
+        return bars_svg(items, bad=bad, caption=f"{c.column}: most frequent values (red: unexpected)")
+    counted = [(_short(x["value"]), float(x["count"])) for x in c.examples if isinstance(x, Mapping) and "value" in x and "count" in x]
+    if len(counted) > 1:
+        return bars_svg(counted, bad={k for k, _ in counted}, caption=f"{c.column}: unexpected values by count")
+    return ""
+
+
+def _failure_card(c: CheckResult, columns: Mapping[str, Mapping[str, Any]]) -> str:  # Any: JSON
+    from steward._report_style import badge, table
+
+    e = html.escape
+    kind = "error" if c.severity == "error" else "warning"
+    state = badge("not evaluated" if not c.evaluated else ("FAIL" if kind == "error" else "warning"), "fail" if kind == "error" else "warn")
+    where = f" · suite line {c.line}" if c.line else ""
+    parts = [
+        f'<section class="card {kind}"><h3>{state} <code>{e(c.name)}</code> on {e(c.column or "the table")}</h3>',
+        f"<p>{e(c.message)}</p>",
+        f'<p class="meta">expected: {e(c.expected)}{where}</p>',
+    ]
+    counts = _counts_text(c.counts)
+    if counts:
+        parts.append(f'<p class="meta">{e(counts)}</p>')
+    parts.append(_chart(c, columns))
+    if c.examples:
+        headers, rows = _example_rows(c.examples)
+        parts.append(f"<h3>Examples ({len(c.examples)})</h3>" + table(headers, rows))
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _counts_text(counts: Mapping[str, Any]) -> str:  # Any: ints and floats
+    unexpected, total = counts.get("unexpected_count"), counts.get("element_count")
+    share = counts.get("unexpected_share")
+    parts = []
+    if isinstance(unexpected, int) and isinstance(total, int):
+        parts.append(f"{unexpected:,} of {total:,} values unexpected" + (f" ({share:.2%})" if isinstance(share, float) else ""))
+    parts += [f"{k.replace('_', ' ')}: {_fmt(v)}" for k, v in counts.items() if k not in ("unexpected_count", "element_count", "unexpected_share")]
+    return "; ".join(parts)
+
+
+def _example_rows(examples: Sequence[Any]) -> tuple[list[str], list[list[str]]]:  # Any: column values
+    """Examples as a table: one column per key when they are rows or value counts, else one value column."""
+    if all(isinstance(x, Mapping) for x in examples):
+        headers: list[str] = []
+        for x in examples:
+            headers += [str(k) for k in x if str(k) not in headers]
+        return headers, [[_cell(x.get(h)) for h in headers] for x in examples]
+    return ["value"], [[_cell(x)] for x in examples]
+
+
+def _cell(value: Any) -> str:  # Any: a column value
+    if value is None:
+        return "(missing)"
+    if isinstance(value, str):
+        return "(empty)" if value == "" else _short(value, 80)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return _short(value, 80)
+
+
+def _column_charts(result: ValidationResult, columns: Mapping[str, Mapping[str, Any]]) -> list[str]:  # Any: JSON
+    """A histogram per numeric column (its expected range drawn) and category bars per categorical column."""
+    from steward._report_style import bars_svg, histogram_svg
+
+    ranges: dict[str, tuple[float | None, float | None]] = {}
+    for c in result.checks:
+        b = _bounds(c.expected) if c.name == "range" and c.column else None
+        if b is not None and c.column:
+            ranges[c.column] = b
+    out = []
+    for name, col in columns.items():
+        hist = col.get("histogram")
+        if isinstance(hist, Mapping) and hist.get("edges"):
+            lo, hi = ranges.get(name, (None, None))
+            out.append(histogram_svg(hist["edges"], hist["counts"], lo=lo, hi=hi,
+                                     caption=f"{name}" + (" (expected range shaded)" if name in ranges else "")))
+        top = col.get("top")
+        if isinstance(top, list) and top:
+            out.append(bars_svg([(_short(t.get("value")), float(t.get("count", 0))) for t in top if isinstance(t, Mapping)], caption=name))
+    return [c for c in out if c]
 
 
 def _fmt(value: Any) -> str:  # Any: a count or a share

@@ -6,10 +6,11 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from steward.core import Experiment, Metric, Run
 from steward.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from steward.registry import ModelVersion, RegistryService, parse_ref
 from steward.tracking import AuditEvent, now_ms
@@ -205,7 +206,40 @@ class EvaluationService:
         evaluations = self.store.list_evaluations(version.name, version.version, 1)
         gates = self.store.list_gate_results(version.name, version.version, 1)
         history = [e for e in self.audit.list_audit(target=version.uri, limit=10_000) if e.target == version.uri]
-        return build_card(model, version, run, evaluations[0] if evaluations else None, gates[0] if gates else None, history)
+        experiment_name, curves = self._run_context(run)
+        return build_card(model, version, run, evaluations[0] if evaluations else None, gates[0] if gates else None, history,
+                          experiment_name=experiment_name, metric_history=curves)
+
+    def _run_context(self, run: Run | None) -> tuple[str | None, dict[str, list[tuple[float, float]]]]:
+        """The run's experiment name and its metrics' histories (for the card's curves), when tracking can tell."""
+        reader = self.registry.runs
+        if run is None or not isinstance(reader, _TrackingReader):
+            return None, {}
+        try:
+            name: str | None = reader.get_experiment(run.experiment_id).name
+        except (NotFoundError, PermissionDeniedError):
+            name = None
+        curves: dict[str, list[tuple[float, float]]] = {}
+        for key in sorted(run.metrics)[:_CURVES]:
+            try:
+                points = reader.get_metric_history(run.run_id, key)
+            except (NotFoundError, PermissionDeniedError):
+                continue
+            if len(points) > 1:
+                curves[key] = [(float(m.step), float(m.value)) for m in points[-_CURVE_POINTS:] if math.isfinite(m.value)]
+        return name, curves
+
+
+_CURVES = 12
+_CURVE_POINTS = 2_000
+
+
+@runtime_checkable
+class _TrackingReader(Protocol):
+    """What the card reads from tracking beyond the registry's run reader (the tracking service has it)."""
+
+    def get_experiment(self, experiment_id: str) -> Experiment: ...
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]: ...
 
 
 def _json_safe(value: Any) -> Any:  # Any: JSON-like values with numpy scalars

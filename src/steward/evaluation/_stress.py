@@ -7,6 +7,7 @@ a known class (classification) or a finite number (regression), one per row. A r
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Iterator
 from typing import Any
 
@@ -73,30 +74,51 @@ def _int_extreme(column: Any, high: bool) -> Any:  # Any: a pandas Series
 
 
 def edge_inputs(model: ModelUnderTest, frame: Any, features: list[str]) -> list[dict[str, Any]]:  # Any: DataFrame/JSON
-    """Predict on each edge variant of the first rows; ``[{"case", "column", "passed", "error"}]``."""
+    """Predict on each edge variant of the first rows.
+
+    Returns:
+        ``[{"case", "column", "passed", "error", "input", "traceback"}]``: ``input`` says in words
+        what the model was given; ``traceback`` (the model's stack, at most 4,000 characters) is
+        set only when the model raised.
+    """
     results: list[dict[str, Any]] = []  # Any: JSON
     for case, column, edge in _cases(frame, features):
-        passed, error = _check(model, edge)
-        results.append({"case": case, "column": column, "passed": passed, "error": error})
+        passed, error, trace = _check(model, edge)
+        results.append({"case": case, "column": column, "passed": passed, "error": error,
+                        "input": _describe(case, column, len(edge)), "traceback": trace})
     return results
 
 
-def _check(model: ModelUnderTest, edge: Any) -> tuple[bool, str | None]:  # Any: DataFrame
+_CASE_WORDS = {
+    "nulls": "set to missing",
+    "extreme_high": f"set to {_EXTREME:g} (or the type's maximum)",
+    "extreme_low": f"set to {-_EXTREME:g} (or the type's minimum)",
+    "unseen_category": "set to a category never seen in training",
+    "empty_string": "set to the empty string",
+}
+
+
+def _describe(case: str, column: str, rows: int) -> str:
+    return f"{rows} rows with {column!r} {_CASE_WORDS.get(case, case)}"
+
+
+def _check(model: ModelUnderTest, edge: Any) -> tuple[bool, str | None, str | None]:  # Any: DataFrame
     try:
         out = model.outputs(edge)
     except Exception as exc:  # noqa: BLE001 - any failure of the model is the finding we record
-        return False, f"{type(exc).__name__}: {str(exc)[:300]}"
+        trace = "".join(traceback.format_exception(exc))
+        return False, f"{type(exc).__name__}: {str(exc)[:300]}", trace[-4000:]
     labels = np.asarray(out.labels)
     if len(labels) != len(edge):
-        return False, f"{len(labels)} predictions for {len(edge)} rows"
+        return False, f"{len(labels)} predictions for {len(edge)} rows", None
     if model.task == "classification":
         known = set(model.classes)
         bad = [v for v in labels.tolist() if v not in known]
         if bad:
-            return False, f"prediction {str(bad[0])[:40]!r} is not a known class"
+            return False, f"prediction {str(bad[0])[:40]!r} is not a known class", None
         if out.proba is not None and not np.isfinite(out.proba).all():
-            return False, "probabilities are not finite"
-        return True, None
+            return False, "probabilities are not finite", None
+        return True, None, None
     if labels.dtype.kind not in "iuf" or not np.isfinite(labels.astype(float)).all():
-        return False, "predictions are not finite numbers"
-    return True, None
+        return False, "predictions are not finite numbers", None
+    return True, None, None
