@@ -40,8 +40,13 @@ with client.start_run("repro", params={"c": c}, seed=7) as run:
 '''
 
 
+def _clean_env() -> dict[str, str]:
+    """This environment without STEWARD_* and without what would point git elsewhere."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_") and k not in ("GIT_INDEX_FILE", "GIT_DIR", "GIT_WORK_TREE")}
+
+
 def _git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=_clean_env())
 
 
 @pytest.fixture
@@ -63,7 +68,7 @@ def repo(tmp_path: Path, home: Path) -> Path:
 
 
 def _train(cli: Cli, repo: Path, *args: str, **extra: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
+    env = _clean_env()
     env.update({k: v for k, v in cli.env.items() if v is not None})
     env.update({"STEWARD_CAPTURE_GIT": "true", "STEWARD_CAPTURE_PACKAGES": "true", **extra})
     done = subprocess.run([sys.executable, "train.py", *args], cwd=repo, env=env, capture_output=True, text=True, check=False)

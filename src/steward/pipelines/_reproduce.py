@@ -121,7 +121,9 @@ def compare_packages(recorded: str, current: str) -> list[str]:
 
 
 def _git(args: list[str], cwd: Path | str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=120)  # noqa: S603,S607
+    # the repository is the one of ``cwd``: not one an inherited GIT_DIR or GIT_INDEX_FILE points at
+    env = {k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")}
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=120, env=env)  # noqa: S603,S607
 
 
 def _artifact(client: Client, run_id: str, path: str) -> bytes | None:
