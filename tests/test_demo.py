@@ -74,3 +74,23 @@ def test_the_demo_runs_the_lifecycle_on_a_fresh_store(tmp_path: Path) -> None:
     assert re.search(r"^A request without the join key: 422 .*customer_id", out, re.MULTILINE), out
     assert re.search(r"^Prediction log: 4 rows for risk-api, with the feature values served", out, re.MULTILINE), out
     assert "feature.staleness_seconds.customer_stats" in out
+
+    # the loop: the drift alert's trigger retrains on the labelled window, gates, canaries, decides
+    assert re.search(r"^\$ steward predictions label demo-api .*: (\d+) labels attached", out, re.MULTILINE), out
+    started = re.search(
+        r"^Trigger demo-retrain-on-drift: (alert:demo-api-drift-share:\d+|manual:\w+) started retrain:breast-cancer on "
+        r"(demo-api-demo-api-drift-share:\d+) .*: finished", out, re.MULTILINE,
+    )
+    assert started, out
+    outcome = re.search(r"^Loop outcome: breast-cancer:(\d+) (promoted|rolled back)", out, re.MULTILINE)
+    assert outcome, out
+    hooks = re.search(r"^Webhook demo-loop delivered (\d+) events to http://127\.0\.0\.1:\d+/hook, (\d+) with a valid signature", out, re.MULTILINE)
+    assert hooks and int(hooks.group(1)) == int(hooks.group(2)) > 0, out
+    assert "model_version.created" in out and "model_version.approved" in out
+    timeline = [cells[2] for line in out.splitlines() if len(cells := [c.strip() for c in line.split("│")[1:-1]]) == 6 and cells[0].isdigit()]
+    loop = timeline[timeline.index("alert fired"):]
+    ending = "promoted" if outcome.group(2) == "promoted" else "rolled back"
+    wanted = ["alert fired", "retraining started", "retrained", "gate", "candidate registered", "approved", "retraining resumed",
+              "canary started", ending, "retraining ended"]
+    it = iter(loop)
+    assert all(any(kind == w for kind in it) for w in wanted), loop

@@ -10,7 +10,11 @@
 - ``monitoring``: a monitor of that window flags the shifted features, an alert rule fires,
   the drift report is written as HTML;
 - ``features``: point-in-time training features from a feature view, a model trained on them,
-  materialised and served with online lookup (requests carry only the customer id).
+  materialised and served with online lookup (requests carry only the customer id);
+- ``loop`` (armed before monitoring, closed last): the drift alert fires a trigger that runs
+  ``steward retrain`` on the drifted window joined with its labels (train, gate against the
+  champion, candidate, canary on the live deployment, promote or roll back), a webhook to a
+  loopback receiver records the events, and the model's timeline is printed.
 
 Run with ``python -m steward.demo``; it uses ``STEWARD_HOME`` (default ``./.steward``) and
 only the loopback interface.
@@ -24,6 +28,7 @@ from steward import Client, Settings
 
 from ._data import stage_data
 from .features import serve_with_features
+from .loop import arm_loop, close_loop
 from .monitoring import monitor_drift
 from .registry import evaluate_and_promote
 from .serving import serve_and_roll_out
@@ -46,8 +51,10 @@ def main() -> int:
         track(console, client, data, train.ref)
         release = evaluate_and_promote(console, settings, client, data)
         shift = serve_and_roll_out(console, settings, release, data)
+        loop = arm_loop(console, settings)
         monitor_drift(console, settings, shift)
         serve_with_features(console, settings, client)
+        close_loop(console, settings, loop, shift, data)
     finally:
         client.close()
     return 0
