@@ -6,9 +6,9 @@ from __future__ import annotations
 from ._isolate import StepOptions
 from ._keys import code_hash, step_key, value_hash
 from ._loading import load_pipeline
+from ._pipeline import Pipeline, PipelineResult, Step, StepReport, pipeline, run_pipeline, step
 from ._project import PROJECT_SCHEMA, load_project_pipeline, project_faults
 from ._reproduce import ReproduceReport, reproduce_run
-from ._pipeline import Pipeline, PipelineResult, Step, StepReport, pipeline, run_pipeline, step
 
 __all__ = [
     "PROJECT_SCHEMA",

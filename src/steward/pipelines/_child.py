@@ -18,13 +18,13 @@ def _child(request: Path, response: Path) -> int:
     fn, args, kwargs = cloudpickle.loads(request.read_bytes())
     try:
         output = fn(*args, **kwargs)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the step's own error, whatever it is
         # the traceback goes back to be stored with the step's run, not onto the terminal
         response.write_bytes(pickle.dumps(("error", (f"{type(exc).__name__}: {exc}", traceback.format_exc())), protocol=5))
         return 1
     try:
         data = cloudpickle.dumps(("ok", output), protocol=5)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - an output cloudpickle cannot take
         response.write_bytes(pickle.dumps(("error", (f"UnpicklableOutput: {type(exc).__name__}: {exc}", None)), protocol=5))
         return 1
     response.write_bytes(data)

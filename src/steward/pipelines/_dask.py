@@ -179,7 +179,7 @@ class DaskExecution(_Execution):
                 index, call, run, began = running.pop(future)
                 try:
                     outcome: Outcome = future.result()
-                except Exception as exc:  # the worker died or the task was lost
+                except Exception as exc:  # the worker died or the task was lost  # noqa: BLE001 - a lost worker or task fails the step
                     outcome = Outcome(False, None, f"{type(exc).__name__}: {exc}", 1)
                 try:
                     done[index] = self.finish(call, run, began, outcome)

@@ -30,7 +30,7 @@ __all__ = ["Outcome", "StepOptions", "call_step", "parse_seconds"]
 _LIBRARY_PATHS = tuple({sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
 
 
-def parse_seconds(value: str | float | int | None, *, field: str) -> float | None:
+def parse_seconds(value: str | float | None, *, field: str) -> float | None:
     """``"5m"`` -> 300.0; a number is seconds; ``None`` stays ``None``.
 
     Raises:
@@ -151,7 +151,7 @@ def _in_subprocess(
         (Path(folder) / "path.pkl").write_bytes(pickle.dumps(list(sys.path)))  # first: the call may name modules on it
         request.write_bytes(dumps((fn, tuple(args), dict(kwargs))))
         with log.open("wb") as sink:
-            proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            proc = subprocess.Popen(
                 [sys.executable, "-m", "steward.pipelines._child", str(request), str(response)],
                 stdin=subprocess.DEVNULL, stdout=sink, stderr=sink, start_new_session=True,
             )
@@ -195,6 +195,6 @@ def call_step(
             continue
         try:
             return Outcome(True, fn(*args, **kwargs), None, attempt)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the step's own error, whatever it is
             error, last, detail = f"{type(exc).__name__}: {exc}", exc, traceback.format_exc()
     return Outcome(False, None, error, options.attempts, last, detail)

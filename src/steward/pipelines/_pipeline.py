@@ -238,7 +238,7 @@ class _Execution:
             try:
                 self.client.backend.log_artifact_bytes(run.run_id, pickle.dumps(outcome.output, protocol=5), OUTPUT)
                 run.set_tags({ATTEMPTS_TAG: outcome.attempts, KEY_TAG: call.key})  # key last: a half-stored step is never a hit
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - storing the output failed: the step fails
                 error = f"{type(exc).__name__}: {exc}"
         if error is not None or not outcome.ok:
             message = f"{error} (attempt {outcome.attempts} of {call.step.options.attempts})"
@@ -246,7 +246,7 @@ class _Execution:
             if outcome.detail:
                 try:  # the step's traceback (or a crashed subprocess's output), kept with its run
                     self.client.backend.log_artifact_bytes(run.run_id, outcome.detail.encode(errors="replace"), TRACEBACK)
-                except Exception:  # noqa: S110 - the step's own failure is what gets reported
+                except Exception:  # noqa: BLE001, S110 - the step's own failure is what gets reported
                     pass
             run.end(RunStatus.FAILED, failure=message)
             self.result.steps.append(

@@ -175,7 +175,7 @@ def _import(ref: str, base: Path) -> Callable[..., Any]:  # Any: the user's func
         sys.path.insert(0, str(base))  # the user's modules next to steward.yaml, as `python -m` finds them
     try:
         module = importlib.import_module(module_name)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any error importing the user's module
         raise InvalidInputError(f"cannot import {module_name!r}: {type(exc).__name__}: {exc}", field="function") from None
     fn: object = getattr(module, attribute, None)
     if not callable(fn):

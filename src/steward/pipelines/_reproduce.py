@@ -123,7 +123,7 @@ def compare_packages(recorded: str, current: str) -> list[str]:
 def _git(args: list[str], cwd: Path | str) -> subprocess.CompletedProcess[str]:
     # the repository is the one of ``cwd``: not one an inherited GIT_DIR or GIT_INDEX_FILE points at
     env = {k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")}
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=120, env=env)  # noqa: S603,S607
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=120, env=env)
 
 
 def _artifact(client: Client, run_id: str, path: str) -> bytes | None:
@@ -222,7 +222,7 @@ def reproduce_run(
                 env["STEWARD_SEED"] = original.tags["steward.seed"]
             began = int(time.time() * 1000)
             try:
-                done = subprocess.run(argv, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout, check=False)  # noqa: S603
+                done = subprocess.run(argv, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout, check=False)
                 report.exit_code = done.returncode
                 if done.returncode != 0:
                     tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
