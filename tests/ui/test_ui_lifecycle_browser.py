@@ -64,7 +64,7 @@ def test_lifecycle_pages_load_without_console_errors(lc_server: Any, page: tuple
         ("models", "/models", False), ("model", "/models/fraud?version=1", True), ("deployments", "/deployments", False),
         ("deployment", "/deployments/fraud-api", True), ("monitors", "/monitors", False), ("monitor", "/monitors/fraud-drift", True),
         ("datasets", "/datasets", False), ("dataset", "/datasets/transactions?version=2", True),
-        ("dataset-diff", "/datasets/transactions/diff?a=1&b=2", False),
+        ("dataset-diff", "/datasets/transactions/diff?a=1&b=2", True),
     ]
     for name, path, charts in visits:
         response = tab.goto(base + path)

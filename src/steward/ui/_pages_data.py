@@ -88,6 +88,7 @@ def dataset_diff_page(caller: Caller, name: str) -> Response:
         raise NotFoundError(f"dataset {name!r} has no versions")
     a, b = _arg(caller, "a", limit=20).strip(), _arg(caller, "b", limit=20).strip()
     error, field, diff = None, None, None
+    overlays: JSON = {}
     if a or b:
         try:
             for label, text in (("a", a), ("b", b)):
@@ -95,10 +96,31 @@ def dataset_diff_page(caller: Caller, name: str) -> Response:
                     field = label
                     raise InvalidInputError(f"{label} must be a version number, not {text[:20]!r}", field=label)
             diff = data.diff(f"{name}:{int(a)}", f"{name}:{int(b)}").to_dict()
+            caller.check("GET", _VERSION, name=name)
+            overlays = _overlays(data.get(f"{name}:{int(a)}").to_dict(), data.get(f"{name}:{int(b)}").to_dict(), a, b)
         except InvalidInputError as exc:
             error, field = exc.message, field or exc.field
         except NotFoundError as exc:
             error = exc.message
     status = 400 if error else 200
     return render(caller, "dataset_diff.html", status=status, title=f"Diff of {name}", name=name, versions=versions, a=a, b=b,
-                  diff=diff, error=error, field=field)
+                  diff=diff, error=error, field=field, charts_json=_script_json(overlays), overlaid=list(overlays))
+
+
+def _overlays(first: JSON, second: JSON, a: str, b: str) -> JSON:
+    """Each column's distribution in both versions, overlaid (the profiles' histograms and top values)."""
+    out: JSON = {}
+    cols_a = (first.get("profile") or {}).get("columns") or {}
+    cols_b = (second.get("profile") or {}).get("columns") or {}
+    for column in [c for c in cols_a if c in cols_b][:MAX_COLUMN_CHARTS]:
+        traces = []
+        for label, stats in ((f"version {a}", cols_a[column]), (f"version {b}", cols_b[column])):
+            chart = _column_chart(stats)
+            if chart is None:
+                break
+            trace = dict(chart["traces"][0])
+            trace.update({"name": label, "opacity": 0.6})
+            traces.append(trace)
+        if len(traces) == 2:
+            out[column] = {"traces": traces, "layout": {"barmode": "overlay", "height": 220, "showlegend": True}}
+    return out
