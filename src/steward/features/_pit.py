@@ -121,7 +121,10 @@ def fast_historical(
             kcol = table.column(key)
             if not pa.types.is_integer(kcol.type) or kcol.null_count:
                 return None
-            ek = kcol.cast(pa.int64()).to_numpy(zero_copy_only=False)
+            try:
+                ek = kcol.cast(pa.int64()).to_numpy(zero_copy_only=False)
+            except pa.ArrowInvalid:  # unsigned beyond int64: DuckDB's
+                return None
             kmin, kmax = int(ek.min()), int(ek.max())
             sorted_cache[key] = (ek, np.empty(0, np.int64), np.empty(0, np.int64), kmin, kmax, 0)
         got = _view_columns(view, features, source, sorted_cache, ets, budget)
@@ -179,7 +182,10 @@ def _view_columns(
         order = _stable_argsort(ecomp)
         esorted = ecomp[order]
         cache[key] = (ek, order, esorted, kmin, kmax, width)
-    sk = kcol.cast(pa.int64(), safe=False)
+    try:
+        sk = kcol.cast(pa.int64())
+    except pa.ArrowInvalid:  # unsigned beyond int64: DuckDB's
+        return None
     if sk.null_count:
         sk = sk.fill_null(kmin - 1)
     skeys: np.ndarray = np.asarray(sk.to_numpy(zero_copy_only=False))
