@@ -158,8 +158,8 @@ def range_svg(obs_lo: float, obs_hi: float, lo: float | None, hi: float | None, 
     parts = [
         f'<svg width="{width}" height="54" role="img" aria-label="{escape(caption or "observed against expected range")}">',
         f'<rect class="band" x="{a:.1f}" y="4" width="{max(b - a, 1):.1f}" height="26"><title>expected range</title></rect>',
-        f'<rect class="{"bar" if ok else "bad"}" x="{x(obs_lo):.1f}" y="12" width="{max(x(obs_hi) - x(obs_lo), 2):.1f}" height="10">'
-        f"<title>observed {_num(obs_lo)} to {_num(obs_hi)}</title></rect>",
+        (f'<rect class="{"bar" if ok else "bad"}" x="{x(obs_lo):.1f}" y="12" width="{max(x(obs_hi) - x(obs_lo), 2):.1f}" height="10">'
+         f"<title>observed {_num(obs_lo)} to {_num(obs_hi)}</title></rect>"),
     ]
     for bound in (lo, hi):
         if bound is not None:

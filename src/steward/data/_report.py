@@ -209,10 +209,10 @@ def _html(result: ValidationResult, profile: Mapping[str, Any] | None) -> str:  
     when = dt.datetime.fromtimestamp(result.created_at / 1000, dt.UTC).isoformat(timespec="seconds")
     body = [
         f"<h1>Validation of {e(result.dataset)} {verdict}</h1>",
-        f'<div class="meta">suite <code>{e(result.suite)}</code> · {result.num_rows:,} rows × {result.num_columns} columns · '
-        f"{result.duration_s:.3f} s · {e(when)}</div>",
-        f'<div class="summary"><span><b>{s["failed_errors"]}</b> errors</span><span><b>{s["failed_warnings"]}</b> warnings</span>'
-        f'<span><b>{s["passed"]}</b> passed</span><span><b>{s["checks"]}</b> checks</span></div>',
+        (f'<div class="meta">suite <code>{e(result.suite)}</code> · {result.num_rows:,} rows × {result.num_columns} columns · '
+         f"{result.duration_s:.3f} s · {e(when)}</div>"),
+        (f'<div class="summary"><span><b>{s["failed_errors"]}</b> errors</span><span><b>{s["failed_warnings"]}</b> warnings</span>'
+         f'<span><b>{s["passed"]}</b> passed</span><span><b>{s["checks"]}</b> checks</span></div>'),
     ]
     if failures:
         body.append(f"<h2>What failed ({len(failures)})</h2>")

@@ -27,14 +27,14 @@ def _overlay_svg(column: ColumnDrift) -> str:
     top = max(max(ref, default=0.0), max(cur, default=0.0)) or 1.0
     slot = _WIDTH / n
     bar = max(slot / 2 - 1, 1.0)
-    colour = "#d62728" if column.drifted else "#1f77b4"
+    current = "bad" if column.drifted else "bar"
     parts = [f'<svg width="{_WIDTH}" height="{_BAR_AREA + 20}" role="img" aria-label="distribution of {escape(column.column)}">']
     for i, (label, r, c) in enumerate(zip(labels, ref, cur, strict=True)):
         x = i * slot
-        for offset, share, fill, who in ((0.0, r, "#999999", "reference"), (bar, c, colour, "current")):
+        for offset, share, css, who in ((0.0, r, "ref", "reference"), (bar, c, current, "current")):
             h = share / top * _BAR_AREA
             parts.append(
-                f'<rect x="{x + offset:.1f}" y="{_BAR_AREA - h:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{fill}">'
+                f'<rect class="{css}" x="{x + offset:.1f}" y="{_BAR_AREA - h:.1f}" width="{bar:.1f}" height="{h:.1f}">'
                 f"<title>{escape(label)}: {who} {share:.2%}</title></rect>"
             )
     parts.append(f'<text x="0" y="{_BAR_AREA + 15}" font-size="11">{escape(labels[0])}</text>')
@@ -87,7 +87,7 @@ def _multivariate(report: DriftReport) -> str:
             w = value / top * 300
             rows.append(
                 f'<text x="0" y="{i * 22 + 15}" font-size="12">{escape(name[:40])}</text>'
-                f'<rect x="180" y="{i * 22 + 3}" width="{w:.1f}" height="16" fill="#d62728"><title>{escape(name)}: AUC drop {value:.4f}</title></rect>'
+                f'<rect class="bad" x="180" y="{i * 22 + 3}" width="{w:.1f}" height="16"><title>{escape(name)}: AUC drop {value:.4f}</title></rect>'
                 f'<text x="{185 + w:.1f}" y="{i * 22 + 15}" font-size="11">{value:.3f}</text>'
             )
         bars = (
@@ -106,8 +106,15 @@ def _multivariate(report: DriftReport) -> str:
     )
 
 
+def _table(columns: list[ColumnDrift]) -> str:
+    head = "".join(
+        f"<th>{h}</th>" for h in ("column", "kind", "method", "statistic", "p-value (adj.)", "effect", "threshold", "missing", "verdict")
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(_row(c) for c in columns)}</tbody></table>"
+
+
 def render_html(report: DriftReport) -> str:
-    """The report as a standalone HTML page, drifted columns first.
+    """The report as a standalone HTML page in the UI's look: drifted columns first, the rest folded.
 
     Args:
         report: a :class:`DriftReport`.
@@ -115,29 +122,31 @@ def render_html(report: DriftReport) -> str:
     Returns:
         The HTML text (opens with no network access).
     """
+    from steward._report_style import badge, folded, page
+
     ordered = sorted(report.columns, key=lambda c: (not c.drifted, c.status == "ok", c.column))
-    rows = "".join(_row(c) for c in ordered)
-    head = "".join(
-        f"<th>{h}</th>" for h in ("column", "kind", "method", "statistic", "p-value (adj.)", "effect", "threshold", "missing", "verdict")
-    )
+    flagged = [c for c in ordered if c.drifted or c.status != "ok"]
+    steady = [c for c in ordered if not (c.drifted or c.status != "ok")]
     title = f"Drift: {report.current} vs {report.reference}"
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
-table {{ border-collapse: collapse; }} td, th {{ padding: 4px 8px; text-align: left; border-bottom: 1px solid #eee; }}
-tr.plot td {{ border-bottom: 2px solid #ccc; padding-bottom: 12px; }}
-.drift {{ color: #d62728; font-weight: bold; }} .ok {{ color: #2ca02c; }} .note {{ color: #8c564b; }}
-.msg {{ font-size: 90%; color: #555; margin: 4px 0; }} .legend span {{ display: inline-block; width: 12px; height: 12px; }}
-</style></head><body>
-<h1>{escape(title)}</h1>
-<p>{len(report.drifted)} of {report.compared} compared columns drifted (share {report.drift_share:.1%});
+    verdict = badge(f"{len(report.drifted)} drifted", "fail") if report.drifted else badge("no drift", "pass")
+    body = [
+        f"<h1>{escape(title)} {verdict}</h1>",
+        f"""<p>{len(report.drifted)} of {report.compared} compared columns drifted (share {report.drift_share:.1%});
 reference {report.reference_rows:,} rows, current {report.current_rows:,} rows; sensitivity {escape(report.sensitivity)},
 {escape(report.correction)} correction at alpha {report.alpha}. A column is flagged only when its change is significant
-after the correction and at least the effect-size threshold.</p>
-<p class="legend"><span style="background:#999999"></span> reference &nbsp; <span style="background:#1f77b4"></span> current
-&nbsp; <span style="background:#d62728"></span> current (drifted)</p>
-<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>
-{_multivariate(report)}
-</body></html>
-"""
+after the correction and at least the effect-size threshold.</p>""",
+        ('<p class="legend"><svg width="12" height="12"><rect class="ref" width="12" height="12"/></svg> reference &nbsp; '
+         '<svg width="12" height="12"><rect class="bar" width="12" height="12"/></svg> current &nbsp; '
+         '<svg width="12" height="12"><rect class="bad" width="12" height="12"/></svg> current (drifted)</p>'),
+    ]
+    if flagged:
+        body.append(f"<h2>Drifted or not compared ({len(flagged)})</h2>{_table(flagged)}")
+    else:
+        body.append('<p class="pass">No column drifted.</p>')
+    if steady:
+        body.append(f"<h2>Stable ({len(steady)})</h2>" + folded(f"{len(steady)} columns without drift", _table(steady)))
+    body.append(_multivariate(report))
+    return page(title, "\n".join(body), extra_css=_EXTRA_CSS)
+
+
+_EXTRA_CSS = "tr.plot td{border-bottom:2px solid var(--line);padding-bottom:12px}.msg{font-size:90%;color:var(--muted);margin:4px 0}"

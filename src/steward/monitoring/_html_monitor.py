@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
+from steward._report_style import page
+
 __all__ = ["render_monitor_html"]
 
 JSON = Mapping[str, Any]  # Any: JSON values
@@ -70,7 +72,7 @@ def _chart(
         return _H - 20 - (v - lo) / (hi - lo) * (_H - 40)
 
     parts = [f'<svg width="{_W}" height="{_H}" role="img" aria-label="{escape(title)}">']
-    parts.append(f'<line x1="{_PAD}" y1="{_H - 20}" x2="{_W - _PAD}" y2="{_H - 20}" stroke="#ccc"/>')
+    parts.append(f'<line class="axis" x1="{_PAD}" y1="{_H - 20}" x2="{_W - _PAD}" y2="{_H - 20}"/>')
     parts.append(f'<text x="2" y="{y(hi) + 4:.1f}" font-size="10">{format(hi, fmt)}</text>')
     parts.append(f'<text x="2" y="{y(lo) + 4:.1f}" font-size="10">{format(lo, fmt)}</text>')
     if band is not None:
@@ -183,17 +185,13 @@ def render_monitor_html(monitor: JSON, results: Sequence[JSON]) -> str:
     )
     name = str(monitor.get("name", ""))
     title = f"Monitor {name}: {monitor.get('deployment', '')} vs {monitor.get('reference', '')}"
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
-h2 {{ border-bottom: 1px solid #ddd; padding-bottom: 4px; margin-top: 1.5em; }}
-.panel {{ display: inline-block; vertical-align: top; margin: 0 1em 1em 0; }} .panel h3 {{ font-size: 100%; margin: 0 0 4px; }}
-.legend {{ font-size: 85%; }} .note {{ color: #8c564b; }} .drift {{ color: #d62728; font-weight: bold; }} .ok {{ color: #2ca02c; }}
-table {{ border-collapse: collapse; font-size: 90%; }} td, th {{ padding: 3px 6px; border-bottom: 1px solid #eee; text-align: left; }}
-table.heat td {{ text-align: right; min-width: 3.5em; }}
-</style></head><body>
-<h1>{escape(title)}</h1>
+    flagged = [r for r in reversed(ordered) if r.get("status") in ("drift", "concept_drift", "failed")]
+    lead = (
+        f'<p class="drift">{len(flagged)} of {len(ordered)} windows flagged; latest: {escape(str(flagged[0].get("status")))} '
+        f'at {_time(int(flagged[0].get("window_end") or 0))}.</p>' if flagged else '<p class="ok">No window flagged.</p>'
+    )
+    body = f"""<h1>{escape(title)}</h1>
+{lead}
 <p>{len(ordered)} windows of {monitor.get("window_s")} s; oldest on the left. Hover a point for its value.</p>
 <h2 id="drift">Drift</h2>
 {drift}{auc}
@@ -204,6 +202,11 @@ table.heat td {{ text-align: right; min-width: 3.5em; }}
 <h2 id="health">Service health and cost</h2>
 {latency}{errors}{throughput}{cost}
 <h2 id="windows">Windows</h2>
-<table><thead><tr><th>window</th><th>status</th><th>rows</th><th>note</th></tr></thead><tbody>{statuses}</tbody></table>
-</body></html>
-"""
+<table><thead><tr><th>window</th><th>status</th><th>rows</th><th>note</th></tr></thead><tbody>{statuses}</tbody></table>"""
+    return page(title, body, extra_css=_EXTRA_CSS)
+
+
+_EXTRA_CSS = (
+    ".panel{display:inline-block;vertical-align:top;margin:0 1em 1em 0}.panel h3{font-size:100%;margin:0 0 4px}"
+    ".legend{font-size:85%}table.heat td{text-align:right;min-width:3.5em}table.heat{width:auto}"
+)
