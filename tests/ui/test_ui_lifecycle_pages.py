@@ -64,3 +64,18 @@ def test_a_forbidden_transition_is_shown_with_the_form_kept(open_world: tuple[An
     bad = client.post("/models/fraud/versions/x/approve", data={"csrf_token": _csrf(page.text), "comment": "ok"})
     assert bad.status_code == 404 and "Not found" in bad.text
     assert client.get("/models/fraud?version=1&evaluation=999").status_code == 404
+
+
+def test_a_rollout_shows_its_steps_and_progress(open_world: tuple[Any, Services], asgi_client: Callable[[Any], httpx.Client]) -> None:
+    app, services = open_world
+    client = asgi_client(app)
+    deployments = services.deployments("dana")
+    deployments.create_deployment("fraud-rollout", "fraud:1")
+    deployments.start_rollout("fraud-rollout", "fraud:2", "steps: [10, 50, 100]\nmin_requests: 50\nmin_duration: 0s\n", reason="release 2")
+    page = client.get("/deployments/fraud-rollout")
+    assert page.status_code == 200
+    steps = re.search(r'<ol class="steps" id="rollout-steps">(.*?)</ol>', page.text, re.S)
+    assert steps and "10%" in steps.group(1) and "(current)" in steps.group(1) and "100%" in steps.group(1)
+    assert '<progress max="3" value="1"' in page.text
+    assert "The controller would now" in page.text
+    assert client.get("/deployments").text.count("fraud-rollout") >= 1
