@@ -43,7 +43,8 @@ def test_promote_acts_as_the_server_user_and_is_audited(open_world: tuple[Any, S
     done = client.post("/deployments/fraud-api/promote", data={"csrf_token": _csrf(page.text), "reason": "candidate <b>won</b>"})
     assert done.status_code == 303 and done.headers["location"].startswith("/deployments/fraud-api?done=promoted")
     after = services.deployments("x").get_deployment("fraud-api")
-    assert [(v.name, v.model, v.weight) for v in after.plan.variants if not v.shadow][0][1].startswith("fraud:2")
+    primary = after.variant("primary")
+    assert primary is not None and primary.model.startswith("fraud:2") and primary.weight == 100
     shown = client.get(done.headers["location"])
     assert "candidate &lt;b&gt;won&lt;/b&gt;" in shown.text and "<b>won</b>" not in shown.text
     assert any(e.action == "deployments.promote" and e.actor == "server" for e in services.store.list_audit(target="deployments:/fraud-api"))
@@ -74,7 +75,7 @@ def test_a_rollout_shows_its_steps_and_progress(open_world: tuple[Any, Services]
     deployments.start_rollout("fraud-rollout", "fraud:2", "steps: [10, 50, 100]\nmin_requests: 50\nmin_duration: 0s\n", reason="release 2")
     page = client.get("/deployments/fraud-rollout")
     assert page.status_code == 200
-    steps = re.search(r'<ol class="steps" id="rollout-steps">(.*?)</ol>', page.text, re.S)
+    steps = re.search(r'<ol class="steps" id="rollout-steps">(.*?)</ol>', page.text, re.DOTALL)
     assert steps and "10%" in steps.group(1) and "(current)" in steps.group(1) and "100%" in steps.group(1)
     assert '<progress max="3" value="1"' in page.text
     assert "The controller would now" in page.text
