@@ -55,8 +55,10 @@ def _local_files(location: str) -> list[str] | None:
 
 
 def _read(files: Sequence[str], columns: Sequence[str] | None) -> pa.Table | None:
-    import polars as pl  # polars reads Parquet faster than pyarrow here (one thread pool, no pre-buffering)
-
+    try:
+        import polars as pl  # reads Parquet faster than pyarrow here (one thread pool, no pre-buffering)
+    except ImportError:  # the ml extra's: without it, DuckDB runs the retrieval
+        return None
     try:
         frames = [pl.read_parquet(f, columns=list(columns) if columns else None) for f in files]
         frame = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
