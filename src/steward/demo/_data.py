@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+import polars as pl
 from rich.console import Console
 from rich.table import Table
 
 from steward.data import DatasetVersion, ValidationResult
+from steward.data._profile import profile
 from steward.wiring import Services
 
 
@@ -54,6 +56,7 @@ def stage_data(console: Console, services: Services, train: Any, home: str) -> D
 
     os.makedirs(os.path.dirname(report), exist_ok=True)
     with open(report, "w", encoding="utf-8") as f:
-        f.write(bad.to_html())
+        # the damaged copy's profile: per-column histograms with the suite's expected ranges
+        f.write(bad.to_html(profile(pl.from_pandas(damaged))))
     console.print(f"HTML report of the damaged copy: {report}")
     return version
