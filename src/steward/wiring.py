@@ -365,9 +365,10 @@ class Services:
             runtime.close()  # webhook deliveries in flight record their outcome in the store
         if self.prediction_log_holder.log is not None:
             self.prediction_log_holder.log.close()  # before the store: the last segment is indexed there
-        if self.blobs.is_local:
+        if self.blobs.is_local and self.store.wrote:
             # a CLI command or script that appended audit entries leaves its head signed; only
             # for a local store, so that closing never waits on an unreachable object store
+            # (and only after writing: a read-only command such as `runs list` has nothing to sign)
             self.checkpoint_audit_quietly()
         self.store.close()
 

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+
+if TYPE_CHECKING:  # rich is imported for a terminal only: piped output (scripts, `| grep`) never pays for it
+    from rich.console import Console
 
 from steward.core.codec import float_out
 from steward.core.names import escape_unsafe
@@ -33,12 +36,23 @@ _EMPTY = "-"
 
 
 def _console() -> Console:
+    from rich.console import Console
+
     # Built per call: the CLI test runner swaps sys.stdout between invocations.
     return Console(highlight=False)
 
 
 def is_terminal() -> bool:
     """True when stdout is a terminal (tables), False when piped (plain text)."""
+    if not any(name in os.environ for name in ("TTY_COMPATIBLE", "FORCE_COLOR")):
+        # rich decides from these variables first, then from isatty(): without them, a
+        # stdout that is not a tty is not a terminal, and rich need not be imported to say so
+        isatty = getattr(sys.stdout, "isatty", None)
+        try:
+            if isatty is None or not isatty():
+                return False
+        except ValueError:  # a closed stream
+            return False
     return _console().is_terminal
 
 
@@ -94,6 +108,9 @@ def print_table(
     """
     flags = list(marked) if marked is not None else [False] * len(rows)
     if is_terminal():
+        from rich.table import Table
+        from rich.text import Text
+
         table = Table(
             title=Text(escape_unsafe(title)) if title else None,
             show_header=show_header,
@@ -127,6 +144,8 @@ def _plain(cell: str) -> str:
 def print_block(title: str, body: str) -> None:
     """A titled block of verbatim text (e.g. a failed run's traceback)."""
     if is_terminal():
+        from rich.text import Text
+
         console = _console()
         console.print(Text(escape_unsafe(title), style="bold"))
         console.print(Text(escape_unsafe(body.rstrip(), keep="\n\t")))

@@ -14,6 +14,7 @@ from steward.tracking import (
     RunPage,
     capture_environment,
     capture_git,
+    captured_bytes,
     seed_everything,
 )
 
@@ -280,9 +281,9 @@ class Client:
         all_tags.update(tags or {})
         artifacts: dict[str, bytes] = {}
         if env is not None and self.settings.capture_packages:
-            artifacts["steward/requirements.txt"] = env.packages.encode()
+            artifacts["steward/requirements.txt"] = captured_bytes(env.packages)  # the same bytes each run: encoded and hashed once
         if git is not None and git.dirty and git.diff:
-            artifacts["steward/git.diff"] = git.diff.encode()
+            artifacts["steward/git.diff"] = captured_bytes(git.diff)
         if isinstance(self.backend, HttpBackend):
             # created on the server with the run's first request that needs it: a short run
             # is then one request (two with an artifact); see steward/sdk/_http.py

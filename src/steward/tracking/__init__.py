@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._capture import Environment, GitState, capture_environment, capture_git
+from ._capture import Environment, GitState, capture_environment, capture_git, captured_bytes
 from ._logged_models import LoggedModelPage, LoggedModelService
 from ._ports import (
     ArtifactInfo,
@@ -40,6 +40,7 @@ __all__ = [
     "TrackingStore",
     "capture_environment",
     "capture_git",
+    "captured_bytes",
     "check_run_id",
     "clean_artifact_path",
     "now_ms",

@@ -77,6 +77,17 @@ def _capture_git(where: str) -> GitState | None:
     return GitState(commit, branch, dirty, diff, root)
 
 
+@functools.lru_cache(maxsize=8)
+def captured_bytes(text: str) -> bytes:
+    """``text`` (a captured package list or git diff) as UTF-8, encoded once per process.
+
+    Every run of a process records the same captured texts as artifacts; a git diff can be
+    megabytes, and encoding (then hashing, in the blob store) it for each run cost more than
+    the run's own bookkeeping. The same bytes object also lets the blob store reuse its digest.
+    """
+    return text.encode()
+
+
 @functools.lru_cache(maxsize=1)
 def capture_environment() -> Environment:
     """Interpreter, platform, host, command line and installed packages.

@@ -10,11 +10,10 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import sys
 import tempfile
 import uuid
 from typing import Any, BinaryIO
-
-import fsspec
 
 from steward._private_files import create_private_file, make_private_dirs
 from steward.errors import IntegrityError, NotFoundError, StorageError
@@ -22,23 +21,36 @@ from steward.errors import IntegrityError, NotFoundError, StorageError
 _CHUNK = 1 << 20
 
 
-def _backend_errors() -> tuple[type[Exception], ...]:
+def backend_errors() -> tuple[type[Exception], ...]:
     """Errors fsspec backends raise when the store cannot be reached.
 
     Most raise OSError; s3fs lets botocore's connection errors through unchanged, so
-    those count too when botocore is installed (it is only with the s3 extra).
+    those count too once botocore is loaded (by s3fs: nothing else raises them). Called
+    in ``except`` clauses, that is only when an error is raised: importing botocore to
+    name its errors cost a local store's every process (``steward runs list``) a quarter
+    of a second.
     """
-    errors: list[type[Exception]] = [OSError]
-    try:
+    errors: tuple[type[Exception], ...] = (OSError,)
+    if "botocore.exceptions" in sys.modules:
         from botocore.exceptions import BotoCoreError, ClientError
-    except ImportError:
-        pass
-    else:
-        errors += [BotoCoreError, ClientError]
-    return tuple(errors)
+
+        errors += (BotoCoreError, ClientError)
+    return errors
 
 
-_BACKEND_ERRORS = _backend_errors()
+def fsspec_core() -> Any:  # Any: the fsspec.core module
+    import fsspec.core
+
+    return fsspec.core
+
+
+def _absolute_local_path(root: str) -> str | None:
+    """``root`` as fsspec names a local folder, for an absolute POSIX path (or a
+    ``file://`` URL of one); None for anything else (fsspec decides then)."""
+    path = root.removeprefix("file://")
+    if os.sep != "/" or not path.startswith("/") or "::" in path or "://" in path:
+        return None
+    return path.rstrip("/") or "/"
 
 
 class VerifyingReader(io.RawIOBase):
@@ -83,14 +95,34 @@ class ContentAddressedStore:
 
     def __init__(self, root: str, storage_options: dict[str, Any] | None = None) -> None:  # Any: fsspec options
         self.root = root.rstrip("/")
-        try:
-            self.fs, self._base = fsspec.core.url_to_fs(self.root, **(storage_options or {}))
-        except (ImportError, ValueError) as exc:
-            raise StorageError(f"cannot open artifact store {root!r}: {exc}") from exc
-        self._local = "file" in (self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,))
+        self._fs: Any = None  # Any: an fsspec filesystem
+        local = _absolute_local_path(self.root)
+        if local is not None:
+            # a local folder (the embedded store's default) opens without importing fsspec,
+            # which costs a process more than a quarter of its `steward runs list`: the
+            # local paths below use os, and `fs` is built for the others on first use
+            self._base = local
+        else:
+            try:
+                self._fs, self._base = fsspec_core().url_to_fs(self.root, **(storage_options or {}))
+            except (ImportError, ValueError) as exc:
+                raise StorageError(f"cannot open artifact store {root!r}: {exc}") from exc
+        self._local = local is not None or "file" in (
+            self._fs.protocol if isinstance(self._fs.protocol, tuple) else (self._fs.protocol,)
+        )
+        # the digests of the last few byte strings stored, by identity: a process stores the
+        # same captured files (package list, git diff) with every run it tracks
+        self._recent: list[tuple[bytes, str]] = []
         if self._local:
             # owner-only (0700 folders, 0600 blobs) whatever the umask: see steward/_private_files.py
             make_private_dirs(os.path.join(self._base, "blobs", "tmp"))
+
+    @property
+    def fs(self) -> Any:  # Any: an fsspec filesystem
+        """The fsspec filesystem of the store (a local folder's is built on first use)."""
+        if self._fs is None:
+            self._fs = fsspec_core().url_to_fs(self._base)[0]
+        return self._fs
 
     @property
     def base(self) -> str:
@@ -107,10 +139,14 @@ class ContentAddressedStore:
             raise NotFoundError("not a sha256 digest", field="digest")
         return f"{self._base}/blobs/sha256/{digest[:2]}/{digest[2:4]}/{digest}"
 
+    def _exists(self, path: str) -> bool:
+        # a local folder without fsspec's layers: one stat, on every artifact write
+        return os.path.exists(path) if self._local else bool(self.fs.exists(path))
+
     def exists(self, digest: str) -> bool:
         try:
-            return bool(self.fs.exists(self._path(digest)))
-        except _BACKEND_ERRORS as exc:
+            return self._exists(self._path(digest))
+        except backend_errors() as exc:
             raise StorageError("artifact store unreachable") from exc
 
     def put_file(self, local_path: str) -> tuple[str, int]:
@@ -129,29 +165,33 @@ class ContentAddressedStore:
         digest = h.hexdigest()
         target = self._path(digest)
         try:
-            if self.fs.exists(target):
+            if self._exists(target):
                 return digest, size
             if self._local:
                 self._local_atomic_copy(local_path, target)
             else:
                 # an object store PUT (or multipart complete) makes the object appear whole
                 self.fs.put_file(local_path, target)
-        except _BACKEND_ERRORS as exc:
+        except backend_errors() as exc:
             raise StorageError("artifact store write failed") from exc
         return digest, size
 
     def put_bytes(self, data: bytes) -> tuple[str, int]:
         """Store bytes; returns (sha256 hex digest, size). Idempotent."""
-        digest = hashlib.sha256(data).hexdigest()
+        digest = next((d for seen, d in self._recent if seen is data), None)
+        if digest is None:
+            digest = hashlib.sha256(data).hexdigest()
+            if isinstance(data, bytes) and len(data) <= _CHUNK * 16:  # immutable, so its digest stays true; small enough to keep
+                self._recent = [(data, digest), *self._recent[:3]]
         target = self._path(digest)
         try:
-            if self.fs.exists(target):
+            if self._exists(target):
                 return digest, len(data)
             if self._local:
                 self._local_atomic_write(data, target)
             else:
                 self.fs.pipe_file(target, data)
-        except _BACKEND_ERRORS as exc:
+        except backend_errors() as exc:
             raise StorageError("artifact store write failed") from exc
         return digest, len(data)
 
@@ -188,7 +228,7 @@ class ContentAddressedStore:
             raw = self.fs.open(self._path(digest), "rb")
         except FileNotFoundError as exc:
             raise NotFoundError(f"blob {digest[:12]} not found in the artifact store") from exc
-        except _BACKEND_ERRORS as exc:
+        except backend_errors() as exc:
             raise StorageError("artifact store unreachable") from exc
         return io.BufferedReader(VerifyingReader(raw, digest), _CHUNK)
 
@@ -198,7 +238,7 @@ class ContentAddressedStore:
             data: bytes = self.fs.cat_file(self._path(digest))
         except FileNotFoundError as exc:
             raise NotFoundError(f"blob {digest[:12]} not found in the artifact store") from exc
-        except _BACKEND_ERRORS as exc:
+        except backend_errors() as exc:
             raise StorageError("artifact store unreachable") from exc
         if hashlib.sha256(data).hexdigest() != digest:
             raise IntegrityError(f"blob {digest[:12]} does not match its hash; the store is damaged")

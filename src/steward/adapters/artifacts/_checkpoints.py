@@ -15,7 +15,7 @@ import uuid
 from steward._private_files import create_private_file, make_private_dirs
 from steward.errors import NotFoundError, StorageError
 
-from ._cas import _BACKEND_ERRORS, ContentAddressedStore
+from ._cas import ContentAddressedStore, backend_errors
 
 __all__ = ["ArtifactCheckpointStore"]
 
@@ -59,7 +59,7 @@ class ArtifactCheckpointStore:
                         os.unlink(tmp)
             else:
                 self._fs.pipe_file(target, data)
-        except _BACKEND_ERRORS as exc:
+        except backend_errors() as exc:
             raise StorageError("cannot write the audit checkpoint to the artifact store") from exc
 
     def list_checkpoints(self) -> list[str]:
@@ -71,7 +71,7 @@ class ArtifactCheckpointStore:
             paths = self._fs.ls(self._dir, detail=False)
         except FileNotFoundError:
             return []
-        except _BACKEND_ERRORS as exc:
+        except backend_errors() as exc:
             raise StorageError("cannot list the audit checkpoints in the artifact store") from exc
         return sorted(str(p).rstrip("/").rsplit("/", 1)[-1] for p in paths)
 
@@ -85,7 +85,7 @@ class ArtifactCheckpointStore:
             data: bytes = self._fs.cat_file(self._path(name))
         except FileNotFoundError as exc:
             raise NotFoundError(f"audit checkpoint {name} not found") from exc
-        except _BACKEND_ERRORS as exc:
+        except backend_errors() as exc:
             raise StorageError("cannot read the audit checkpoints in the artifact store") from exc
         return data
 
@@ -95,5 +95,5 @@ class ArtifactCheckpointStore:
             self._fs.rm_file(self._path(name))
         except FileNotFoundError:
             return
-        except _BACKEND_ERRORS as exc:
+        except backend_errors() as exc:
             raise StorageError("cannot remove an old audit checkpoint from the artifact store") from exc

@@ -15,7 +15,7 @@ from typing import Any
 
 from steward.errors import NotFoundError, StorageError
 
-from ._cas import _BACKEND_ERRORS, ContentAddressedStore
+from ._cas import ContentAddressedStore, backend_errors
 
 __all__ = ["PrefixFiles"]
 
@@ -71,7 +71,7 @@ class PrefixFiles:
                 _fsync_dir(folder)
             else:
                 self.fs.pipe_file(target, data)
-        except _BACKEND_ERRORS as exc:
+        except backend_errors() as exc:
             raise StorageError("artifact store write failed") from exc
 
     def read_bytes(self, path: str) -> bytes:
@@ -85,7 +85,7 @@ class PrefixFiles:
             data: bytes = self.fs.cat_file(self._full(path))
         except FileNotFoundError as exc:
             raise NotFoundError(f"file {path!r} not found in the artifact store") from exc
-        except _BACKEND_ERRORS as exc:
+        except backend_errors() as exc:
             raise StorageError("artifact store unreachable") from exc
         return data
 

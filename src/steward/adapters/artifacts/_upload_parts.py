@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from steward.errors import NotFoundError
 
-from ._cas import _BACKEND_ERRORS, ContentAddressedStore
+from ._cas import ContentAddressedStore, backend_errors
 from ._segment_files import PrefixFiles
 
 __all__ = ["UploadPartFiles"]
@@ -41,6 +41,6 @@ class UploadPartFiles:
                 self._files.fs.rm(folder, recursive=True)
         except FileNotFoundError:
             pass
-        except _BACKEND_ERRORS:
+        except backend_errors():
             # an orphaned chunk folder wastes space but registers nothing: never fail for it
             return

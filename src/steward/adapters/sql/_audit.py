@@ -19,6 +19,7 @@ from steward.core.audit_chain import GENESIS_HASH, canonical_details, entry_hash
 from steward.errors import InvalidInputError
 from steward.tracking._ports import AuditEvent
 
+from ._fast import Prepared
 from ._tables import audit_log
 
 if TYPE_CHECKING:  # _store imports append_audit from here
@@ -26,11 +27,12 @@ if TYPE_CHECKING:  # _store imports append_audit from here
 
 __all__ = ["ChainedEntry", "SqlAuditStore", "append_audit"]
 
-_AUDIT_INSERT = insert(audit_log)
-_HEAD = select(audit_log.c.entry_id, audit_log.c.hash).order_by(audit_log.c.entry_id.desc()).limit(1)
+_AUDIT_INSERT = Prepared(insert(audit_log))  # every mutation appends: on the DB-API cursor (see _fast.py)
+_HEAD_QUERY = select(audit_log.c.entry_id, audit_log.c.hash).order_by(audit_log.c.entry_id.desc()).limit(1)
+_HEAD = Prepared(_HEAD_QUERY)
 # "STEW", "AUDT" as int4s; any constants work if every Steward process uses the same (and they differ
 # from the migration lock's key).
-_PG_AUDIT_LOCK = text("SELECT pg_advisory_xact_lock(1398031703, 1096107092)")
+_PG_AUDIT_LOCK = Prepared(text("SELECT pg_advisory_xact_lock(1398031703, 1096107092)"))
 
 
 def append_audit(conn: Connection, event: AuditEvent) -> int:
@@ -43,9 +45,9 @@ def append_audit(conn: Connection, event: AuditEvent) -> int:
         InvalidInputError: details that JSON cannot represent.
     """
     if conn.dialect.name == "postgresql":
-        conn.execute(_PG_AUDIT_LOCK)
-    head = conn.execute(_HEAD).first()
-    entry_id, prev_hash = (1, GENESIS_HASH) if head is None else (int(head.entry_id) + 1, str(head.hash))
+        _PG_AUDIT_LOCK.first(conn)
+    head = _HEAD.first(conn)
+    entry_id, prev_hash = (1, GENESIS_HASH) if head is None else (int(head[0]) + 1, str(head[1]))
     try:
         details = canonical_details(event.details)
     except (TypeError, ValueError) as exc:
@@ -59,8 +61,8 @@ def append_audit(conn: Connection, event: AuditEvent) -> int:
         details=details,
         prev_hash=prev_hash,
     )
-    conn.execute(
-        _AUDIT_INSERT,
+    _AUDIT_INSERT.run(
+        conn,
         {
             "entry_id": entry_id,
             "timestamp": event.timestamp,
@@ -107,7 +109,7 @@ class SqlAuditStore:
     def head(self) -> tuple[int, str] | None:
         """The newest entry's id and hash (None for an empty trail)."""
         with self._store.read() as conn:
-            row = conn.execute(_HEAD).first()
+            row = conn.execute(_HEAD_QUERY).first()
         return None if row is None else (int(row.entry_id), str(row.hash))
 
     def iter_entries(self, *, page_size: int = 5000) -> Iterator[ChainedEntry]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
@@ -65,10 +67,13 @@ def _sqlite_engine(url: str, database: str | None, busy_timeout_ms: int) -> Engi
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:  # Any: sqlalchemy Connection
-        if conn.get_execution_options().get("steward_write"):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            conn.exec_driver_sql("BEGIN")
+        # on the DB-API connection: every transaction starts here, and exec_driver_sql's
+        # execution context would cost more than SQLite's BEGIN itself
+        begin = "BEGIN IMMEDIATE" if conn.get_execution_options().get("steward_write") else "BEGIN"
+        try:
+            conn.connection.dbapi_connection.execute(begin)
+        except sqlite3.Error as exc:  # "database is locked" after the busy timeout, as exec_driver_sql raised it
+            raise sa_exc.DBAPIError.instance(begin, (), exc, sqlite3.Error, dialect=conn.dialect) from exc
 
     return engine
 

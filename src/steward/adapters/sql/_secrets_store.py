@@ -12,10 +12,17 @@ from steward.governance._secrets import SecretInfo, SecretRecord
 from steward.tracking._ports import AuditEvent
 
 from ._audit import append_audit
+from ._fast import Prepared
 from ._store import SqlStore
 from ._tables_secrets import secrets
 
 __all__ = ["SqlSecretsStore"]
+
+# one indexed aggregate over a small table; the secret guard asks it before every write of
+# params or tags, so it is built once and run on the DB-API cursor (see _fast.py)
+_FINGERPRINT = Prepared(
+    select(func.count(), func.coalesce(func.sum(secrets.c.version), 0), func.coalesce(func.max(secrets.c.updated_at), 0))
+)
 
 
 def _info(row: Any) -> SecretInfo:  # Any: a SQLAlchemy row
@@ -75,10 +82,5 @@ class SqlSecretsStore:
             return append_audit(conn, audit)
 
     def secrets_fingerprint(self) -> tuple[int, int, int]:
-        # one indexed aggregate over a small table: cheap enough to ask once a second
-        query = select(
-            func.count(), func.coalesce(func.sum(secrets.c.version), 0), func.coalesce(func.max(secrets.c.updated_at), 0)
-        )
-        with self._store.read() as conn:
-            count, versions, latest = conn.execute(query).one()
+        count, versions, latest = self._store.read_first(_FINGERPRINT)
         return int(count), int(versions), int(latest)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import functools
+import json
 import math
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, String, bindparam, delete, func, insert, select, update
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import BindParameter
 
 from steward.core import (
@@ -36,6 +37,7 @@ from . import _migrate
 from ._audit import append_audit
 from ._chunks import decode_history, encode_chunk
 from ._engine import WRITE, create_store_engine
+from ._fast import Prepared
 from ._paging import decode_token, encode_token
 from ._search import apply_order, to_sql
 from ._tables import (
@@ -53,32 +55,97 @@ from ._tables import (
 
 __all__ = ["SqlStore"]
 
-# Statements of the hot paths, built once: building a statement per call (coercing
-# every column and value) costs more than SQLite's own work for a small write.
-_RUN_INSERT = insert(runs)
-_PARAMS_INSERT = insert(params)
-_TAGS_INSERT = insert(tags)
+# Statements of the hot paths (every run's creation, artifacts and end), built once and
+# run on the DB-API cursor (_fast.py): building a statement per call and executing it
+# through SQLAlchemy's execution context cost several times SQLite's own work.
+_RUN_INSERT = Prepared(insert(runs))
+_PARAMS_INSERT = Prepared(insert(params))
+_TAGS_INSERT = Prepared(insert(tags))
 # FOR UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers): a run's
 # state check and the write that depends on it happen under the row lock, so an end_run
 # committing meanwhile cannot let data slip into a finished run.
-_RUN_STATE_READ = select(runs.c.status, runs.c.lifecycle_stage).where(runs.c.run_id == bindparam("run_id"))
-_RUN_STATE = _RUN_STATE_READ.with_for_update()
-_RUN_ROW = select(runs).where(runs.c.run_id == bindparam("run_id"))
-_EXPERIMENT_STAGE = select(experiments.c.lifecycle_stage).where(experiments.c.experiment_id == bindparam("eid"))
-_CHUNK_INSERT = insert(metric_chunks)
-_RUN_UPDATE = update(runs).where(runs.c.run_id == bindparam("b_run_id"))
-_ARTIFACTS_INSERT = insert(run_artifacts)
-_ARTIFACT_DIGEST = select(run_artifacts.c.digest).where(
-    run_artifacts.c.run_id == bindparam("run_id"), run_artifacts.c.path == bindparam("path")
+_RUN_STATE_QUERY = select(runs.c.status, runs.c.lifecycle_stage).where(runs.c.run_id == bindparam("run_id"))
+_RUN_STATE_READ = Prepared(_RUN_STATE_QUERY)
+_RUN_STATE = Prepared(_RUN_STATE_QUERY.with_for_update())
+# the columns of `runs` in table order: rows of _RUN_ROW and of search are read by position
+_RUN_ROW = Prepared(select(runs).where(runs.c.run_id == bindparam("run_id")))
+# a run's creation checks its experiment and that its id is free in one statement
+_CREATE_CHECK = Prepared(
+    select(
+        experiments.c.lifecycle_stage,
+        select(runs.c.run_id).where(runs.c.run_id == bindparam("run_id")).scalar_subquery(),
+    ).where(experiments.c.experiment_id == bindparam("eid"))
 )
+_CHUNK_INSERT = Prepared(insert(metric_chunks))
+_RUN_UPDATE = Prepared(update(runs).where(runs.c.run_id == bindparam("b_run_id")))
+_ARTIFACTS_INSERT = Prepared(insert(run_artifacts))
+_ARTIFACT_DIGEST = Prepared(
+    select(run_artifacts.c.digest).where(run_artifacts.c.run_id == bindparam("run_id"), run_artifacts.c.path == bindparam("path"))
+)
+# one run's details (a run's end returns the run as stored; get_run)
+_RUN_ID: BindParameter[str] = bindparam("run_id")
+_PARAMS_OF_RUN = Prepared(select(params.c.key, params.c.value).where(params.c.run_id == _RUN_ID))
+_TAGS_OF_RUN = Prepared(select(tags.c.key, tags.c.value).where(tags.c.run_id == _RUN_ID))
+_LATEST_OF_RUN = Prepared(
+    select(
+        latest_metrics.c.key, latest_metrics.c.value, latest_metrics.c.is_nan, latest_metrics.c.step, latest_metrics.c.timestamp
+    ).where(latest_metrics.c.run_id == _RUN_ID)
+)
+_INPUTS_OF_RUN = Prepared(select(run_inputs.c.dataset, run_inputs.c.role).where(run_inputs.c.run_id == _RUN_ID))
 _EXPERIMENT_IDS = select(experiments.c.name, experiments.c.experiment_id).where(
     experiments.c.name.in_(bindparam("names", expanding=True))
 )
-_IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
-_PARAMS_OF = select(params.c.run_id, params.c.key, params.c.value).where(params.c.run_id.in_(_IDS))
-_TAGS_OF = select(tags.c.run_id, tags.c.key, tags.c.value).where(tags.c.run_id.in_(_IDS))
-_LATEST_OF = select(latest_metrics).where(latest_metrics.c.run_id.in_(_IDS))
-_INPUTS_OF = select(run_inputs).where(run_inputs.c.run_id.in_(_IDS))
+
+
+@dataclass(frozen=True, slots=True)
+class _Details:
+    """The details of a page of runs (search), in three statements bound to one list of ids.
+
+    Params and tags come as one JSON object per run (strings, so exact): one row per run
+    instead of one per param, which halves the cost of reading a page of runs with twenty
+    params each. The ids are one bound value (a JSON array on SQLite, an array on
+    PostgreSQL), so the statements are compiled once rather than per page size.
+    """
+
+    params_tags: Prepared  # run_id, params as a JSON object, tags as a JSON object
+    latest: Prepared  # run_id, key, value, is_nan, step, timestamp
+    inputs: Prepared  # run_id, dataset, role
+    postgresql: bool
+
+    def bound(self, ids: Sequence[str]) -> dict[str, object]:
+        return {"ids": list(ids) if self.postgresql else json.dumps(list(ids))}
+
+
+@functools.cache
+def _details(dialect: str) -> _Details:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        ids: Any = func.unnest(bindparam("ids", type_=ARRAY(String))).table_valued("value").render_derived(name="ids")  # Any: table-valued function
+        aggregate: Any = func.json_object_agg  # Any: a SQL function generator
+    else:
+        ids = func.json_each(bindparam("ids")).table_valued("value").alias("ids")
+        aggregate = func.json_group_object
+    rid = ids.c.value
+    return _Details(
+        Prepared(
+            select(
+                rid,
+                select(aggregate(params.c.key, params.c.value)).where(params.c.run_id == rid).scalar_subquery(),
+                select(aggregate(tags.c.key, tags.c.value)).where(tags.c.run_id == rid).scalar_subquery(),
+            )
+        ),
+        Prepared(select(latest_metrics).where(latest_metrics.c.run_id.in_(select(rid)))),
+        Prepared(select(run_inputs).where(run_inputs.c.run_id.in_(select(rid)))),
+        dialect == "postgresql",
+    )
+
+
+def _json_object(value: Any) -> dict[str, str]:  # Any: JSON text (SQLite), already decoded (PostgreSQL), or NULL
+    if value is None:
+        return {}
+    found: dict[str, str] = value if isinstance(value, dict) else json.loads(value)
+    return found
 
 
 class SqlStore:
@@ -93,6 +160,9 @@ class SqlStore:
     def __init__(self, url: str, *, busy_timeout_ms: int = 30_000, migrate: bool = True) -> None:
         self.url = url
         self.engine: Engine = create_store_engine(url, busy_timeout_ms=busy_timeout_ms)
+        # whether this process has opened a write transaction here (every audit entry is
+        # appended in one): a process that only read has no audit head of its own to sign
+        self.wrote = False
         if migrate:
             with self._translate():
                 _migrate.ensure_current(self.engine)
@@ -102,23 +172,27 @@ class SqlStore:
         return self.engine.dialect.name
 
     @functools.cached_property
-    def _latest_upsert(self) -> Any:  # Any: dialect-specific Insert
+    def _latest_upsert(self) -> Prepared:
         stmt = self._upsert(latest_metrics)
         newer = (stmt.excluded.step > latest_metrics.c.step) | (
             (stmt.excluded.step == latest_metrics.c.step) & (stmt.excluded.timestamp >= latest_metrics.c.timestamp)
         )
-        return stmt.on_conflict_do_update(
-            index_elements=["run_id", "key"],
-            set_={c: stmt.excluded[c] for c in ("value", "is_nan", "step", "timestamp")},
-            where=newer,
+        return Prepared(
+            stmt.on_conflict_do_update(
+                index_elements=["run_id", "key"],
+                set_={c: stmt.excluded[c] for c in ("value", "is_nan", "step", "timestamp")},
+                where=newer,
+            )
         )
 
     @functools.cached_property
-    def _artifact_upsert(self) -> Any:  # Any: dialect-specific Insert
+    def _artifact_upsert(self) -> Prepared:
         stmt = self._upsert(run_artifacts)
-        return stmt.on_conflict_do_update(
-            index_elements=["run_id", "path"],
-            set_={c: stmt.excluded[c] for c in ("digest", "size", "created_at")},
+        return Prepared(
+            stmt.on_conflict_do_update(
+                index_elements=["run_id", "path"],
+                set_={c: stmt.excluded[c] for c in ("digest", "size", "created_at")},
+            )
         )
 
     def close(self) -> None:
@@ -142,6 +216,7 @@ class SqlStore:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction (BEGIN IMMEDIATE on SQLite); commits on success."""
+        self.wrote = True
         with self._translate(), self.engine.connect().execution_options(**WRITE) as conn:
             with conn.begin():
                 yield conn
@@ -151,10 +226,22 @@ class SqlStore:
         with self._translate(), self.engine.connect() as conn:
             yield conn
 
+    def read_first(self, statement: Prepared, params: dict[str, Any] | None = None) -> Any:  # Any: bound values; a DB-API row
+        """The first row of one statement read on its own (no transaction: see Prepared.first_alone)."""
+        with self._translate():
+            return statement.first_alone(self.engine, params)
+
     def _upsert(self, table: Any) -> Any:  # Any: dialect-specific Insert
+        # each dialect's module when it is used: importing sqlalchemy.dialects.postgresql
+        # loads all its drivers' modules (asyncio with asyncpg's), a tenth of a second that
+        # every SQLite process (`steward runs list`) paid at start
         if self.dialect == "postgresql":
-            return postgresql.insert(table)
-        return sqlite.insert(table)
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            return pg_insert(table)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
 
     def _audit(self, conn: Connection, event: AuditEvent) -> None:
         append_audit(conn, event)
@@ -287,16 +374,17 @@ class SqlStore:
     ) -> Run:
         eid = self._experiment_key(experiment_id)
         with self.write() as conn:
-            row = conn.execute(_EXPERIMENT_STAGE, {"eid": eid}).first()
+            row = _CREATE_CHECK.first(conn, {"eid": eid, "run_id": run_id})
             if row is None:
                 raise NotFoundError(f"experiment {experiment_id!r} not found", field="experiment_id")
-            if row.lifecycle_stage != "active":
+            stage, taken = row
+            if stage != "active":
                 raise ConflictError(f"experiment {experiment_id!r} is deleted", field="experiment_id")
-            if conn.execute(select(runs.c.run_id).where(runs.c.run_id == run_id)).first() is not None:
+            if taken is not None:
                 # a client-chosen run_id may repeat; that is a 409, not a driver error
                 raise AlreadyExistsError(f"run {run_id} already exists", field="run_id")
-            conn.execute(
-                _RUN_INSERT,
+            _RUN_INSERT.run(
+                conn,
                 {
                     "run_id": run_id,
                     "experiment_id": eid,
@@ -307,58 +395,61 @@ class SqlStore:
                 },
             )
             if params_:
-                conn.execute(_PARAMS_INSERT, [{"run_id": run_id, "key": k, "value": v} for k, v in params_.items()])
+                _PARAMS_INSERT.executemany(conn, [{"run_id": run_id, "key": k, "value": v} for k, v in params_.items()])
             if tags_:
-                conn.execute(_TAGS_INSERT, [{"run_id": run_id, "key": k, "value": v} for k, v in tags_.items()])
+                _TAGS_INSERT.executemany(conn, [{"run_id": run_id, "key": k, "value": v} for k, v in tags_.items()])
             if artifacts:
                 # blobs the run starts with (captured packages, git diff): same transaction
-                conn.execute(
-                    _ARTIFACTS_INSERT,
+                _ARTIFACTS_INSERT.executemany(
+                    conn,
                     [{"run_id": run_id, "path": a.path, "digest": a.digest, "size": a.size, "created_at": a.created_at} for a in artifacts],
                 )
             self._audit(conn, audit)
         return Run(run_id, str(eid), name, RunStatus.RUNNING, start_time, None, user, "", "active", dict(params_), {}, dict(tags_))
 
-    def _runs_by_ids(self, conn: Connection, rows: Sequence[Any]) -> list[Run]:  # Any: Row
-        ids = [r.run_id for r in rows]
+    def _runs_by_ids(self, conn: Connection, rows: Sequence[Any]) -> list[Run]:  # Any: rows of `runs`' columns in order
+        ids = [r[0] for r in rows]
         if not ids:
             return []
         p: dict[str, dict[str, str]] = {i: {} for i in ids}
         t: dict[str, dict[str, str]] = {i: {} for i in ids}
         m: dict[str, dict[str, Metric]] = {i: {} for i in ids}
         inp: dict[str, list[RunInput]] = {i: [] for i in ids}
+        if len(ids) == 1:
+            # one run (its end, get_run): four indexed reads on the DB-API cursor
+            rid = ids[0]
+            bound = {"run_id": rid}
+            p[rid] = dict(_PARAMS_OF_RUN.all(conn, bound))
+            t[rid] = dict(_TAGS_OF_RUN.all(conn, bound))
+            m[rid] = {
+                key: Metric(key, _value_out(value, bool(is_nan)), step, ts)
+                for key, value, is_nan, step, ts in _LATEST_OF_RUN.all(conn, bound)
+            }
+            inp[rid] = [RunInput(ds, role) for ds, role in _INPUTS_OF_RUN.all(conn, bound)]
+            ids = []
+        details = _details(self.dialect) if ids else None
         for chunk in _chunks(ids, 500):
-            bound = {"ids": list(chunk)}
-            for rid, k, v in _raw_rows(conn, _PARAMS_OF, bound):
-                p[rid][k] = v
-            for rid, k, v in _raw_rows(conn, _TAGS_OF, bound):
-                t[rid][k] = v
-            for rid, key, value, is_nan, step, ts in _raw_rows(conn, _LATEST_OF, bound):
+            assert details is not None
+            bound = details.bound(chunk)
+            for rid, run_params, run_tags in details.params_tags.all(conn, bound):
+                p[rid] = _json_object(run_params)
+                t[rid] = _json_object(run_tags)
+            for rid, key, value, is_nan, step, ts in details.latest.all(conn, bound):
                 m[rid][key] = Metric(key, _value_out(value, bool(is_nan)), step, ts)
-            for rid, ds, role in _raw_rows(conn, _INPUTS_OF, bound):
+            for rid, ds, role in details.inputs.all(conn, bound):
                 inp[rid].append(RunInput(ds, role))
+        # run_id, experiment_id, name, status, start_time, end_time, user, note, failure, lifecycle_stage
         return [
             Run(
-                r.run_id,
-                str(r.experiment_id),
-                r.name,
-                RunStatus(r.status),
-                r.start_time,
-                r.end_time,
-                r.user,
-                r.note,
-                r.lifecycle_stage,
-                p[r.run_id],
-                m[r.run_id],
-                t[r.run_id],
-                tuple(inp[r.run_id]),
+                r[0], str(r[1]), r[2], RunStatus(r[3]), r[4], r[5], r[6], r[7], r[9],
+                p[r[0]], m[r[0]], t[r[0]], tuple(inp[r[0]]),
             )
             for r in rows
         ]
 
     def get_run(self, run_id: str) -> Run:
         with self.read() as conn:
-            row = conn.execute(_RUN_ROW, {"run_id": run_id}).first()
+            row = _RUN_ROW.first(conn, {"run_id": run_id})
             if row is None:
                 raise NotFoundError(f"run {str(run_id)[:40]!r} not found", field="run_id")
             return self._runs_by_ids(conn, [row])[0]
@@ -372,14 +463,15 @@ class SqlStore:
 
     def _require_running(self, conn: Connection, run_id: str, *, allow_ended: bool = False) -> str:
         """The run's status; refuse a deleted run, and an ended one unless ``allow_ended``."""
-        row = conn.execute(_RUN_STATE, {"run_id": run_id}).first()
+        row = _RUN_STATE.first(conn, {"run_id": run_id})
         if row is None:
             raise NotFoundError(f"run {str(run_id)[:40]!r} not found", field="run_id")
-        if row.status != RunStatus.RUNNING.value and not allow_ended:
-            raise ConflictError(f"run {run_id} is {row.status}; only running runs accept data", field="run_id")
-        if row.lifecycle_stage != "active":
+        status, stage = row
+        if status != RunStatus.RUNNING.value and not allow_ended:
+            raise ConflictError(f"run {run_id} is {status}; only running runs accept data", field="run_id")
+        if stage != "active":
             raise ConflictError(f"run {run_id} is deleted", field="run_id")
-        return str(row.status)
+        return str(status)
 
     def update_run(
         self,
@@ -408,24 +500,25 @@ class SqlStore:
         if failure is not None:
             values["failure"] = failure
         with self.write() as conn:
-            row = conn.execute(_RUN_STATE, {"run_id": run_id}).first()
+            row = _RUN_STATE.first(conn, {"run_id": run_id})
             if row is None:
                 raise NotFoundError(f"run {str(run_id)[:40]!r} not found", field="run_id")
+            current, stage = row
             reopening = reopen and status is RunStatus.RUNNING
-            if status is not None and RunStatus(row.status).is_terminal and status != RunStatus(row.status) and not reopening:
-                raise ConflictError(f"run {run_id} is already {row.status}", field="status")
-            if reopening and row.lifecycle_stage != "active":
+            if status is not None and RunStatus(current).is_terminal and status != RunStatus(current) and not reopening:
+                raise ConflictError(f"run {run_id} is already {current}", field="status")
+            if reopening and stage != "active":
                 raise ConflictError(f"run {run_id} is deleted", field="run_id")
             if metrics:
                 # the last buffered points of a run that is ending: stored with the status change
-                if row.status != RunStatus.RUNNING.value:
-                    raise ConflictError(f"run {run_id} is {row.status}; only running runs accept data", field="run_id")
+                if current != RunStatus.RUNNING.value:
+                    raise ConflictError(f"run {run_id} is {current}; only running runs accept data", field="run_id")
                 self._insert_metrics(conn, run_id, metrics)
             if values:
-                conn.execute(_RUN_UPDATE, {**values, "b_run_id": run_id})
+                _RUN_UPDATE.run(conn, {**values, "b_run_id": run_id})
             self._audit(conn, audit)
             # read back inside the transaction: the run as stored, without a second connection
-            return self._runs_by_ids(conn, [conn.execute(_RUN_ROW, {"run_id": run_id}).one()])[0]
+            return self._runs_by_ids(conn, [_RUN_ROW.first(conn, {"run_id": run_id})])[0]
 
     def set_run_lifecycle(self, run_id: str, stage: str, audit: AuditEvent) -> Run:
         with self.write() as conn:
@@ -506,9 +599,9 @@ class SqlStore:
             chunk = encode_chunk(steps, values, stamps)
             chunks.append({"run_id": run_id, "key": key, **chunk.as_row()})
             latest[key] = chunk.latest(key)
-        conn.execute(_CHUNK_INSERT, chunks)
-        conn.execute(
-            self._latest_upsert,
+        _CHUNK_INSERT.executemany(conn, chunks)
+        self._latest_upsert.executemany(
+            conn,
             [
                 {
                     "run_id": run_id,
@@ -532,11 +625,11 @@ class SqlStore:
 
     def require_run(self, run_id: str) -> None:
         """Raise :class:`NotFoundError` unless the run exists (one indexed read)."""
-        with self.read() as conn:
-            self._require_running_or_any(conn, run_id)
+        if self.read_first(_RUN_STATE_READ, {"run_id": run_id}) is None:
+            raise NotFoundError(f"run {str(run_id)[:40]!r} not found", field="run_id")
 
     def _require_running_or_any(self, conn: Connection, run_id: str) -> None:
-        if conn.execute(_RUN_STATE_READ, {"run_id": run_id}).first() is None:
+        if _RUN_STATE_READ.first(conn, {"run_id": run_id}) is None:
             raise NotFoundError(f"run {str(run_id)[:40]!r} not found", field="run_id")
 
     def log_inputs(self, run_id: str, inputs: Sequence[RunInput], audit: AuditEvent, *, allow_ended: bool = False) -> None:
@@ -601,11 +694,12 @@ class SqlStore:
         with self.write() as conn:
             # the run's row lock (PostgreSQL) orders concurrent uploads of one run, so the
             # digest read here is the one this upsert replaces
-            if conn.execute(_RUN_STATE, {"run_id": run_id}).first() is None:
+            if _RUN_STATE.first(conn, {"run_id": run_id}) is None:
                 raise NotFoundError(f"run {str(run_id)[:40]!r} not found", field="run_id")
-            previous = conn.execute(_ARTIFACT_DIGEST, {"run_id": run_id, "path": info.path}).scalar()
-            conn.execute(
-                self._artifact_upsert,
+            found = _ARTIFACT_DIGEST.first(conn, {"run_id": run_id, "path": info.path})
+            previous = None if found is None else found[0]
+            self._artifact_upsert.run(
+                conn,
                 {"run_id": run_id, "path": info.path, "digest": info.digest, "size": info.size, "created_at": info.created_at},
             )
             if previous is not None and previous != info.digest:
