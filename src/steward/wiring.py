@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from steward.registry import RegistryService, TimelineService
     from steward.webhooks._service import WebhookService
     from steward.serving._deployments import DeploymentService
+    from steward.triggers import TriggerService
 
 class _LogHolder:
     """The process's one prediction log, built on first use (the services are frozen)."""
