@@ -16,6 +16,7 @@ def test_the_migrated_registry_schema_matches_the_table_definitions(store: SqlSt
         "registered_models", "registered_model_tags", "model_versions", "model_version_tags", "model_aliases", "model_approvals",
         "model_version_files",  # migration 0009_version_files
         "registered_model_tombstones",  # migration 0016_mlflow_registry
+        "model_stewards", "model_retirements",  # migration 0023_model_stewardship
     }
     for name in REGISTRY_TABLES:
         table = metadata.tables[name]
