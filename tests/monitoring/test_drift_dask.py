@@ -31,7 +31,8 @@ KINDS = {"x": "numeric", "k": "categorical", "e": "embedding"}
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[str]:
-    with distributed.LocalCluster(n_workers=2, processes=False, dashboard_address=None) as local:
+    # ":0": any free port; with None the scheduler binds 8787, which another cluster may hold
+    with distributed.LocalCluster(n_workers=2, processes=False, dashboard_address=":0") as local:
         yield local.scheduler_address
 
 

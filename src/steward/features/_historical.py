@@ -9,6 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from steward._local_cluster import local_cluster
 from steward.core.features import Feature, FeatureView
 from steward.errors import InvalidInputError
 
@@ -87,7 +88,7 @@ def retrieve_dask(
     Raises:
         InvalidInputError: as :func:`retrieve`, checked here before any task is sent.
     """
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if isinstance(entities, (str, os.PathLike)):
         import polars as pl
@@ -104,7 +105,7 @@ def retrieve_dask(
         _name, columns = read_entities(con, table.slice(0, 0))
         check_plan(con, columns, timestamp, plan)
     cluster = (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)  # type: ignore[no-untyped-call]
+        local_cluster(2)
         if scheduler == "local" else None
     )
     try:

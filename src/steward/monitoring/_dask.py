@@ -14,6 +14,7 @@ from typing import Any, Self
 
 import numpy as np
 
+from steward._local_cluster import local_cluster
 from steward.errors import InvalidInputError
 
 from ._summaries import ParquetSource, TableSource, TableSummary, summarise
@@ -45,11 +46,11 @@ class DaskSummariser:
 
     def __init__(self, scheduler: str, *, workers: int = 2) -> None:
         try:
-            from dask.distributed import Client, LocalCluster
+            from dask.distributed import Client
         except ImportError:
             raise InvalidInputError("--dask needs Dask: pip install 'steward[dask]'", field="dask") from None
         self._cluster = (
-            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)  # type: ignore[no-untyped-call]
+            local_cluster(workers)
             if scheduler == "local"
             else None
         )

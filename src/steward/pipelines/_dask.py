@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from steward._local_cluster import local_cluster
 from steward.errors import InvalidInputError
 
 from ._isolate import Outcome, StepOptions, call_step, dumps, register_by_value
@@ -110,12 +111,10 @@ class DaskExecution(_Execution):
         super().__init__(client, experiment, parent_run_id, result)
         try:
             from dask.distributed import Client as DaskClient
-            from dask.distributed import LocalCluster
         except ImportError:
             raise InvalidInputError("--executor dask needs Dask: pip install 'steward[dask]'", field="executor") from None
         self._cluster = (
-            # ":0": any free port (None still binds 8787, and warns when another cluster has it)
-            LocalCluster(threads_per_worker=1, processes=True, dashboard_address=":0")  # type: ignore[no-untyped-call]
+            local_cluster()
             if scheduler == "local"
             else None
         )

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from steward._local_cluster import local_cluster
 from steward.errors import InvalidInputError
 from steward.settings import Settings
 
@@ -210,7 +211,7 @@ def score_file_dask(
         InvalidInputError: as :func:`score_file`; or Dask is not installed.
     """
     try:
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import Client
     except ImportError:
         raise InvalidInputError("--dask needs Dask: pip install 'steward[dask]'", field="dask") from None
     import pyarrow.parquet as pq
@@ -224,7 +225,7 @@ def score_file_dask(
     target = Path(out)
     folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.parts-", dir=target.parent))
     cluster = (
-        LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)  # type: ignore[no-untyped-call]
+        local_cluster(workers)
         if scheduler == "local"
         else None
     )
