@@ -12,8 +12,6 @@ thread so the event loop keeps serving.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -23,6 +21,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from steward._background import every_interval
 from steward.errors import StewardError
 from steward.tracking import now_ms
 
@@ -119,19 +118,5 @@ class MonitorRunner:
 async def monitor_runner(services: Services, interval: float) -> AsyncIterator[MonitorRunner]:
     """Look for due monitors every ``interval`` seconds in the background while the server runs."""
     runner = MonitorRunner(services, interval)
-
-    async def every_interval() -> None:
-        while True:
-            try:
-                await asyncio.to_thread(runner.look)  # database and file I/O stay off the event loop
-            except Exception as exc:  # noqa: BLE001 - listing due monitors failed (store down): look again later
-                log.warning("monitor runner look failed: %s", exc)
-            await asyncio.sleep(interval)
-
-    task = asyncio.create_task(every_interval(), name="steward-monitor-runner")
-    try:
+    async with every_interval(runner.look, interval, name="monitor runner look", log=log):
         yield runner
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

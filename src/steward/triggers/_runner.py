@@ -8,8 +8,6 @@ long pipeline does not hold back the next look.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -18,6 +16,8 @@ from collections.abc import AsyncIterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
+
+from steward._background import every_interval
 
 from ._ports import TriggerStart
 
@@ -63,20 +63,8 @@ class TriggerRunner:
 async def trigger_runner(services: Services, interval: float) -> AsyncIterator[TriggerRunner]:
     """Look at the triggers every ``interval`` seconds in the background while the server runs."""
     runner = TriggerRunner(services, interval)
-
-    async def every_interval() -> None:
-        while True:
-            try:
-                await asyncio.to_thread(runner.look)  # database I/O stays off the event loop
-            except Exception as exc:  # noqa: BLE001 - listing triggers failed (store down): look again later
-                log.warning("trigger runner look failed: %s", exc)
-            await asyncio.sleep(interval)
-
-    task = asyncio.create_task(every_interval(), name="steward-trigger-runner")
     try:
-        yield runner
+        async with every_interval(runner.look, interval, name="trigger runner look", log=log):
+            yield runner
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
         runner.close()

@@ -8,12 +8,12 @@ is down) is logged and tried again; it never stops the server.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
+
+from steward._background import every_interval
 
 if TYPE_CHECKING:
     from steward.wiring import Services
@@ -30,19 +30,5 @@ DEFAULT_INTERVAL_S = 2.0  # how soon after a change its event is sent (and a due
 async def webhook_worker(services: Services, interval: float = DEFAULT_INTERVAL_S) -> AsyncIterator[None]:
     """Run a delivery round every ``interval`` seconds while the server runs."""
     service = services.webhooks(WORKER_ACTOR)
-
-    async def every_interval() -> None:
-        while True:
-            try:
-                await asyncio.to_thread(service.deliver)  # database and network I/O stay off the event loop
-            except Exception as exc:  # noqa: BLE001 - the store is down or a bug: the next round tries again
-                log.warning("webhook delivery round failed: %s", exc)
-            await asyncio.sleep(interval)
-
-    task = asyncio.create_task(every_interval(), name="steward-webhook-worker")
-    try:
+    async with every_interval(service.deliver, interval, name="webhook delivery round", log=log):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
