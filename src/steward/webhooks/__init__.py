@@ -6,7 +6,7 @@ See :mod:`steward.webhooks._service` for the delivery contract and ``docs/webhoo
 from __future__ import annotations
 
 from ._events import EVENTS, PING, Occurrence, event_of
-from ._ports import Attempt, AuditRecord, Delivery, NewDelivery, NewWebhook, Webhook, WebhookStore
+from ._ports import Attempt, Delivery, NewDelivery, NewWebhook, Webhook, WebhookStore
 from ._service import (
     SIGNATURE_HEADER,
     DeliveryRound,
@@ -22,7 +22,6 @@ __all__ = [
     "PING",
     "SIGNATURE_HEADER",
     "Attempt",
-    "AuditRecord",
     "Delivery",
     "DeliveryRound",
     "NewDelivery",

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from steward.core.entities import AuditEntry
 from steward.tracking import AuditEvent
 
 __all__ = [
     "Attempt",
-    "AuditRecord",
     "Delivery",
     "NewDelivery",
     "NewWebhook",
@@ -115,18 +115,6 @@ class NewDelivery:
     created_at: int
 
 
-@dataclass(frozen=True, slots=True)
-class AuditRecord:
-    """An audit entry as the delivery worker reads it."""
-
-    entry_id: int
-    timestamp: int
-    actor: str
-    action: str
-    target: str
-    details: dict[str, object]
-
-
 class WebhookStore(Protocol):
     """Subscriptions, the delivery outbox and the worker's cursor; mutations of subscriptions
     write their audit event in the same transaction."""
@@ -155,7 +143,7 @@ class WebhookStore(Protocol):
         """The cursor: the last audit entry scanned (first use: just before the oldest webhook's creation, or the head)."""
         ...
 
-    def audit_after(self, after: int, limit: int) -> tuple[list[AuditRecord], int]:
+    def audit_after(self, after: int, limit: int) -> tuple[list[AuditEntry], int]:
         """Registry and deployment entries after ``after`` (at most ``limit``), and the entry id
         the scan reached (the cursor to store when they are handled)."""
         ...

@@ -41,13 +41,14 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from steward import __version__
+from steward.core.entities import AuditEntry
 from steward.core.permissions import new_project
 from steward.errors import IntegrityError, InvalidInputError, NotFoundError
 from steward.governance import MasterKey, Redactor
 from steward.tracking import AuditEvent, now_ms
 
 from ._events import EVENTS, PING, Occurrence, event_of
-from ._ports import Attempt, AuditRecord, Delivery, NewDelivery, NewWebhook, Webhook, WebhookStore
+from ._ports import Attempt, Delivery, NewDelivery, NewWebhook, Webhook, WebhookStore
 
 __all__ = ["SIGNATURE_HEADER", "DeliveryRound", "WebhookService", "check_events", "check_url", "check_webhook_name", "sign"]
 
@@ -443,7 +444,7 @@ class WebhookService:
         )
 
 
-def _payload(delivery_id: str, project: str, occurrence: Occurrence, record: AuditRecord) -> dict[str, object]:
+def _payload(delivery_id: str, project: str, occurrence: Occurrence, record: AuditEntry) -> dict[str, object]:
     document: dict[str, object] = {
         "id": delivery_id,
         "event": occurrence.event,

@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy import exc as sa_exc
 
+from steward.core.entities import AuditEntry
 from steward.core.permissions import ObjectKind
 from steward.errors import AlreadyExistsError, NotFoundError
 from steward.tracking._ports import AuditEvent
-from steward.webhooks._ports import Attempt, AuditRecord, Delivery, NewDelivery, NewWebhook, Webhook
+from steward.webhooks._ports import Attempt, Delivery, NewDelivery, NewWebhook, Webhook
 
 from ._audit import append_audit
 from ._leases import acquire_lease, release_lease
@@ -148,7 +149,7 @@ class SqlWebhookStore:
             head = conn.execute(select(func.max(audit_log.c.entry_id))).scalar()
             return 0 if head is None else int(head)
 
-    def audit_after(self, after: int, limit: int) -> tuple[list[AuditRecord], int]:
+    def audit_after(self, after: int, limit: int) -> tuple[list[AuditEntry], int]:
         a = audit_log.c
         with self._store.read() as conn:
             # the head first: every entry up to it is committed (appends are serialised), so
@@ -162,7 +163,7 @@ class SqlWebhookStore:
                 .limit(limit)
             ).all()
         records = [
-            AuditRecord(
+            AuditEntry(
                 int(r.entry_id), int(r.timestamp), str(r.actor), str(r.action), str(r.target),
                 r.details if isinstance(r.details, dict) else {},
             )
