@@ -222,15 +222,30 @@ def check_plan(
     Raises:
         InvalidInputError: as :func:`historical_query`.
     """
+    _checked_relations(con, entity_columns, timestamp, plan, "__chk")
+
+
+def _checked_relations(
+    con: duckdb.DuckDBPyConnection,
+    entity_columns: dict[str, str],
+    timestamp: str,
+    plan: Sequence[tuple[FeatureView, Sequence[Feature], ResolvedSource]],
+    prefix: str,
+) -> list[str]:
+    """Each view's source as a FROM item (``<prefix><i>``), once the entity rows and the
+    sources are checked against the plan: the timestamp, the join keys and their types, each
+    source against its view, no feature named like an entity column."""
     if timestamp not in entity_columns:
         raise InvalidInputError(f"the entity rows have no timestamp column {timestamp}", field="timestamp")
     if _family(entity_columns[timestamp]) != "time":
         raise InvalidInputError(f"the entity timestamp column {timestamp} is {entity_columns[timestamp]}, not a timestamp", field="timestamp")
+    relations = []
     for i, (view, features, source) in enumerate(plan):
         for key in view.join_keys:
             if key not in entity_columns:
                 raise InvalidInputError(f"the entity rows have no join key {key} (view {view.name})", field=key)
-        columns = _columns(con, _source_relation(con, f"__chk{i}", source))
+        relation = _source_relation(con, f"{prefix}{i}", source)
+        columns = _columns(con, relation)
         check_source(view, columns, features)
         for key in view.join_keys:
             if _family(columns[key]) != _family(entity_columns[key]):
@@ -238,9 +253,11 @@ def check_plan(
                     f"join key {key} is {entity_columns[key]} in the entity rows but {columns[key]} in view {view.name}",
                     field=key,
                 )
+        relations.append(relation)
     clash = [f.name for _v, fs, _s in plan for f in fs if f.name in entity_columns]
     if clash:
         raise InvalidInputError(f"the entity rows already have columns named like features: {', '.join(clash)}", field="features")
+    return relations
 
 
 def historical_query(
@@ -258,25 +275,10 @@ def historical_query(
         InvalidInputError: the entity frame lacks a join key or the timestamp, a key's type
             differs from the source's, or a source does not match its view.
     """
-    if timestamp not in entity_columns:
-        raise InvalidInputError(f"the entity rows have no timestamp column {timestamp}", field="timestamp")
-    if _family(entity_columns[timestamp]) != "time":
-        raise InvalidInputError(f"the entity timestamp column {timestamp} is {entity_columns[timestamp]}, not a timestamp", field="timestamp")
+    relations = _checked_relations(con, entity_columns, timestamp, plan, "__src")
     selects = ["__e.* EXCLUDE (__erow, __ets)"]
     steps: list[str] = []
-    for i, (view, features, source) in enumerate(plan):
-        for key in view.join_keys:
-            if key not in entity_columns:
-                raise InvalidInputError(f"the entity rows have no join key {key} (view {view.name})", field=key)
-        relation = _source_relation(con, f"__src{i}", source)
-        columns = _columns(con, relation)
-        check_source(view, columns, features)
-        for key in view.join_keys:
-            if _family(columns[key]) != _family(entity_columns[key]):
-                raise InvalidInputError(
-                    f"join key {key} is {entity_columns[key]} in the entity rows but {columns[key]} in view {view.name}",
-                    field=key,
-                )
+    for i, ((view, features, source), relation) in enumerate(zip(plan, relations, strict=True)):
         if view.source.created_time is None and _files_in_name_order(con, source):
             # no deduplication pass: the ASOF join's one inequality runs on (event time, file,
             # row) packed into one HUGEINT, so among rows with the same keys and event time
@@ -306,9 +308,6 @@ def historical_query(
             f"ASOF LEFT JOIN ({deduplicated}) s ON {on} AND {asof} ORDER BY k.__erow"
         )
         selects += [f"__j{i}.{_quote(f.name)}" for f in features]
-    clash = [f.name for _v, fs, _s in plan for f in fs if f.name in entity_columns]
-    if clash:
-        raise InvalidInputError(f"the entity rows already have columns named like features: {', '.join(clash)}", field="features")
     # tables keep their insertion order (preserve_insertion_order, DuckDB's default), so each
     # table's n-th row is entity row n
     con.execute("SET preserve_insertion_order = true")
