@@ -7,13 +7,14 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 from ui_world import PASSWORDS, RUNS, Console, Seeded, shot
 
 pytestmark = pytest.mark.timeout(180)
 
 
-def _rows(page: Any) -> int:  # Any: playwright's Page
-    return int(page.locator("#runs tbody tr td a[href^='/runs/']").count())
+def _rows(page: Any) -> Any:  # Any: playwright's Page and Locator
+    return page.locator("#runs tbody tr td a[href^='/runs/']")
 
 
 @pytest.mark.parametrize("page", ["light", "dark"], indirect=True)
@@ -48,27 +49,32 @@ def test_every_page_loads_without_console_errors(open_server: Any, seeded_open: 
 def test_filtering_sorting_and_paging(open_server: Any, seeded_open: Seeded, page: tuple[Any, Console]) -> None:
     tab, console = page
     tab.goto(f"{open_server.url}/experiments/{seeded_open.experiment_id}")
-    assert _rows(tab) == 50
+    # expect(...) retries until the page that a click or a key press navigated to has loaded
+    expect(_rows(tab)).to_have_count(50)
     assert tab.locator(".pager").inner_text().count("Page 1") == 1
     tab.click("a[rel=next]")
-    assert "Page 2" in tab.locator(".pager").inner_text() and _rows(tab) == 50
+    expect(tab.locator(".pager")).to_contain_text("Page 2")
+    expect(_rows(tab)).to_have_count(50)
     tab.click("a[rel=next]")
-    assert "Page 3" in tab.locator(".pager").inner_text() and _rows(tab) == RUNS - 100
-    assert tab.locator("a[rel=next]").count() == 0
+    expect(tab.locator(".pager")).to_contain_text("Page 3")
+    expect(_rows(tab)).to_have_count(RUNS - 100)
+    expect(tab.locator("a[rel=next]")).to_have_count(0)
     tab.click("a[rel=prev]")
+    expect(tab.locator(".pager")).to_contain_text("Page 2")
     tab.click("a[rel=prev]")
-    assert "Page 1" in tab.locator(".pager").inner_text() and tab.locator("a[rel=prev]").count() == 0
+    expect(tab.locator(".pager")).to_contain_text("Page 1")
+    expect(tab.locator("a[rel=prev]")).to_have_count(0)
     # the newest run first by default
     assert tab.locator("#runs tbody tr").first.inner_text().startswith(f"run-{RUNS - 1:03d}") or "run-119" in tab.locator("#runs tbody tr").first.inner_text()
     # filter with the SDK's language, with the keyboard
     tab.fill("#filter", "metrics.acc >= 0.5 and params.model = 'gbm'")
     tab.press("#filter", "Enter")
-    assert _rows(tab) == 30
+    expect(_rows(tab)).to_have_count(30)
     # sort by a metric column: descending (best first) then ascending
     tab.click("#runs thead a:has-text('acc')")
-    assert "run-118" in tab.locator("#runs tbody tr").first.inner_text()
+    expect(tab.locator("#runs tbody tr").first).to_contain_text("run-118")
     tab.click("#runs thead a:has-text('acc')")
-    assert "run-060" in tab.locator("#runs tbody tr").first.inner_text()
+    expect(tab.locator("#runs tbody tr").first).to_contain_text("run-060")
     # the filter and the order survive paging links
     assert "filter=" in (tab.locator("#runs thead a:has-text('acc')").get_attribute("href") or "")
     shot(tab, "runs-filtered")
@@ -83,6 +89,7 @@ def test_the_column_chooser_shows_chosen_columns(open_server: Any, seeded_open: 
     tab.click(".chooser summary")
     tab.uncheck(".chooser input[name=cols][value='params.lr']")
     tab.click(".chooser button[type=submit]")
+    expect(tab.locator("#runs thead th", has_text="lr")).to_have_count(0)  # the reloaded page
     headers = tab.locator("#runs thead th").all_inner_texts()
     assert not any(h.startswith("lr") for h in headers) and any(h.startswith("acc") for h in headers)
     assert console.errors == []
@@ -167,7 +174,7 @@ def test_login_is_required_when_auth_is_on(auth_server: Any, seeded_auth: Seeded
     tab.fill("#password", PASSWORDS["vera"])
     tab.click("button[type=submit]")
     tab.wait_for_url(re.compile(re.escape(target) + "$"))  # back where they were going
-    assert _rows(tab) == 50
+    expect(_rows(tab)).to_have_count(50)
     assert "vera" in tab.locator(".who").inner_text()
     # another project's experiment is neither listed nor readable
     tab.goto(base + "/")
