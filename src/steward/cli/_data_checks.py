@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -18,7 +18,7 @@ from ._time import format_time
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document instead of a table.")
 
 if TYPE_CHECKING:
-    from steward.sdk import ValidationBackend
+    from steward.sdk import Client, ValidationBackend
 
 
 @contextmanager
@@ -37,6 +37,22 @@ def _write(path: Path, text: str, what: str) -> None:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise InvalidInputError(f"cannot write the {what} to {str(path)[:300]!r}: {exc.strerror}", field=str(path)) from exc
+
+
+def _profile_of(client: Client, source: str) -> dict[str, Any] | None:  # Any: the profile's JSON
+    """The profile of what was validated: a stored version's own, or a local file's, computed here."""
+    if not Path(source).exists():
+        try:
+            return dict(client.data.get(source).profile) or None
+        except (NotFoundError, InvalidInputError):
+            return None  # validation read it, so this is a race with a deletion: no charts
+    import polars as pl
+
+    from steward.data import profile
+    from steward.data._loading import read_table
+
+    frame = pl.from_arrow(read_table(source))
+    return profile(frame if isinstance(frame, pl.DataFrame) else frame.to_frame())
 
 
 def check_file(
@@ -143,12 +159,14 @@ def register(data_app: typer.Typer) -> None:
         examples: int | None = typer.Option(None, "--examples", min=0, max=1000, help="Example values per failed check."),
     ) -> None:
         """Validate data with a suite; exit 1 when an error-severity check fails."""
-        with open_validation() as validation:
-            result = validation.validate(source, suite, examples=examples)
+        with open_client() as client:
+            result = client.validation.validate(source, suite, examples=examples)
+            # the profile draws each column's histogram (with the expected range) in the report
+            profile = _profile_of(client, source) if html is not None else None
         if out is not None:
             _write(out, result.to_json(), "result")
         if html is not None:
-            _write(html, result.to_html(), "HTML report")
+            _write(html, result.to_html(profile), "HTML report")
         if as_json:
             print_json(result.to_dict())
         else:
