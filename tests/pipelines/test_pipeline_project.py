@@ -151,3 +151,39 @@ def test_a_faulty_file_or_a_missing_pipeline_is_refused(tmp_path: Path) -> None:
         load_project_pipeline(path)
     with pytest.raises(InvalidInputError, match="cannot import 'm'"):
         load_project_pipeline(path, "a")
+
+
+def test_the_retrain_section_is_checked_by_the_same_schema_and_names_its_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from steward.cli import app
+    from steward.stewardship.lifecycle import load_spec
+
+    text = textwrap.dedent('''\
+        retrain:
+          fraud:
+            train: fraud_training.train
+            data: fraud-train
+            tiemout: 900
+          churn: 3
+        ''')
+    faults = project_faults(text)
+    assert any(line == 3 and m.startswith("retrain.fraud.train:") for line, m in faults), faults
+    assert any(line == 5 and "unknown key 'tiemout'" in m and "timeout" in m for line, m in faults), faults
+    assert any(line == 6 and m.startswith("retrain.churn:") and "object" in m for line, m in faults), faults
+    path = tmp_path / "steward.yaml"
+    path.write_text(text)
+    # `steward retrain` refuses the file with the lines `steward check` shows, before doing anything
+    with pytest.raises(InvalidInputError, match=r"steward.yaml:3: retrain.fraud.train") as refused:
+        load_spec("fraud", path)
+    assert "steward.yaml:5:" in str(refused.value)
+    checked = CliRunner().invoke(app, ["check", str(path)])
+    assert checked.exit_code == 1 and "steward.yaml:5: retrain.fraud: unknown key 'tiemout'" in checked.output
+    # a faulty pipelines section is the pipelines' business, not retraining's
+    path.write_text("pipelines:\n  p:\n    steps: {}\nretrain:\n  fraud: {train: 'm:f', data: d, target: y, gate: g.yaml}\n")
+    (tmp_path / "g.yaml").write_text("metrics: {}\n")
+    spec = load_spec("fraud", path)
+    assert spec.train == "m:f" and spec.target == "y"
+    path.write_text("retrain:\n  fraud: {timeout: 0}\n")
+    with pytest.raises(InvalidInputError, match=r"steward.yaml:2: retrain.fraud.timeout"):
+        load_spec("fraud", path)

@@ -44,7 +44,7 @@ _OPTIONS = ("isolate", "timeout", "retries", "retry_backoff")
 
 PROJECT_SCHEMA: dict[str, Any] = {  # Any: JSON Schema
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "steward.yaml (pipelines section)",
+    "title": "steward.yaml (pipelines and retrain sections)",
     "type": "object",
     "properties": {
         "pipelines": {
@@ -84,14 +84,33 @@ PROJECT_SCHEMA: dict[str, Any] = {  # Any: JSON Schema
                     },
                 },
             },
-        }
+        },
+        "retrain": {  # `steward retrain MODEL`'s specification, one entry per model (docs/lifecycle.md)
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "train": {"type": "string", "pattern": r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"},
+                    "data": {"type": "string", "minLength": 1},
+                    "eval_data": {"type": "string", "minLength": 1},
+                    "target": {"type": "string", "minLength": 1},
+                    "suite": {"type": "string", "minLength": 1},
+                    "gate": {"type": "string", "minLength": 1},
+                    "deployment": {"type": "string", "minLength": 1},
+                    "rollout": {"type": "string", "minLength": 1},
+                    "params": {"type": "object"},
+                    "timeout": {"type": "number", "exclusiveMinimum": 0},
+                },
+            },
+        },
     },
 }
 
 
 def is_project_file(path: Path, text: str) -> bool:
-    """``steward.yaml`` by name, or a YAML document with a top-level ``pipelines:`` key."""
-    return path.name in (PROJECT_FILE, "steward.yml") or re.search(r"^pipelines\s*:", text, re.MULTILINE) is not None
+    """``steward.yaml`` by name, or a YAML document with a top-level ``pipelines:`` or ``retrain:`` key."""
+    return path.name in (PROJECT_FILE, "steward.yml") or re.search(r"^(pipelines|retrain)\s*:", text, re.MULTILINE) is not None
 
 
 def _semantic_faults(doc: YamlDocument) -> set[tuple[int, str]]:
@@ -148,7 +167,7 @@ def _cycle(graph: Mapping[str, list[str]]) -> list[str] | None:
 
 
 def project_faults(text: str) -> list[tuple[int, str]]:
-    """Every fault of a project file's ``pipelines:`` section as (line, message), by line."""
+    """Every fault of a project file's ``pipelines:`` and ``retrain:`` sections as (line, message), by line."""
     doc = compose(text)
     if isinstance(doc, tuple):
         return [doc]
