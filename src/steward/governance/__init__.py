@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from ._audit_chain import (
         AuditChainService,
         AuditChainStore,
+        AuditPage,
+        AuditQuery,
         ChainBreak,
         ChainEntry,
         ChainReport,
@@ -49,6 +51,8 @@ if TYPE_CHECKING:
 _WHERE = {
     "AuditChainService": "._audit_chain",
     "AuditChainStore": "._audit_chain",
+    "AuditPage": "._audit_chain",
+    "AuditQuery": "._audit_chain",
     "ChainBreak": "._audit_chain",
     "ChainEntry": "._audit_chain",
     "ChainReport": "._audit_chain",
@@ -107,6 +111,8 @@ __all__ = [
     "TOKEN_PREFIX",
     "AuditChainService",
     "AuditChainStore",
+    "AuditPage",
+    "AuditQuery",
     "ChainBreak",
     "ChainEntry",
     "ChainReport",

@@ -1,5 +1,5 @@
 """Verifying the audit trail's hash chain (and its signed head checkpoints), exporting it,
-and auditing denied requests."""
+listing it with filters a page at a time, and auditing denied requests."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from steward.core import AuditEntry
 from steward.core.audit_chain import GENESIS_HASH, entry_hash
-from steward.errors import StorageError
+from steward.errors import InvalidInputError, StorageError
 from steward.tracking import AuditEvent, now_ms
 
 from ._audit_checkpoints import (
@@ -21,7 +22,18 @@ from ._audit_checkpoints import (
     sign_checkpoint,
 )
 
-__all__ = ["AuditChainService", "AuditChainStore", "ChainBreak", "ChainEntry", "ChainReport", "verify_chain"]
+__all__ = [
+    "AuditChainService",
+    "AuditChainStore",
+    "AuditPage",
+    "AuditQuery",
+    "ChainBreak",
+    "ChainEntry",
+    "ChainReport",
+    "verify_chain",
+]
+
+MAX_AUDIT_PAGE = 10_000
 
 
 class ChainEntry(Protocol):
@@ -45,12 +57,54 @@ class ChainEntry(Protocol):
     def hash(self) -> str: ...
 
 
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """Which entries a listing wants, in which order, from where (a keyset on ``entry_id``).
+
+    Attributes:
+        target: target prefix (``runs:/<run_id>``, ``models:/fraud``).
+        actor: exactly this actor.
+        action: action prefix (``models.``, ``auth.denied``).
+        since: at or after this time (ms since the epoch, UTC).
+        until: before this time (ms).
+        cursor: continue past this entry id in the listing's order (older ones when
+            ``newest_first``, newer ones otherwise).
+        newest_first: descending entry ids instead of the chain's order.
+        limit: at most this many entries.
+    """
+
+    target: str | None = None
+    actor: str | None = None
+    action: str | None = None
+    since: int | None = None
+    until: int | None = None
+    cursor: int | None = None
+    newest_first: bool = False
+    limit: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    """One page of a listing and where the next one starts.
+
+    Attributes:
+        entries: the page, in the listing's order.
+        next_cursor: pass as ``cursor`` for the next page (None: this page is the last).
+    """
+
+    entries: list[AuditEntry]
+    next_cursor: int | None
+
+
 class AuditChainStore(Protocol):
     """Storage of the audit chain."""
 
     def record(self, event: AuditEvent) -> int: ...
     def iter_entries(self, *, page_size: int = 5000) -> Iterator[ChainEntry]: ...
     def head(self) -> tuple[int, str] | None: ...
+    def list_entries(self, query: AuditQuery) -> list[AuditEntry]:
+        """Up to ``query.limit`` entries matching it, in its order, past its cursor."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +292,60 @@ class AuditChainService:
         for old in prunable([*names, name]):
             self.checkpoints.delete_checkpoint(old)
         return written
+
+    def list_entries(
+        self,
+        *,
+        target: str | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        since: int | None = None,
+        until: int | None = None,
+        cursor: int | None = None,
+        newest_first: bool = False,
+        max_results: int = 100,
+    ) -> AuditPage:
+        """Entries matching every filter given, a page at a time (``GET /api/v1/audit``, the UI's audit page).
+
+        Paging is a keyset on the entry id, so a page costs the same wherever it is in a
+        trail of millions, and entries appended meanwhile never shift a page.
+
+        Args:
+            target: target prefix.
+            actor: exactly this actor.
+            action: action prefix.
+            since: at or after this time (ms since the epoch).
+            until: before this time (ms).
+            cursor: the ``next_cursor`` of the page before.
+            newest_first: newest entries first (default: the chain's order, oldest first).
+            max_results: page size, 1 to 10,000.
+
+        Returns:
+            The :class:`AuditPage`.
+
+        Raises:
+            InvalidInputError: a page size, time or cursor out of range, or an over-long filter.
+
+        Example:
+            >>> page = services.audit().list_entries(action="models.", newest_first=True, max_results=50)  # doctest: +SKIP
+            >>> older = services.audit().list_entries(action="models.", newest_first=True, cursor=page.next_cursor)  # doctest: +SKIP
+        """
+        if isinstance(max_results, bool) or not isinstance(max_results, int) or not 1 <= max_results <= MAX_AUDIT_PAGE:
+            raise InvalidInputError(f"max_results must be between 1 and {MAX_AUDIT_PAGE}", field="max_results")
+        for name, value in (("since", since), ("until", until), ("cursor", cursor)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise InvalidInputError(f"{name} must be a non-negative integer", field=name)
+        for name, text, limit in (("target", target, 1000), ("actor", actor, 250), ("action", action, 100)):
+            if text is not None and len(text) > limit:
+                raise InvalidInputError(f"{name} is at most {limit} characters", field=name)
+        query = AuditQuery(target or None, actor or None, action or None, since, until, cursor, newest_first, max_results + 1)
+        found = self.store.list_entries(query)
+        page = found[:max_results]
+        return AuditPage(page, page[-1].entry_id if len(found) > max_results else None)
+
+    def head(self) -> tuple[int, str] | None:
+        """The newest entry's id and hash (None for an empty trail): cheap, unlike :meth:`verify`."""
+        return self.store.head()
 
     def export(self) -> Iterator[dict[str, object]]:
         """Every entry with its chain fields, oldest first (one JSON object per entry)."""

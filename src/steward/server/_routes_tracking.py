@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -227,17 +227,31 @@ def get_artifact(run_id: str, path: str, svc: Tracking) -> Response:
     )
 
 
-@router.get("/audit", summary="Audit trail entries")
+@router.get("/audit", summary="Audit trail entries, filtered, a page at a time (oldest first unless order=desc)")
 def list_audit(
     request: Request,
-    target: Annotated[str | None, Query(max_length=1000)] = None,
-    since: Annotated[int | None, Query(ge=0)] = None,
+    target: Annotated[str | None, Query(max_length=1000, description="Target prefix.")] = None,
+    actor: Annotated[str | None, Query(max_length=250, description="Exactly this actor.")] = None,
+    action: Annotated[str | None, Query(max_length=100, description="Action prefix.")] = None,
+    since: Annotated[int | None, Query(ge=0, description="At or after (ms since the epoch).")] = None,
+    until: Annotated[int | None, Query(ge=0, description="Before (ms since the epoch).")] = None,
+    order: Annotated[Literal["asc", "desc"], Query(description="asc: the chain's order; desc: newest first.")] = "asc",
     max_results: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    page_token: Annotated[str | None, Query(max_length=40)] = None,
 ) -> JSON:
-    entries = request.app.state.services.store.list_audit(target=target, since=since, limit=max_results)
+    cursor = None
+    if page_token:
+        if not page_token.isdigit():
+            raise InvalidInputError("page_token is not one this listing returned", field="page_token")
+        cursor = int(page_token)
+    page = request.app.state.services.audit().list_entries(
+        target=target, actor=actor, action=action, since=since, until=until, cursor=cursor,
+        newest_first=order == "desc", max_results=max_results,
+    )
     return {
         "entries": [
             {"entry_id": e.entry_id, "timestamp": e.timestamp, "actor": e.actor, "action": e.action, "target": e.target, "details": e.details}
-            for e in entries
-        ]
+            for e in page.entries
+        ],
+        "next_page_token": None if page.next_cursor is None else str(page.next_cursor),
     }

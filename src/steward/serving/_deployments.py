@@ -564,6 +564,27 @@ class DeploymentService:
 
     # -- stats from serving replicas ----------------------------------------------------------
 
+    def stats_since(self, name: str, since_ms: int, *, revision: int | None = None) -> list[VariantStats]:
+        """What the serving replicas reported for a deployment since ``since_ms``, per variant
+        and window (oldest first): the live traffic the UI draws and the controller reads.
+
+        Args:
+            name: the deployment.
+            since_ms: windows starting at or after this time (ms since the epoch).
+            revision: the plan revision the reports are for (default: the current plan's;
+                reports of an older plan describe traffic that no longer flows).
+
+        Raises:
+            NotFoundError: no such deployment.
+            InvalidInputError: a negative time or revision.
+        """
+        if isinstance(since_ms, bool) or not isinstance(since_ms, int) or since_ms < 0:
+            raise InvalidInputError("since_ms must be a non-negative integer", field="since_ms")
+        if revision is not None and (isinstance(revision, bool) or not isinstance(revision, int) or revision < 0):
+            raise InvalidInputError("revision must be a non-negative integer", field="revision")
+        current = self.get_deployment(name)
+        return self.store.stats_since(current.name, current.plan.revision if revision is None else revision, since_ms)
+
     def record_stats(self, stats: Sequence[VariantStats]) -> None:
         """Store what serving replicas saw per variant and window (the controller sums them).
 

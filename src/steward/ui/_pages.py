@@ -333,10 +333,11 @@ def not_found(caller: Caller) -> Response:
 
 # -- audit trail ------------------------------------------------------------------------------
 
-AUDIT_LIMIT = 1000
+AUDIT_PAGE_SIZES = (50, 100, 200, 500)
+AUDIT_DEFAULT_PAGE = 100
 
 
-def _since_ms(text: str) -> int | None:
+def _since_ms(text: str, field: str = "since") -> int | None:
     import datetime as dt
 
     if not text:
@@ -344,39 +345,76 @@ def _since_ms(text: str) -> int | None:
     try:
         parsed = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidInputError(f"since must be an ISO-8601 date or time, such as 2026-01-31, not {text[:40]!r}", field="since") from None
+        raise InvalidInputError(f"{field} must be an ISO-8601 date or time, such as 2026-01-31, not {text[:40]!r}", field=field) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     return int(parsed.timestamp() * 1000)
 
 
+def _entry_id(text: str) -> int | None:
+    return int(text) if text.isdigit() and len(text) < 19 else None
+
+
 def audit_page(caller: Caller) -> Response:
+    """The audit trail, newest first, a page at a time: the service call ``GET /api/v1/audit``
+    makes (``AuditChainService.list_entries``), paged by entry id in both directions."""
     caller.check("GET", "/api/v1/audit")
     target = _arg(caller, "target", limit=1000).strip()
     actor = _arg(caller, "actor", limit=250).strip()
     action = _arg(caller, "action", limit=100).strip()
     since_text = _arg(caller, "since", limit=40).strip()
-    error = None
-    entries: list[Any] = []  # Any: AuditEntry
+    until_text = _arg(caller, "until", limit=40).strip()
     try:
+        size = int(_arg(caller, "n", str(AUDIT_DEFAULT_PAGE), limit=6))
+    except ValueError:
+        size = AUDIT_DEFAULT_PAGE
+    size = size if size in AUDIT_PAGE_SIZES else AUDIT_DEFAULT_PAGE
+    # before=N: the page of entries older than N (the next page); after=N: newer than N (the previous one)
+    before, after = _entry_id(_arg(caller, "before", limit=20)), _entry_id(_arg(caller, "after", limit=20))
+    audit = caller.services.audit()
+    error, field = None, None
+    entries: list[Any] = []  # Any: AuditEntry
+    older = newer = None
+    try:
+        field = "since"
         since = _since_ms(since_text)
-        # the listing GET /api/v1/audit serves: the store's audit rows, oldest first
-        entries = caller.services.store.list_audit(target=target or None, since=since, limit=AUDIT_LIMIT)
+        field = "until"
+        until = _since_ms(until_text, "until")
+        field = None
+        filters: JSON = {"target": target or None, "actor": actor or None, "action": action or None, "since": since, "until": until}
+        if after is not None:
+            page = audit.list_entries(**filters, cursor=after, newest_first=False, max_results=size)
+            entries = list(reversed(page.entries))
+            newer = entries[0].entry_id if page.next_cursor is not None and entries else None
+            older = entries[-1].entry_id if entries else after + 1
+        else:
+            page = audit.list_entries(**filters, cursor=before, newest_first=True, max_results=size)
+            entries = page.entries
+            older = page.next_cursor
+            newer = entries[0].entry_id if before is not None and entries else (before - 1 if before is not None else None)
     except InvalidInputError as exc:
         error = exc.message
-    truncated = len(entries) >= AUDIT_LIMIT
-    shown = [e for e in entries if (not actor or e.actor == actor) and (not action or e.action.startswith(action))]
-    shown.reverse()  # newest first
+    head = audit.head()
     report = None
     if caller.request.query_params.get("verify") == "1":
         caller.check("GET", "/api/v1/audit/verify")
         from steward.server._routes_audit import report_to_dict
 
-        report = report_to_dict(caller.services.audit().verify())
+        report = report_to_dict(audit.verify())
+    base: dict[str, str] = {"target": target, "actor": actor, "action": action, "since": since_text, "until": until_text, "n": str(size)}
+
+    def link(**changes: str | None) -> str:
+        params = {**base, **changes}
+        return "/audit?" + urllib.parse.urlencode([(k, v) for k, v in params.items() if v])
+
     return render(
-        caller, "audit.html", title="Audit trail", entries=shown, target=target, actor=actor, action=action,
-        since=since_text, error=error, truncated=truncated, limit=AUDIT_LIMIT, report=report,
-        may_verify=caller.may("GET", "/api/v1/audit/verify"),
+        caller, "audit.html", title="Audit trail", entries=entries, target=target, actor=actor, action=action,
+        since=since_text, until=until_text, error=error, error_field=field, report=report, head=head,
+        size=size, sizes=AUDIT_PAGE_SIZES,
+        older_link=link(before=str(older)) if older is not None else None,
+        newer_link=link(after=str(newer)) if newer is not None else None,
+        newest_link=link() if (before is not None or after is not None) else None,
+        verify_link=link(verify="1"), may_verify=caller.may("GET", "/api/v1/audit/verify"),
     )
 
 

@@ -84,7 +84,7 @@ def deployment_page(caller: Caller, name: str, *, error: str | None = None, form
     caller.check("GET", f"{_D}/history", name=name)
     history = svc.list_history(name, max_results=50)
     # the serving replicas' reports of the current plan over the last hour (what the rollout controller reads)
-    stats = svc.store.stats_since(name, deployment.plan.revision, int(time.time() * 1000) - LIVE_WINDOW_MS)
+    stats = svc.stats_since(name, int(time.time() * 1000) - LIVE_WINDOW_MS, revision=deployment.plan.revision)
     charts, totals = _live(stats)
     live = [v for v in deployment.plan.variants if not v.shadow]
     charts["split"] = {

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, insert, select, text
 
+from steward.core import AuditEntry
 from steward.core.audit_chain import GENESIS_HASH, canonical_details, entry_hash
 from steward.errors import InvalidInputError
 from steward.tracking._ports import AuditEvent
@@ -23,6 +24,8 @@ from ._fast import Prepared
 from ._tables import audit_log
 
 if TYPE_CHECKING:  # _store imports append_audit from here
+    from steward.governance import AuditQuery
+
     from ._store import SqlStore
 
 __all__ = ["ChainedEntry", "SqlAuditStore", "append_audit"]
@@ -127,3 +130,28 @@ class SqlAuditStore:
             if len(rows) < page_size:
                 return
             after = int(rows[-1].entry_id)
+
+    def list_entries(self, query: AuditQuery) -> list[AuditEntry]:
+        """Entries matching ``query`` in its order past its cursor: one indexed range read
+        on the primary key (the target prefix uses its own index)."""
+        c = audit_log.c
+        stmt = select(c.entry_id, c.timestamp, c.actor, c.action, c.target, c.details)
+        if query.target:
+            stmt = stmt.where(c.target.startswith(query.target, autoescape=True))
+        if query.actor:
+            stmt = stmt.where(c.actor == query.actor)
+        if query.action:
+            stmt = stmt.where(c.action.startswith(query.action, autoescape=True))
+        if query.since is not None:
+            stmt = stmt.where(c.timestamp >= query.since)
+        if query.until is not None:
+            stmt = stmt.where(c.timestamp < query.until)
+        if query.cursor is not None:
+            stmt = stmt.where(c.entry_id < query.cursor if query.newest_first else c.entry_id > query.cursor)
+        stmt = stmt.order_by(c.entry_id.desc() if query.newest_first else c.entry_id).limit(query.limit)
+        with self._store.read() as conn:
+            rows = conn.execute(stmt).all()
+        return [
+            AuditEntry(int(r.entry_id), int(r.timestamp), r.actor, r.action, r.target, r.details if isinstance(r.details, dict) else {"_": r.details})
+            for r in rows
+        ]
