@@ -61,12 +61,14 @@ def retrieve(
 
 
 def _write(table: pa.Table, output: str) -> None:
-    """Parquet as DuckDB writes it (snappy), without trying a dictionary on float columns
-    (measured values seldom repeat: building one and giving up costs more than the rest)."""
+    """Parquet as DuckDB writes it (snappy), without dictionaries (measured values seldom
+    repeat, and building one to give up on it cost more than the rest; on the entity
+    columns it saved under 1% of the file for a third of the writing time) and with
+    statistics (min / max, for readers' filters) on the non-float columns only."""
     import pyarrow.parquet as pq
 
-    dictionary = [f.name for f in table.schema if not pa.types.is_floating(f.type)]
-    pq.write_table(table, output, compression="snappy", use_dictionary=dictionary)
+    stats = [f.name for f in table.schema if not pa.types.is_floating(f.type)]
+    pq.write_table(table, output, compression="snappy", use_dictionary=False, write_statistics=stats)
 
 
 def _partition_task(part: pa.Table, timestamp: str, plan: Plan, memory_limit: str, engine: str) -> pa.Table:
