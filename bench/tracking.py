@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import socket
 import statistics
 import subprocess
@@ -39,6 +40,23 @@ from steward import Client, Settings  # noqa: E402
 N_RUNS, N_METRICS, N_STEPS = 10, 10, 1_000
 N_PARAM_RUNS, N_PARAMS = 1_000, 20
 SEARCH_CALLS = 5
+
+
+# The server's pid while the server half runs: its CPU time is counted with the client's.
+_SERVER_PID: list[int] = []
+_CPU: dict[str, float] = {}  # section -> CPU seconds (user + system) of the timed work
+
+
+def _cpu_now() -> float:
+    """CPU seconds (user + system) of this process (all its threads) and of the running server."""
+    total = time.process_time()
+    for pid in _SERVER_PID:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def _free_port() -> int:
@@ -68,12 +86,12 @@ def _start_server(home: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("steward server did not start")
 
 
-def time_metrics(client: Client, steps: int) -> float:
+def time_metrics(client: Client, steps: int, section: str) -> float:
     """Runs are created first (as in the MLflow half); timed: every log call + end (durable)."""
     rng = random.Random(0)
     runs = [client.start_run("bench-metrics", capture=False) for _ in range(N_RUNS)]
     values = [rng.random() for _ in range(N_METRICS * steps)]
-    t0 = time.perf_counter()
+    c0, t0 = _cpu_now(), time.perf_counter()
     for run in runs:
         log = run.log_metric
         i = 0
@@ -83,34 +101,40 @@ def time_metrics(client: Client, steps: int) -> float:
                 i += 1
     for run in runs:
         run.end()
-    return time.perf_counter() - t0
+    elapsed = time.perf_counter() - t0
+    _CPU[section] = _cpu_now() - c0
+    return elapsed
 
 
-def time_log_metrics(client: Client, steps: int) -> float:
+def time_log_metrics(client: Client, steps: int, section: str) -> float:
     """As :func:`time_metrics`, with one ``log_metrics`` call of the 10 metrics per step and
     each run's start and end inside the timing (the issue's "within 3x of executemany")."""
     rng = random.Random(0)
     values = [[rng.random() for _ in range(N_METRICS)] for _ in range(steps)]
     keys = [f"m{m}" for m in range(N_METRICS)]
-    t0 = time.perf_counter()
+    c0, t0 = _cpu_now(), time.perf_counter()
     for _ in range(N_RUNS):
         with client.start_run("bench-log-metrics", capture=False) as run:
             for step in range(steps):
                 run.log_metrics(dict(zip(keys, values[step], strict=True)), step=step)
-    return time.perf_counter() - t0
+    elapsed = time.perf_counter() - t0
+    _CPU[section] = _cpu_now() - c0
+    return elapsed
 
 
-def time_runs_params(client: Client, n_runs: int, workdir: Path) -> float:
+def time_runs_params(client: Client, n_runs: int, workdir: Path, section: str) -> float:
     artifact = workdir / "note.txt"
     artifact.write_text("steward benchmark artifact\n")
     rng = random.Random(1)
     params = {f"p{j}": f"value-{j}" for j in range(N_PARAMS)}
-    t0 = time.perf_counter()
+    c0, t0 = _cpu_now(), time.perf_counter()
     for i in range(n_runs):
         with client.start_run("bench-runs", params=params) as run:
             run.log_metric("m0", rng.random(), 0)
             run.log_artifact(artifact)
-    return time.perf_counter() - t0
+    elapsed = time.perf_counter() - t0
+    _CPU[section] = _cpu_now() - c0
+    return elapsed
 
 
 def time_search(client: Client) -> tuple[float, int]:
@@ -131,26 +155,29 @@ def steward_half(workdir: Path, scale: float) -> dict[str, Any]:
     n_runs = max(10, int(N_PARAM_RUNS * scale))
     out: dict[str, Any] = {"points": N_RUNS * N_METRICS * steps, "runs": n_runs}
     embedded = Client(Settings(home=workdir / "embedded"))
-    out["embedded_metrics_s"] = time_metrics(embedded, steps)
-    out["embedded_log_metrics_s"] = time_log_metrics(embedded, steps)
-    out["embedded_runs_params_s"] = time_runs_params(embedded, n_runs, workdir)
+    out["embedded_metrics_s"] = time_metrics(embedded, steps, "embedded_metrics")
+    out["embedded_log_metrics_s"] = time_log_metrics(embedded, steps, "embedded_log_metrics")
+    out["embedded_runs_params_s"] = time_runs_params(embedded, n_runs, workdir, "embedded_runs_params")
     out["embedded_search_median_s"], out["embedded_search_hits"] = time_search(embedded)
     embedded.close()
     proc, url = _start_server(workdir / "server")
+    _SERVER_PID.append(proc.pid)
     try:
         remote = Client(Settings(tracking_uri=url))
-        out["server_metrics_s"] = time_metrics(remote, steps)
+        out["server_metrics_s"] = time_metrics(remote, steps, "server_metrics")
         sent: list[str] = []
         http = remote.backend._http  # type: ignore[attr-defined]  # HttpBackend's httpx client
         http.event_hooks["request"].append(lambda request: sent.append(request.url.path))
-        out["server_runs_params_s"] = time_runs_params(remote, n_runs, workdir)
+        out["server_runs_params_s"] = time_runs_params(remote, n_runs, workdir, "server_runs_params")
         out["server_requests_per_run"] = len(sent) / n_runs
         http.event_hooks["request"].clear()
         out["server_search_median_s"], out["server_search_hits"] = time_search(remote)
         remote.close()
     finally:
+        _SERVER_PID.clear()
         proc.terminate()
         proc.wait(timeout=10)
+    out["cpu_s"] = dict(_CPU)
     return out
 
 
@@ -163,6 +190,7 @@ def mlflow_half(workdir: Path, scale: float) -> dict[str, Any] | None:
         )
         return None
     out_file = workdir / "mlflow.json"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(
         [
             str(python),
@@ -176,7 +204,10 @@ def mlflow_half(workdir: Path, scale: float) -> dict[str, Any] | None:
         ],
         check=True,
     )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     result: dict[str, Any] = json.loads(out_file.read_text())
+    # all of MLflow's half (set-up, every section, its server once stopped), not per section
+    result["cpu_total_s"] = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     return result
 
 
@@ -258,6 +289,14 @@ def report(st: dict[str, Any], ml: dict[str, Any] | None, floor: float) -> None:
     )
     print(f"100k points via server / embedded: {st['server_metrics_s'] / st['embedded_metrics_s']:.2f}x (target <= 3x)")
     print(f"requests per run through the server (runs x 20 params + artifact): {st['server_requests_per_run']:.2f} (target <= 2)")
+    cpu = st.get("cpu_s", {})
+    if cpu:
+        print(
+            "Steward CPU time (user + system; through the server: client and server processes) of the timed work: "
+            + ", ".join(f"{k} {v:.3f} s" for k, v in cpu.items())
+        )
+    if ml.get("cpu_total_s"):
+        print(f"MLflow's half, all sections, CPU time of its processes: {ml['cpu_total_s']:.1f} s")
     print(f"load average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     if ml.get("mlflow_version"):
         print(f"MLflow {ml['mlflow_version']}, scale {ml.get('scale')}")
@@ -271,6 +310,7 @@ def main() -> None:
     ap.add_argument("--skip-mlflow", action="store_true")
     ap.add_argument("--json-out", type=Path)
     args = ap.parse_args()
+    print(f"load average at the start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", flush=True)
     with tempfile.TemporaryDirectory(prefix="steward-bench-") as tmp:
         work = Path(tmp)
         floor = sqlite_executemany_floor(100_000)
