@@ -18,6 +18,7 @@ from . import _pages as p
 from . import _pages_data as pd
 from . import _pages_deploy as pdep
 from . import _pages_models as pm
+from . import _pages_tokens as pt
 from ._access import Caller
 from ._session import SessionSigner, session_key
 from ._web import UiState, page
@@ -28,6 +29,7 @@ __all__ = ["install_ui", "owns_path"]
 _SEGMENTS = frozenset({"login", "logout", "experiments", "runs", "compare", "audit", "admin", "static"})
 # the lifecycle pages (_pages_models, _pages_deploy, _pages_data)
 _SEGMENTS |= {"models", "deployments", "monitors", "datasets"}
+_SEGMENTS |= {"tokens"}  # _pages_tokens
 
 
 def owns_path(path: str) -> bool:
@@ -101,6 +103,9 @@ def _ui_app() -> Starlette:
         Route("/admin/roles/revoke", page(p.revoke_role), methods=["POST"]),
         Route("/admin/users/disable", page(p.disable_user), methods=["POST"]),
         Route("/admin/tokens/revoke", page(p.revoke_token), methods=["POST"]),
+        Route("/tokens", page(pt.tokens_page), methods=["GET"]),
+        Route("/tokens/create", page(pt.create_token), methods=["POST"]),
+        Route("/tokens/revoke", page(pt.revoke_token), methods=["POST"]),
         # models, deployments, monitors, datasets (issue 14)
         Route("/models", page(pm.models_page), methods=["GET"]),
         Route("/models/{name}", page(_with(pm.model_page, "name")), methods=["GET"]),
