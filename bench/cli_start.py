@@ -9,6 +9,11 @@ with the spread (min..max). Measured:
   ``mlflow runs list --experiment-id 0`` on a file store seeded the same way
   (from ``bench/.venv-mlflow``; ``bash bench/mlflow_env.sh`` makes it).
 
+Steward's modules are byte-compiled first, as ``pip install`` does for a wheel: an editable
+install under ``PYTHONDONTWRITEBYTECODE=1`` (set on the project's VMs) would otherwise compile
+about 50 of its modules from source at every start (0.1 s of CPU), which no installed copy
+does (the figures in docs/benchmarks.md before 2026-12-03 13:30 included that).
+
 Targets (issue 11): ``steward --help`` < 0.3 s, ``steward runs list`` < 0.6 s.
 
     python bench/cli_start.py [--runs 15] [--json-out bench/results/cli_start.json]
@@ -49,6 +54,15 @@ def _time(argv: list[str], env: dict[str, str], runs: int, warmup: int) -> dict[
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     return {"median": statistics.median(times), "min": min(times), "max": max(times), "cpu": statistics.median(cpu)}
+
+
+def _compile_steward() -> None:
+    """Byte-compile the steward package where Python looks for it (``__pycache__``), as pip does."""
+    package = subprocess.run(
+        [sys.executable, "-c", "import steward, pathlib; print(pathlib.Path(steward.__file__).parent)"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()
+    subprocess.run([sys.executable, "-m", "compileall", "-q", package], check=True, stdout=subprocess.DEVNULL)
 
 
 def _seed_steward(home: Path, n_runs: int) -> dict[str, str]:
@@ -100,6 +114,7 @@ def main() -> None:
     parser.add_argument("--seed-runs", type=int, default=20, help="runs in each seeded store")
     parser.add_argument("--json-out", type=Path, help="also write the figures as JSON")
     args = parser.parse_args()
+    _compile_steward()
 
     work = Path(tempfile.mkdtemp(prefix="steward-cli-bench-"))
     results: dict[str, dict[str, float]] = {}
@@ -120,7 +135,10 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    print(f"CLI start, whole process, median of {args.runs} (min..max; user+sys); load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"CLI start, whole process, median of {args.runs} (min..max; user+sys); steward byte-compiled first; "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     for name, r in results.items():
         target = TARGETS.get(name)
         verdict = "" if target is None else f"  target < {target} s: {'met' if r['median'] < target else 'MISSED'}"

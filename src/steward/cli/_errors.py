@@ -16,7 +16,6 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from steward.core.names import escape_unsafe
 from steward.errors import StewardError
 
 # Exit code for an error we did not raise on purpose: a bug, but still one line.
@@ -26,6 +25,10 @@ INTERNAL_EXIT_CODE = 1
 def one_line(text: str) -> str:
     """Collapse whitespace so an error message stays on one line; escape control characters
     (a message may quote a name stored before names were checked, or come from a server)."""
+    # imported when an error is shown: importing steward.core (every entity) would cost
+    # `steward --help` about 15 ms of its start
+    from steward.core.names import escape_unsafe
+
     return escape_unsafe(" ".join(text.split()))
 
 
