@@ -165,10 +165,14 @@ def _drift_summary(report: DriftReport) -> JSON:
         "multivariate": None if report.multivariate is None else report.multivariate.to_dict(),
         "columns": [
             {
-                k: v
-                for k, v in c.to_dict().items()
-                if k in ("column", "kind", "status", "method", "statistic", "p_value", "effect_size", "threshold",
-                         "drifted", "unseen_share", "missing_reference", "missing_current", "message", "embedding")
+                **{
+                    k: v
+                    for k, v in c.to_dict().items()
+                    if k in ("column", "kind", "status", "method", "statistic", "p_value", "effect_size", "threshold",
+                             "drifted", "unseen_share", "missing_reference", "missing_current", "message", "embedding")
+                },
+                # reference and current counts per bin: the UI's distribution overlays (kept in the result's JSON)
+                **({"histogram": c.histogram} if c.histogram is not None else {}),
             }
             for c in report.columns
         ],

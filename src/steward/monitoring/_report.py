@@ -94,6 +94,10 @@ class ColumnDrift:
         current_size: non-missing current values.
         message: why a column was not compared, or what changed.
         overlay: (labels, reference shares, current shares) for the HTML overlay.
+        histogram: the counts behind the overlay, kept with a monitor's window result:
+            numeric ``{"kind", "edges", "reference", "current"}`` (``len(edges) + 1`` bins,
+            the outer two open-ended), categorical ``{"kind", "categories", "reference",
+            "current"}`` (the most frequent categories of both sides).
         embedding: for an embedding column, the distances between the means (``euclidean``
             over the reference's spread, ``cosine``), the MMD kernel's ``bandwidth``, the
             vectors' ``dimensions`` and the ``sample_rows`` per side of the MMD.
@@ -119,9 +123,10 @@ class ColumnDrift:
     message: str | None = None
     overlay: tuple[tuple[str, ...], tuple[float, ...], tuple[float, ...]] | None = field(default=None, repr=False)
     embedding: dict[str, float] | None = None
+    histogram: dict[str, object] | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, object]:
-        """JSON-ready form (without the overlay)."""
+        """JSON-ready form (without the overlay and the histogram)."""
         out: dict[str, object] = {
             "column": self.column,
             "kind": self.kind,
@@ -228,6 +233,29 @@ def _numeric_overlay(ref: NumericSummary, cur: NumericSummary) -> tuple[tuple[st
     return tuple(labels), tuple(rs), tuple(cs)
 
 
+def _numeric_histogram(ref: NumericSummary, cur: NumericSummary) -> dict[str, object]:
+    """The fine bins merged as the overlay merges them, as counts on the merged bins' edges."""
+    group = max(1, int(np.ceil(ref.counts.size / _DISPLAY_BINS)))
+    starts = list(range(0, ref.counts.size, group))
+    return {
+        "kind": "numeric",
+        "edges": [float(ref.edges[start - 1]) for start in starts[1:]],
+        "reference": [int(round(float(ref.counts[a : a + group].sum()))) for a in starts],
+        "current": [int(round(float(cur.counts[a : a + group].sum()))) for a in starts],
+    }
+
+
+def _category_histogram(keys: list[str], ref: np.ndarray[Any, Any], cur: np.ndarray[Any, Any]) -> dict[str, object]:
+    total_r, total_c = max(float(ref.sum()), 1.0), max(float(cur.sum()), 1.0)
+    top = np.argsort(-(ref / total_r + cur / total_c), kind="stable")[:_DISPLAY_CATEGORIES]
+    return {
+        "kind": "categorical",
+        "categories": [keys[i] for i in top],
+        "reference": [int(round(float(ref[i]))) for i in top],
+        "current": [int(round(float(cur[i]))) for i in top],
+    }
+
+
 def _aligned(ref: CategorySummary, cur: CategorySummary) -> tuple[list[str], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """Counts over the categories of both sides; current categories the reference folded
     into "other" (it had more than top_k) count in the shared "other" cell, not as unseen."""
@@ -271,6 +299,7 @@ class _Pending:
     message: str | None = None
     overlay: tuple[tuple[str, ...], tuple[float, ...], tuple[float, ...]] | None = None
     embedding: dict[str, float] | None = None
+    histogram: dict[str, object] | None = None
 
 
 def _kind(summary: ColumnSummary) -> str:
@@ -333,10 +362,12 @@ def _compare_column(
             ref.counts, ref.bin_means(), cur.counts, cur.bin_means(), scale=ref.sd, method=method
         )
         pending.overlay = _numeric_overlay(ref, cur)
+        pending.histogram = _numeric_histogram(ref, cur)
     elif isinstance(ref, CategorySummary) and isinstance(cur, CategorySummary):
         keys, ref_counts, cur_counts = _aligned(ref, cur)
         pending.test = drift.categorical_test(ref_counts, cur_counts, method=method)
         pending.overlay = _category_overlay(keys, ref_counts, cur_counts)
+        pending.histogram = _category_histogram(keys, ref_counts, cur_counts)
     return pending
 
 
@@ -451,6 +482,7 @@ def compare_summaries(
                 message=message,
                 overlay=p.overlay,
                 embedding=p.embedding,
+                histogram=p.histogram,
             )
         )
     for name, (kind, status, message) in (skipped or {}).items():

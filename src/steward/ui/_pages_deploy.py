@@ -4,6 +4,7 @@ checks); monitors' drift per feature over time, quality, health and alerts."""
 
 from __future__ import annotations
 
+import math
 import time
 import urllib.parse
 from collections.abc import Mapping
@@ -176,7 +177,64 @@ def _monitor_charts(results: list[JSON]) -> tuple[JSON, list[JSON]]:
         charts["quality"] = {"traces": [{**line, "y": series("quality", "metrics", primary), "name": primary}],
                              "layout": {"yaxis": {"title": {"text": primary}}}}
     features = [{"column": f, "windows_drifted": drifted[f], **latest[f]} for f in sorted(latest, key=lambda f: (-drifted[f], f))]
+    for i, feature in enumerate(features[:MAX_FEATURES]):
+        overlay = _overlay(feature.get("histogram"))
+        if overlay is not None:
+            charts[f"dist-{i}"], feature["bins"] = overlay
+            feature["chart"] = f"dist-{i}"
     return charts, features
+
+
+def _counts(raw: object, size: int) -> list[int] | None:
+    if not isinstance(raw, list) or len(raw) != size or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in raw):
+        return None
+    return list(raw)
+
+
+def _overlay(histogram: object) -> tuple[JSON, list[JSON]] | None:
+    """A feature's reference and current distributions, overlaid (the newest window that
+    compared it), and the same numbers as table rows; None for a result without counts
+    (windows computed before they were kept, embeddings, columns not compared)."""
+    if not isinstance(histogram, Mapping):
+        return None
+    if histogram.get("kind") == "categorical":
+        labels = histogram.get("categories")
+        if not isinstance(labels, list) or not labels:
+            return None
+        labels = [str(x) for x in labels]
+        widths: list[float] | None = None
+        x: list[Any] = labels  # Any: category names or bin centres
+    else:
+        edges = histogram.get("edges")
+        if not isinstance(edges, list) or not all(isinstance(e, int | float) and not isinstance(e, bool) and math.isfinite(e) for e in edges):
+            return None
+        edges = [float(e) for e in edges]
+        if not edges:
+            return None
+        # the outer two bins are open-ended: drawn as wide as their neighbours (a single edge: a unit)
+        inner = [b - a for a, b in zip(edges, edges[1:], strict=False)] or [1.0]
+        lows = [edges[0] - (inner[0] or 1.0), *edges]
+        highs = [*edges, edges[-1] + (inner[-1] or 1.0)]
+        widths = [max(h - lo, 1e-12) for lo, h in zip(lows, highs, strict=True)]
+        x = [(lo + h) / 2 for lo, h in zip(lows, highs, strict=True)]
+        labels = [f"< {edges[0]:.4g}"] + [f"[{lo:.4g}, {h:.4g})" for lo, h in zip(edges, edges[1:], strict=False)] + [f">= {edges[-1]:.4g}"]
+    ref, cur = _counts(histogram.get("reference"), len(labels)), _counts(histogram.get("current"), len(labels))
+    if ref is None or cur is None:
+        return None
+    traces = []
+    for name, counts in (("reference", ref), ("current", cur)):
+        total = max(sum(counts), 1)
+        shares = [c / total for c in counts]
+        y = shares if widths is None else [v / w for v, w in zip(shares, widths, strict=True)]
+        trace: JSON = {"type": "bar", "name": name, "x": x, "y": y, "opacity": 0.55, "customdata": labels,
+                       "hovertemplate": "%{customdata}: %{y:.3g}<extra>" + name + "</extra>"}
+        if widths is not None:
+            trace["width"] = widths
+        traces.append(trace)
+    axis = {"title": {"text": "share" if widths is None else "density"}}
+    layout: JSON = {"barmode": "overlay", "yaxis": axis, "height": 220, "bargap": 0 if widths is not None else 0.2}
+    rows = [{"bin": label, "reference": r, "current": c} for label, r, c in zip(labels, ref, cur, strict=True)]
+    return {"traces": traces, "layout": layout}, rows
 
 
 def monitor_page(caller: Caller, name: str) -> Response:
