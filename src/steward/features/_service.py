@@ -7,12 +7,14 @@ calls one function of :class:`FeatureService`.
 from __future__ import annotations
 
 import json
+import math
+import operator
 import os
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from steward.core.features import (
     Feature,
@@ -41,6 +43,7 @@ from ._ports import (
 __all__ = ["ApplyResult", "FeatureService", "HistoricalResult", "MaterializeResult", "OnlineResult", "ViewCache", "entity_key"]
 
 MAX_ONLINE_ROWS = 10_000
+_FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
 _MAT_BATCH = 50_000
 
 
@@ -458,36 +461,65 @@ class FeatureService:
                 name, absent = next((n, k) for n, ks in view_keys.items() for k in ks if k not in row)
                 raise InvalidInputError(f"entity row {i} has no join key {absent} (view {name})", field=absent) from None
         store = self._online()
-        found: dict[str, list[Any]] = {}  # Any: [event_ms, values] or None, per view in row order
-        for keys, names in grids.items():
-            cells = store.read_grid(names, encoded[keys])
-            width = len(names)
-            for j, name in enumerate(names):
-                found[name] = cells[j::width]
+        order = list(chosen)  # the views, in the order of the features asked
+        if len(grids) == 1:  # one read, already entity-major in ``order``
+            ((keys, _names),) = grids.items()
+            flat = store.read_grid(order, encoded[keys])
+            width = len(order)
+            per_row = [flat[i * width:(i + 1) * width] for i in range(len(entity_rows))]
+        else:
+            found: dict[str, list[Any]] = {}  # Any: [event_ms, values] or None, per view in row order
+            for keys, names in grids.items():
+                cells = store.read_grid(names, encoded[keys])
+                for j, name in enumerate(names):
+                    found[name] = cells[j::len(names)]
+            per_row = [[found[name][i] for name in order] for i in range(len(entity_rows))]
         now = self._now_ms()
-        plan = [(name, feats, found[name], stored[name].view.ttl_s) for name, feats in chosen.items()]
+        # per view: its feature names, their nulls, the oldest event time still fresh (older:
+        # expired); a row whose views are all present, fresh and hold exactly the names
+        # asked (the common case) is built by a few C-level calls, any other view by view
+        wanted = [tuple(f.name for f in chosen[name]) for name in order]
+        nulls = [dict.fromkeys(w) for w in wanted]
+        ttls = [stored[name].view.ttl_s for name in order]
+        fresh = [-math.inf if ttl is None else now - ttl * 1000 for ttl in ttls]
+        present = dict.fromkeys(order, "present")
+        expired = dict.fromkeys(order, "expired")
+        absent = dict.fromkeys(order, "missing")
+        no_values = {f: None for names_asked in wanted for f in names_asked}
         rows = []
-        for i, row in enumerate(entity_rows):
-            values: dict[str, Any] = {}  # Any: JSON
-            times: dict[str, int | None] = {}
-            status: dict[str, str] = {}
-            missing = False
-            for name, feats, cells, ttl in plan:
-                hit = cells[i]
-                if hit is None:
-                    state, when = "missing", None
-                elif ttl is not None and now - hit[0] > ttl * 1000:
-                    state, when = "expired", hit[0]
-                else:
-                    state, when = "present", hit[0]
-                if state == "present":
-                    got = hit[1]
-                    for f in feats:
-                        values[f.name] = got.get(f.name)
-                else:
-                    missing = True
-                    for f in feats:
-                        values[f.name] = None
-                times[name], status[name] = when, state
-            rows.append({"entity": dict(row), "values": values, "event_times": times, "status": status, "missing": missing})
+        for row, cells in zip(entity_rows, per_row, strict=True):
+            when = [None if c is None else c[0] for c in cells]
+            if None not in when:
+                stamps = cast("list[int]", when)
+                if all(map(operator.ge, stamps, fresh)):
+                    got = list(map(_SECOND, cells))
+                    if list(map(tuple, got)) == wanted:
+                        values: dict[str, Any] = {}  # Any: JSON
+                        for part in got:
+                            values.update(part)
+                        rows.append({"entity": dict(row), "values": values, "event_times": dict(zip(order, when, strict=True)),
+                                     "status": present.copy(), "missing": False})
+                        continue
+                elif not any(map(operator.ge, stamps, fresh)):  # every view stale
+                    rows.append({"entity": dict(row), "values": no_values.copy(), "event_times": dict(zip(order, when, strict=True)),
+                                 "status": expired.copy(), "missing": True})
+                    continue
+            elif when.count(None) == len(when):  # an entity never materialised
+                rows.append({"entity": dict(row), "values": no_values.copy(), "event_times": dict.fromkeys(order),
+                             "status": absent.copy(), "missing": True})
+                continue
+            states = ["missing" if t is None else "present" if t >= f else "expired" for t, f in zip(when, fresh, strict=True)]
+            if "present" not in states:
+                values = no_values.copy()
+            else:
+                values = {}
+                for cell, state, names_asked, blank in zip(cells, states, wanted, nulls, strict=True):
+                    if state != "present":
+                        values.update(blank)
+                    elif tuple(cell[1]) == names_asked:
+                        values.update(cell[1])
+                    else:
+                        values.update({f: cell[1].get(f) for f in names_asked})
+            rows.append({"entity": dict(row), "values": values, "event_times": dict(zip(order, when, strict=True)),
+                         "status": dict(zip(order, states, strict=True)), "missing": states.count("present") != len(states)})
         return OnlineResult([str(r) for r in refs], rows)
