@@ -327,7 +327,7 @@ def latest_rows(
     as ``(__key, __event_ms, __payload)``: the online store's key (the join-key values as
     compact JSON, as :func:`steward.features.entity_key` writes it), event time in ms and the
     feature values as one JSON object (NaN as null). Encoding here keeps Python out of the
-    per-row work."""
+    per-row work. In key order: the online store writes each of its pages once per batch."""
     relation = _source_relation(con, "__mat", source)
     columns = _columns(con, relation)
     check_source(view, columns, view.features)
@@ -344,5 +344,5 @@ def latest_rows(
     return con.sql(
         f"SELECT CAST(to_json([{keys}]) AS VARCHAR) AS __key, epoch_ms(__ts) AS __event_ms, "
         f"CAST(to_json({{{values}}}) AS VARCHAR) AS __payload FROM ({deduped}) "
-        f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY __ts DESC) = 1"
+        f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY __ts DESC) = 1 ORDER BY __key"
     )
