@@ -55,7 +55,7 @@ def test_filters_combine_and_reach_past_the_first_thousand_entries(services: Ser
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"max_results": 0}, {"max_results": 10_001}, {"since": -1}, {"cursor": -5}, {"actor": "x" * 251}, {"max_results": True}],
+    [{"max_results": 0}, {"max_results": 10_001}, {"since": -1}, {"cursor": -5}, {"until": 2**64}, {"actor": "x" * 251}, {"max_results": True}],
 )
 def test_a_bad_page_size_time_cursor_or_filter_is_refused(services: Services, kwargs: dict[str, Any]) -> None:
     with pytest.raises(InvalidInputError):
@@ -75,3 +75,5 @@ def test_the_rest_listing_pages_with_a_token_and_filters(services: Services, asg
     assert [e["entry_id"] for e in client.get("/api/v1/audit").json()["entries"]] == list(range(1, 13))
     bad = client.get("/api/v1/audit", params={"page_token": "../x"})
     assert bad.status_code == InvalidInputError.status and bad.json()["error"]["field"] == "page_token"
+    huge = client.get("/api/v1/audit", params={"page_token": "9" * 30, "since": str(2**70)})
+    assert huge.status_code == InvalidInputError.status

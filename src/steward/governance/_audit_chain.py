@@ -333,8 +333,8 @@ class AuditChainService:
         if isinstance(max_results, bool) or not isinstance(max_results, int) or not 1 <= max_results <= MAX_AUDIT_PAGE:
             raise InvalidInputError(f"max_results must be between 1 and {MAX_AUDIT_PAGE}", field="max_results")
         for name, value in (("since", since), ("until", until), ("cursor", cursor)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-                raise InvalidInputError(f"{name} must be a non-negative integer", field=name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63):
+                raise InvalidInputError(f"{name} must be a non-negative 64-bit integer", field=name)
         for name, text, limit in (("target", target, 1000), ("actor", actor, 250), ("action", action, 100)):
             if text is not None and len(text) > limit:
                 raise InvalidInputError(f"{name} is at most {limit} characters", field=name)
