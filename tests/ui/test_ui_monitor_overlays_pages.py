@@ -49,7 +49,7 @@ def test_the_monitor_page_overlays_reference_and_current_per_feature(world: tupl
     app, _services = world
     page = asgi_client(app).get("/monitors/fraud-drift")
     assert page.status_code == 200
-    charts = json.loads(re.search(r'<script type="application/json" id="lc-charts">(.*?)</script>', page.text, re.S).group(1))  # type: ignore[union-attr]
+    charts = json.loads(re.search(r'<script type="application/json" id="lc-charts">(.*?)</script>', page.text, re.DOTALL).group(1))  # type: ignore[union-attr]
     overlays = {k: v for k, v in charts.items() if k.startswith("dist-")}
     assert len(overlays) == 2  # amount and country
     for chart in overlays.values():

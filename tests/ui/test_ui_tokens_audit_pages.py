@@ -93,7 +93,7 @@ def test_a_viewer_cannot_get_a_token_for_an_administrator(world: tuple[Any, Serv
     assert denied and denied[-1].target == "/tokens/create" and "administrators" in str(denied[-1].details["reason"])
     # without the CSRF token, or with another session's, nothing is issued either
     assert vera.post("/tokens/create", data={"label": "x", "scopes": ["read"]}).status_code == 403
-    carl, carl_csrf = _signed_in(asgi_client, app, "carl")
+    _carl, carl_csrf = _signed_in(asgi_client, app, "carl")
     assert vera.post("/tokens/create", data={"csrf_token": carl_csrf, "label": "x", "scopes": ["read"]}).status_code == 403
     assert services.governance("t").list_tokens("vera") == [] and _actions(services, "tokens.create") == []
     # a never-expiring token is for administrators only: refused, audited

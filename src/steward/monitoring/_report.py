@@ -240,8 +240,8 @@ def _numeric_histogram(ref: NumericSummary, cur: NumericSummary) -> dict[str, ob
     return {
         "kind": "numeric",
         "edges": [float(ref.edges[start - 1]) for start in starts[1:]],
-        "reference": [int(round(float(ref.counts[a : a + group].sum()))) for a in starts],
-        "current": [int(round(float(cur.counts[a : a + group].sum()))) for a in starts],
+        "reference": [round(float(ref.counts[a : a + group].sum())) for a in starts],
+        "current": [round(float(cur.counts[a : a + group].sum())) for a in starts],
     }
 
 
@@ -251,8 +251,8 @@ def _category_histogram(keys: list[str], ref: np.ndarray[Any, Any], cur: np.ndar
     return {
         "kind": "categorical",
         "categories": [keys[i] for i in top],
-        "reference": [int(round(float(ref[i]))) for i in top],
-        "current": [int(round(float(cur[i]))) for i in top],
+        "reference": [round(float(ref[i])) for i in top],
+        "current": [round(float(cur[i])) for i in top],
     }
 
 

@@ -4,6 +4,7 @@ checks); monitors' drift per feature over time, quality, health and alerts."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 import urllib.parse
@@ -212,12 +213,12 @@ def _overlay(histogram: object) -> tuple[JSON, list[JSON]] | None:
         if not edges:
             return None
         # the outer two bins are open-ended: drawn as wide as their neighbours (a single edge: a unit)
-        inner = [b - a for a, b in zip(edges, edges[1:], strict=False)] or [1.0]
+        inner = [b - a for a, b in itertools.pairwise(edges)] or [1.0]
         lows = [edges[0] - (inner[0] or 1.0), *edges]
         highs = [*edges, edges[-1] + (inner[-1] or 1.0)]
         widths = [max(h - lo, 1e-12) for lo, h in zip(lows, highs, strict=True)]
         x = [(lo + h) / 2 for lo, h in zip(lows, highs, strict=True)]
-        labels = [f"< {edges[0]:.4g}"] + [f"[{lo:.4g}, {h:.4g})" for lo, h in zip(edges, edges[1:], strict=False)] + [f">= {edges[-1]:.4g}"]
+        labels = [f"< {edges[0]:.4g}"] + [f"[{lo:.4g}, {h:.4g})" for lo, h in itertools.pairwise(edges)] + [f">= {edges[-1]:.4g}"]
     ref, cur = _counts(histogram.get("reference"), len(labels)), _counts(histogram.get("current"), len(labels))
     if ref is None or cur is None:
         return None
