@@ -81,7 +81,9 @@ def test_a_drill_without_a_previous_version_exits_5_in_both_modes(any_cli: Cli, 
     assert result.exit_code == 5 and "canary" in result.output
 
 
-def test_retrain_reads_steward_yaml_and_a_failed_gate_exits_1_with_the_champion_serving(cli: Cli, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_retrain_reads_steward_yaml_and_a_failed_gate_exits_1_with_the_champion_serving(any_cli: Cli, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In both modes: through a server the training step runs here and every other stage is a REST call."""
+    cli = any_cli
     _seed(home)
     (tmp_path / "gate.yaml").write_text("min: {accuracy: 0.99}\n")
     (tmp_path / "cli_retrain_step.py").write_text(
@@ -104,7 +106,36 @@ def test_retrain_reads_steward_yaml_and_a_failed_gate_exits_1_with_the_champion_
     events = json.loads(cli("models", "timeline", "fraud", "--json").stdout)["events"]
     started = [e["details"] for e in events if e["kind"] == "retraining started"]
     assert [(d["trigger"], d["data"]) for d in started] == [("manual", "datasets:/fraud-fresh/1"), ("alert:fraud-drift", "datasets:/fraud-fresh/1")]
+    assert [e["kind"] for e in events].count("retraining ended") == 2
+    champion = json.loads(cli("models", "show", "fraud@champion", "--json").stdout)
+    assert champion["version"] == 1  # the failed candidates never replaced it
     bad = cli("retrain", "fraud", "--file", str(tmp_path / "nope.yaml"))
     assert bad.exit_code == 2 and "needs train" in bad.output
-    remote = cli("retrain", "fraud", STEWARD_TRACKING_URI="http://127.0.0.1:9")
-    assert remote.exit_code == 2 and "embedded store" in remote.output
+
+
+def test_retrain_waits_for_an_approval_and_resumes_in_both_modes(any_cli: Cli, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cli = any_cli
+    _seed(home)
+    (tmp_path / "gate.yaml").write_text("min: {accuracy: 0.6}\n")
+    (tmp_path / "cli_retrain_good.py").write_text(
+        "from sklearn.linear_model import LogisticRegression\n\n"
+        "def train(frame, target, params):\n"
+        "    return LogisticRegression(C=params['C']).fit(frame.drop(columns=[target]), frame[target])\n"
+    )
+    (tmp_path / "steward.yaml").write_text(
+        "retrain:\n  fraud:\n    train: cli_retrain_good:train\n    data: fraud-fresh\n    target: label\n    gate: gate.yaml\n    params: {C: 0.5}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    waiting = cli("retrain", "fraud", "--json")
+    assert waiting.exit_code == 0, waiting.output
+    outcome = json.loads(waiting.stdout)
+    assert outcome["status"] == "awaiting_approval" and outcome["version"] == 3
+    assert [s["stage"] for s in outcome["stages"]] == ["start", "train", "register", "approval"]
+    assert cli("models", "approve", "fraud:3", "--comment", "gate passed").exit_code == 0
+    resumed = cli("retrain", "fraud", "--resume", "3", "--json")
+    assert resumed.exit_code == 0, resumed.output
+    assert json.loads(resumed.stdout)["status"] == "registered"  # no deployment to canary it on
+    events = json.loads(cli("models", "timeline", "fraud", "--json").stdout)["events"]
+    kinds = [e["kind"] for e in events]
+    assert kinds.count("retraining started") == 1 and kinds.count("retraining ended") == 1
+    assert cli("retrain", "fraud", "--resume", "9").exit_code == 3  # no such version

@@ -16,6 +16,7 @@ import pytest
 from steward import Client, Settings
 from steward.wiring import Services
 
+STAGE = {"action": "models.retrain.start", "details": {"stage": "start", "data": "datasets:/fraud/1"}}
 DRILL = {"started_at": 1000, "serving": "fraud:2", "rehearsed": "fraud:1", "rollback_ms": 80, "restore_ms": 70, "requests": 50, "failed": 0, "passed": True}
 
 
@@ -61,13 +62,15 @@ def test_a_viewer_and_another_projects_contributor_cannot_retire_drill_or_set_th
         api.put("/api/v1/models/fraud/owner", json={"owner": user}, headers=auth[user]),
         api.post("/api/v1/models/fraud/versions/2/retire", json={"drain": True}, headers=auth[user]),
         api.post("/api/v1/deployments/fraud-api/drills", json=DRILL, headers=auth[user]),
+        api.post("/api/v1/models/fraud/lifecycle-stages", json=STAGE, headers=auth[user]),
     ]
-    assert [r.status_code for r in attempts] == [403, 403, 403], [r.text for r in attempts]
+    assert [r.status_code for r in attempts] == [403, 403, 403, 403], [r.text for r in attempts]
     assert all(r.json()["error"]["code"] == "PERMISSION_DENIED" for r in attempts)
     assert services.registry("t").get_version("fraud", 2).state.value == "approved"
     assert services.stewardship("t").last_drill("fraud-api") is None
     denied = [e for e in services.store.list_audit() if e.action == "auth.denied" and e.actor == user]
-    assert len(denied) >= 3
+    assert len(denied) >= 4
+    assert not [e for e in services.store.list_audit() if e.action.startswith("models.retrain")]
     read = api.get("/api/v1/models/fraud/owner", headers=auth[user])
     assert read.status_code == (200 if user == "vic" else 403)
 
@@ -118,3 +121,24 @@ def test_draining_needs_deployments_write_on_every_deployment_it_changes(world: 
     assert services.registry("t").get_version("fraud", 2).state.value == "approved"
     done = api.post("/api/v1/models/fraud/versions/2/retire", json={"drain": True}, headers=auth["root"])
     assert done.status_code == 200 and sorted(done.json()["drained"]) == ["fraud-api", "other-api"]
+
+
+def test_a_contributor_records_lifecycle_stages_and_nothing_else_through_that_route(world: Any, services: Services) -> None:
+    """`steward retrain` through a server records its stages with this route: the models.retrain.*
+    actions only, on a model or version that exists, as the token's user."""
+    api, auth = world
+    ok = api.post("/api/v1/models/fraud/lifecycle-stages", json={**STAGE, "version": 2}, headers=auth["cara"])
+    assert ok.status_code == 204, ok.text
+    recorded = [e for e in services.store.list_audit() if e.action == "models.retrain.start"]
+    assert [(e.actor, e.target, e.details["data"]) for e in recorded] == [("cara", "models:/fraud/2", "datasets:/fraud/1")]
+    forged = api.post("/api/v1/models/fraud/lifecycle-stages", json={**STAGE, "action": "models.approve"}, headers=auth["cara"])
+    assert forged.status_code == 422 and "action" in forged.text
+    assert api.post("/api/v1/models/fraud/lifecycle-stages", json={**STAGE, "version": 99}, headers=auth["cara"]).status_code == 404
+    assert api.post("/api/v1/models/nope/lifecycle-stages", json=STAGE, headers=auth["cara"]).status_code in (403, 404)
+    huge = api.post("/api/v1/models/fraud/lifecycle-stages", json={**STAGE, "details": {"x": "y" * 30_000}}, headers=auth["cara"])
+    assert huge.status_code == 422 and "details" in huge.text
+    unknown_field = api.post("/api/v1/models/fraud/lifecycle-stages", json={**STAGE, "actor": "root"}, headers=auth["cara"])
+    assert unknown_field.status_code == 422 and "actor" in unknown_field.text
+    # a forged user header without a token is not a caller
+    assert api.post("/api/v1/models/fraud/lifecycle-stages", json=STAGE, headers={"X-Steward-User": "root"}).status_code == 401
+    assert len([e for e in services.store.list_audit() if e.action.startswith("models.retrain")]) == 1

@@ -2,8 +2,8 @@
 
 Owners, retirement and drills call the stewardship service on the embedded store, or the
 REST API when ``STEWARD_TRACKING_URI`` names a server. ``steward retrain`` runs the standard
-lifecycle pipeline (:mod:`steward.stewardship.lifecycle`) in this process, on the embedded
-store: the user's training function runs here.
+lifecycle pipeline (:mod:`steward.stewardship.lifecycle`) in this process: the user's training
+function runs here, every other stage on the embedded store or through the server.
 """
 
 from __future__ import annotations
@@ -212,24 +212,20 @@ def retrain(
     """
     from steward.stewardship.lifecycle import load_spec, trigger_from_env
     from steward.stewardship.lifecycle import retrain as run_retrain
-    from steward.wiring import build_services, default_actor
+    from steward.sdk import Client
 
     settings = load_settings()
-    if settings.is_remote():
-        raise InvalidInputError(
-            "steward retrain runs the training step in this process on the embedded store; unset STEWARD_TRACKING_URI "
-            "(or run it where the store is)", field="tracking_uri",
-        )
     trigger, alert_data = trigger_from_env()
     spec = load_spec(
         model, project_file, train=train, data=data or alert_data, eval_data=eval_data, target=target, suite=suite, gate=gate,
         deployment=deployment, rollout=rollout, trigger=trigger, timeout=timeout,
     )
-    services = build_services(settings)
+    # the training step runs here; the other stages on the embedded store or, through a server, as REST calls
+    client = Client(settings)
     try:
-        result = run_retrain(services, spec, actor=default_actor(settings), resume=resume, progress=None if as_json else note)
+        result = run_retrain(client, spec, resume=resume, progress=None if as_json else note)
     finally:
-        services.close()
+        client.close()
     if as_json:
         print_json(result.to_dict())
     else:

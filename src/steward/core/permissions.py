@@ -429,6 +429,7 @@ _TABLE: list[tuple[str, str, Operation]] = [
     # model stewardship (issue 13): owner and on-call of a model, retirement, rollback drills
     ("GET", "/api/v1/models/{name}/owner", _op(P.MODELS_READ, _MODEL_PATH)),
     ("PUT", "/api/v1/models/{name}/owner", _op(P.MODELS_WRITE, _MODEL_PATH)),
+    ("POST", "/api/v1/models/{name}/lifecycle-stages", _op(P.MODELS_WRITE, _MODEL_PATH)),
     ("POST", "/api/v1/models/{name}/versions/{version}/retire", _op(P.MODELS_PROMOTE, _MODEL_PATH)),
     ("GET", "/api/v1/models/{name}/versions/{version}/retirement", _op(P.MODELS_READ, _MODEL_PATH)),
     ("POST", "/api/v1/deployments/{name}/drills", _op(P.DEPLOYMENTS_WRITE, _DEPLOYMENT_PATH)),

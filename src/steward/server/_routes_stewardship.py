@@ -1,20 +1,24 @@
 """REST routes of model stewardship: owners and on-call contacts, retirement, rollback drills.
 
 Permissions (core/permissions.py): reading an owner needs ``models.read``; setting one
-``models.write`` on the model's project; retiring ``models.promote`` there, and with ``drain``
-also ``deployments.write`` on the project of every deployment it drains; recording a drill
-``deployments.write`` on the deployment's project.
+``models.write`` on the model's project, as does recording a stage of a lifecycle run
+(``steward retrain`` through a server; the ``models.retrain.*`` actions only); retiring
+``models.promote`` there, and with ``drain`` also ``deployments.write`` on the project of every
+deployment it drains; recording a drill ``deployments.write`` on the deployment's project.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import json
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from steward.core.permissions import Operation, Permission
+from steward.errors import InvalidInputError
 from steward.stewardship import Drill
+from steward.stewardship._types import RETRAIN_ACTIONS
 
 from ._auth import principal_of
 from ._deps import current_actor, services
@@ -35,6 +39,12 @@ class OwnerChange(_Body):
 class RetireRequest(_Body):
     drain: bool = False
     comment: Annotated[str, Field(max_length=2000)] = ""
+
+
+class StageRecord(_Body):
+    action: Literal[RETRAIN_ACTIONS]  # type: ignore[valid-type]  # the tuple's values, checked by pydantic
+    details: Annotated[dict[str, Any], Field(max_length=50)] = {}  # Any: JSON values
+    version: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
 
 
 class DrillRecord(_Body):
@@ -60,6 +70,14 @@ def get_owner(name: str, request: Request) -> JSON:
 @router.put("/models/{name}/owner", summary="Set a registered model's owner and/or on-call contact")
 def set_owner(name: str, body: OwnerChange, request: Request) -> JSON:
     return dict(_svc(request).set_owner(name, owner=body.owner, on_call=body.on_call).to_dict())
+
+
+@router.post("/models/{name}/lifecycle-stages", status_code=204, summary="Record a stage of a lifecycle run (steward retrain) on the model's timeline")
+def record_stage(name: str, body: StageRecord, request: Request) -> Response:
+    if len(json.dumps(body.details, default=str)) > 20_000:
+        raise InvalidInputError("details must be at most 20,000 characters of JSON", field="details")
+    _svc(request).record_stage(name, body.action, dict(body.details), version=body.version)
+    return Response(status_code=204)
 
 
 @router.post("/models/{name}/versions/{version}/retire", summary="Retire a version (refused while it serves unless drain)")

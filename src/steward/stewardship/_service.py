@@ -17,7 +17,7 @@ from steward.errors import ConflictError, InvalidInputError, NotFoundError
 from steward.tracking import AuditEvent, now_ms
 
 from ._ports import StewardshipStore
-from ._types import Drill, ModelSteward, Retirement
+from ._types import RETRAIN_ACTIONS, Drill, ModelSteward, Retirement
 
 if TYPE_CHECKING:
     from steward.registry import RegistryService
@@ -239,6 +239,17 @@ class StewardshipService:
         return self.store.last_drill(deployment)
 
     def record_stage(self, name: str, action: str, details: dict[str, object], *, version: int | None = None) -> None:
-        """Audit one stage of a lifecycle run on the model (or one version) so its timeline shows it."""
+        """Audit one stage of a lifecycle run on the model (or one version) so its timeline shows it.
+
+        Raises:
+            InvalidInputError: ``action`` is not one of :data:`RETRAIN_ACTIONS`.
+            NotFoundError: no such model or version.
+        """
+        if action not in RETRAIN_ACTIONS:
+            raise InvalidInputError(f"action must be one of {', '.join(RETRAIN_ACTIONS)}", field="action")
+        if version is None:
+            self.registry.get_model(name)
+        else:
+            self.registry.get_version(name, version)
         target = f"models:/{name}" if version is None else f"models:/{name}/{version}"
         self.store.record(self._event(action, target, details))

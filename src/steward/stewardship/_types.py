@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["Drill", "ModelSteward", "Retirement"]
+__all__ = ["RETRAIN_ACTIONS", "Drill", "ModelSteward", "Retirement"]
+
+# the audit actions a lifecycle run (``steward retrain``) records on its model, and the only
+# ones the stewardship service records for it
+RETRAIN_ACTIONS = (
+    "models.retrain.start", "models.retrain.validate", "models.retrain.trained", "models.retrain.candidate",
+    "models.retrain.awaiting_approval", "models.retrain.resume", "models.retrain.end",
+)
 
 
 @dataclass(frozen=True, slots=True)

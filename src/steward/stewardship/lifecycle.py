@@ -48,9 +48,12 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from steward.core.lifecycle import ModelState
-from steward.errors import InvalidInputError, NotFoundError, StewardError
+from steward.errors import InvalidInputError, StewardError
+
+from ._lifecycle_ops import EmbeddedLifecycle, LifecycleOps, RemoteLifecycle
 
 if TYPE_CHECKING:
+    from steward.sdk import Client
     from steward.wiring import Services
 
 __all__ = ["RetrainResult", "RetrainSpec", "load_spec", "retrain"]
@@ -173,14 +176,14 @@ def _train_function(ref: str) -> Callable[..., Any]:  # Any: the user's function
 class _Run:
     """One retraining's bookkeeping: each stage audited on the model and kept in the result."""
 
-    def __init__(self, services: Services, actor: str, spec: RetrainSpec, progress: Callable[[str], None]) -> None:
-        self.steward = services.stewardship(actor)
+    def __init__(self, ops: LifecycleOps, spec: RetrainSpec, progress: Callable[[str], None]) -> None:
+        self.ops = ops
         self.spec = spec
         self.progress = progress
         self.result = RetrainResult(spec.model, "running")
 
     def stage(self, action: str, stage: str, details: dict[str, object], *, version: int | None = None, say: str = "") -> None:
-        self.steward.record_stage(self.spec.model, action, {"stage": stage, "trigger": self.spec.trigger, **details}, version=version)
+        self.ops.record_stage(self.spec.model, action, {"stage": stage, "trigger": self.spec.trigger, **details}, version)
         self.result.stages.append({"stage": stage, **details})
         if say:
             self.progress(say)
@@ -193,22 +196,31 @@ class _Run:
         return self.result
 
 
-def _champion(services: Services, actor: str, model: str) -> int | None:
-    try:
-        return int(services.registry(actor).resolve(f"{model}@champion").version)
-    except NotFoundError:
-        return None
+def _ops(source: Services | Client, actor: str | None) -> LifecycleOps:
+    from steward.sdk import Client
+
+    from steward.wiring import default_actor
+
+    services: Services
+    if isinstance(source, Client):
+        if source.settings.is_remote():
+            return RemoteLifecycle(source)
+        services = source.services
+    else:
+        services = source
+    return EmbeddedLifecycle(services, actor or default_actor(services.settings))
 
 
 def retrain(
-    services: Services, spec: RetrainSpec, *, actor: str, resume: int | None = None,
+    source: Services | Client, spec: RetrainSpec, *, actor: str | None = None, resume: int | None = None,
     progress: Callable[[str], None] | None = None, poll_s: float | None = None,
 ) -> RetrainResult:
     """Run the standard lifecycle pipeline for ``spec.model`` (see the module docstring).
 
     Args:
-        services: the process's services (embedded store).
-        actor: who retrains (every stage is audited as them).
+        source: the embedded store's services, or a client (embedded, or talking to a
+            Steward server: every stage is then a REST call as the token's user).
+        actor: who retrains on the embedded store (every stage is audited as them).
         resume: a candidate version that waited for approval: continue from the canary.
         progress: told one line per stage.
         poll_s: seconds between looks at the rollout (default: the policy's interval).
@@ -219,27 +231,28 @@ def retrain(
     Raises:
         NotFoundError: no such model, dataset version, suite or deployment.
         InvalidInputError: a malformed policy or training function.
+        PermissionDeniedError: through a server, a role the caller lacks.
     """
+    ops = _ops(source, actor)
     say = progress or (lambda _: None)
-    registry = services.registry(actor)
-    registry.get_model(spec.model)
-    run = _Run(services, actor, spec, say)
-    run.result.champion = _champion(services, actor, spec.model)
+    ops.model_exists(spec.model)
+    run = _Run(ops, spec, say)
+    run.result.champion = ops.champion(spec.model)
     if spec.deployment:
-        services.deployments(actor).get_deployment(spec.deployment)  # fail before training, not after
+        ops.get_deployment(spec.deployment)  # fail before training, not after
     if resume is None:
-        version = _build(services, actor, spec, run)
+        version = _build(ops, spec, run)
         if version is None:
             return run.result
     else:
         version = int(resume)
-        found = registry.get_version(spec.model, version)
+        found = ops.get_version(spec.model, version)
         if found.state not in (ModelState.CANDIDATE, ModelState.APPROVED):
             raise InvalidInputError(f"{spec.model}:{version} is {found.state.value}; only a candidate can resume", field="resume")
         run.stage("models.retrain.resume", "resume", {"version": version}, version=version, say=f"resuming {spec.model}:{version}")
     run.result.version = version
-    found = registry.get_version(spec.model, version)
-    if services.settings.require_approval and not found.approvals:
+    found = ops.get_version(spec.model, version)
+    if ops.require_approval and not found.approvals:
         run.result.status = "awaiting_approval"
         run.result.reason = f"{spec.model}:{version} needs an approval"
         run.stage(
@@ -250,28 +263,24 @@ def retrain(
         return run.result
     if not spec.deployment:
         return run.end("registered", f"{spec.model}:{version} passed its gate; no deployment to canary it on", version=version)
-    return _roll_out(services, actor, spec, run, version, poll_s)
+    return _roll_out(ops, spec, run, version, poll_s)
 
 
-def _build(services: Services, actor: str, spec: RetrainSpec, run: _Run) -> int | None:
+def _build(ops: LifecycleOps, spec: RetrainSpec, run: _Run) -> int | None:
     """Validate, train, register, gate. The version when it passed; None when a stage failed."""
-    from steward.sdk import Client
-
-    data = services.data(actor)
-    dataset = data.get(spec.data)
-    run.stage("models.retrain.start", "start", {"data": dataset.ref, "train": spec.train, "champion": run.result.champion},
-              say=f"retraining {spec.model} on {dataset.ref} (trigger: {spec.trigger})")
+    dataset = ops.dataset_ref(spec.data)
+    run.stage("models.retrain.start", "start", {"data": dataset, "train": spec.train, "champion": run.result.champion},
+              say=f"retraining {spec.model} on {dataset} (trigger: {spec.trigger})")
     if spec.suite:
-        checked = services.validation(actor).validate_version(dataset.ref, spec.suite)
-        failures = [c.name for c in checked.failures]
-        run.stage("models.retrain.validate", "validate", {"suite": spec.suite, "passed": checked.passed, "failures": failures[:20]},
-                  say=f"validation with {spec.suite}: {'passed' if checked.passed else 'failed'}")
-        if not checked.passed:
-            run.end("validation_failed", f"{dataset.ref} failed {spec.suite}: {', '.join(failures[:5])}")
+        passed, failures = ops.validate(dataset, spec.suite)
+        run.stage("models.retrain.validate", "validate", {"suite": spec.suite, "passed": passed, "failures": failures[:20]},
+                  say=f"validation with {spec.suite}: {'passed' if passed else 'failed'}")
+        if not passed:
+            run.end("validation_failed", f"{dataset} failed {spec.suite}: {', '.join(failures[:5])}")
             return None
-    frame = data.load(dataset).to_pandas()
+    frame = ops.load_frame(dataset)
     if spec.target not in frame.columns:
-        raise InvalidInputError(f"{dataset.ref} has no target column {spec.target!r}", field="target")
+        raise InvalidInputError(f"{dataset} has no target column {spec.target!r}", field="target")
     fn = _train_function(spec.train)
     accepted = inspect.signature(fn).parameters
     kwargs: dict[str, object] = {}
@@ -279,11 +288,10 @@ def _build(services: Services, actor: str, spec: RetrainSpec, run: _Run) -> int 
         kwargs["target"] = spec.target
     if "params" in accepted:
         kwargs["params"] = dict(spec.params)
-    client = Client(services.settings.model_copy(update={"user": actor}))
-    try:
+    with ops.tracking_client() as client:
         try:
             with client.start_run(f"retrain-{spec.model}") as active:
-                active.log_input(dataset.ref, role="train")
+                active.log_input(dataset, role="train")
                 active.log_params({f"retrain.{k}": v for k, v in spec.params.items()})
                 trained = fn(frame, **kwargs)
                 example = frame.drop(columns=[spec.target]).head(5)
@@ -294,15 +302,11 @@ def _build(services: Services, actor: str, spec: RetrainSpec, run: _Run) -> int 
         except Exception as exc:  # noqa: BLE001 - the user's step failed: the run ends failed, the champion keeps serving
             run.end("train_failed", f"{spec.train} raised {type(exc).__name__}: {str(exc)[:300]}")
             return None
-    finally:
-        client.close()
     assert logged.registered is not None
     version = int(logged.registered.version)
     run.stage("models.retrain.trained", "train", {"run_id": run_id, "version": version}, version=version,
               say=f"trained {spec.model}:{version} in run {run_id}")
-    gate = services.evaluation(actor).gate(
-        f"{spec.model}:{version}", spec.eval_data or dataset.ref, spec.gate_policy, target=spec.target, measure_latency=False,
-    )
+    gate = ops.gate(f"{spec.model}:{version}", spec.eval_data or dataset, spec.gate_policy, spec.target)
     failed = [f"{c.gate}: {c.detail}" if c.detail else f"{c.gate} failed" for c in gate.checks if not c.passed]
     if not gate.passed:
         run.end("gate_failed", "; ".join(failed) or "the gate failed", version=version)
@@ -312,52 +316,45 @@ def _build(services: Services, actor: str, spec: RetrainSpec, run: _Run) -> int 
     return version
 
 
-def _roll_out(services: Services, actor: str, spec: RetrainSpec, run: _Run, version: int, poll_s: float | None) -> RetrainResult:
-    from steward.serving._controller import RolloutController
-
+def _roll_out(ops: LifecycleOps, spec: RetrainSpec, run: _Run, version: int, poll_s: float | None) -> RetrainResult:
     assert spec.deployment is not None and spec.rollout_policy is not None
-    deployments = services.deployments(actor)
     label = f"{spec.model}:{version}"
-    started = deployments.start_rollout(spec.deployment, label, spec.rollout_policy, reason=f"retraining {spec.model}: canary of {label}")
+    started = ops.start_rollout(spec.deployment, label, spec.rollout_policy, f"retraining {spec.model}: canary of {label}")
     canary = started.variant("candidate")
     run.progress(f"canary of {label} on {spec.deployment} at {canary.weight if canary is not None else 0:g}%")
-    interval = poll_s or float((started.rollout or {}).get("interval_s") or services.settings.rollout_interval)
-    controller = RolloutController(services, spec.deployment, holder=f"retrain:{os.getpid()}:{version}")
+    interval = poll_s or float((started.rollout or {}).get("interval_s") or ops.rollout_interval)
     deadline = time.monotonic() + spec.timeout_s
     current = started
-    try:
+    with ops.controller(spec.deployment, f"retrain:{os.getpid()}:{version}") as controller:
         while time.monotonic() < deadline:
-            current = deployments.get_deployment(spec.deployment)
+            current = ops.get_deployment(spec.deployment)
             if current.status != "rolling_out":
                 break
-            controller.step(interval)  # competes for the lease with the serving processes' controllers
+            if controller is not None:
+                controller.step(interval)  # competes for the lease with the serving processes' controllers
             time.sleep(interval)
-        current = deployments.get_deployment(spec.deployment)
-    finally:
-        controller.release()
+        current = ops.get_deployment(spec.deployment)
     state = (current.rollout or {}).get("state")
     if current.status == "rolling_out":
         return run.end("rolling_out", f"{label} is still rolling out after {spec.timeout_s:g} s; the deployment's controller carries on", version=version)
-    last = deployments.list_history(spec.deployment, max_results=1)
-    why = last[0].reason if last else ""
+    why = ops.last_reason(spec.deployment)
     primary = current.variant("primary")
     if state == "promoted" and primary is not None and primary.model == label:
-        _promote_in_registry(services, actor, spec.model, version)
+        _promote_in_registry(ops, spec.model, version)
         return run.end("promoted", why or f"{label} promoted", version=version)
     return run.end("rolled_back", why or f"the rollout of {label} ended {state}; the champion keeps serving", version=version)
 
 
-def _promote_in_registry(services: Services, actor: str, model: str, version: int) -> None:
+def _promote_in_registry(ops: LifecycleOps, model: str, version: int) -> None:
     """The promoted version becomes production and @champion; the old champion deprecated."""
-    registry = services.registry(actor)
-    found = registry.get_version(model, version)
+    found = ops.get_version(model, version)
     if found.state is ModelState.CANDIDATE:
-        registry.transition(model, version, ModelState.APPROVED, comment="passed its gate and rollout")
-    old = _champion(services, actor, model)
-    registry.transition(model, version, ModelState.PRODUCTION, comment="promoted by its rollout")
-    registry.set_alias(model, "champion", version)
-    if old is not None and old != version and registry.get_version(model, old).state is ModelState.PRODUCTION:
-        registry.transition(model, old, ModelState.DEPRECATED, comment=f"replaced by {model}:{version}")
+        ops.transition(model, version, ModelState.APPROVED, "passed its gate and rollout")
+    old = ops.champion(model)
+    ops.transition(model, version, ModelState.PRODUCTION, "promoted by its rollout")
+    ops.set_alias(model, "champion", version)
+    if old is not None and old != version and ops.get_version(model, old).state is ModelState.PRODUCTION:
+        ops.transition(model, old, ModelState.DEPRECATED, f"replaced by {model}:{version}")
 
 
 def trigger_from_env(environ: Mapping[str, str] | None = None) -> tuple[str, str | None]:
