@@ -98,14 +98,17 @@ def _load_steward(settings: Any, runs: int, n_metrics: int, n_params: int) -> tu
     return services, exp_id, time.perf_counter() - t0
 
 
-def _median(fn: Any, repeat: int) -> tuple[float, Any]:  # Any: a callable and its result
+def _median(fn: Any, repeat: int) -> tuple[float, float, Any]:  # Any: a callable and its result
+    """Median wall time, median CPU time (user+sys of this process: all of SQLite's work, but
+    not the PostgreSQL server's) and the last result, after one warm-up call."""
     fn()  # warm-up (caches, prepared statements)
-    times, result = [], None
+    times, cpus, result = [], [], None
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         result = fn()
         times.append(time.perf_counter() - t)
-    return statistics.median(times), result
+        cpus.append(time.process_time() - c)
+    return statistics.median(times), statistics.median(cpus), result
 
 
 def steward_half(label: str, settings: Any, runs: int, n_metrics: int, n_params: int, repeat: int) -> dict[str, Any]:  # Any: Settings
@@ -130,16 +133,18 @@ def steward_half(label: str, settings: Any, runs: int, n_metrics: int, n_params:
                 assert resp.status_code == 200 and 'id="filter-error"' not in resp.text, resp.text[:2000]
                 return resp
 
-            seconds, resp = _median(get, repeat)
+            seconds, cpu, resp = _median(get, repeat)
             out[f"{name}_s"] = seconds
+            out[f"{name}_cpu_s"] = cpu
             out[f"{name}_rows"] = resp.text.count('<td><a href="/runs/')
         searches = {
             "runs_page": {"filter": None, "order_by": None},
             "filtered_sorted": {"filter": FILTER, "order_by": [ORDER]},
         }
         for name, q in searches.items():
-            seconds, _page = _median(lambda q=q: tracking.search_runs([exp_id], max_results=50, **q), repeat)
+            seconds, cpu, _page = _median(lambda q=q: tracking.search_runs([exp_id], max_results=50, **q), repeat)
             out[f"{name}_query_s"] = seconds
+            out[f"{name}_query_cpu_s"] = cpu
         return out
     finally:
         services.close()
@@ -198,7 +203,7 @@ def main() -> None:
     args = ap.parse_args()
     from steward.settings import Settings
 
-    results: dict[str, Any] = {"uptime": os.getloadavg(), "runs": args.runs, "metrics": args.metrics}
+    results: dict[str, Any] = {"uptime": os.getloadavg(), "runs": args.runs, "metrics": args.metrics, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     with tempfile.TemporaryDirectory(prefix="ui-bench-") as tmp:
         work = Path(tmp)
         if not args.skip_sqlite:
@@ -223,17 +228,22 @@ def main() -> None:
 
 def report(results: dict[str, Any]) -> None:
     ml = results.get("mlflow_sqlite") or {}
-    print(f"\n{results['runs']:,} runs x {results['metrics']} metrics; load average {results['uptime'][0]:.2f}")
-    print(f"{'':34}{'page (ms)':>11}{'query (ms)':>12}{'MLflow search_runs (ms)':>25}{'MLflow/page':>13}")
+    print(f"\n{results.get('date', '')}: {results['runs']:,} runs x {results['metrics']} metrics; load average {results['uptime'][0]:.2f} at start, {os.getloadavg()[0]:.2f} at the end")
+    print("medians; CPU = user+sys of the benchmark process (the PostgreSQL server's CPU is not in it)")
+    print(f"{'':28}{'page (ms)':>10}{'CPU':>7}{'query (ms)':>12}{'CPU':>7}{'MLflow search_runs (ms)':>25}{'CPU':>7}{'MLflow/page':>13}")
     for store in ("steward_sqlite", "steward_postgresql"):
         st = results.get(store)
         if not st:
             continue
         for name in ("runs_page", "filtered_sorted"):
             page, query, peer = st[f"{name}_s"], st[f"{name}_query_s"], ml.get(f"{name}_s")
+            cpu, query_cpu, peer_cpu = st.get(f"{name}_cpu_s", 0.0), st.get(f"{name}_query_cpu_s", 0.0), ml.get(f"{name}_cpu_s") or 0.0
             ratio = f"{peer / page:11.1f}x" if peer else "-"
             met = "met" if page < TARGET_S else "MISSED"
-            print(f"{store[8:] + ' ' + name:34}{page * 1000:11.1f}{query * 1000:12.1f}{(peer or 0) * 1000:25.1f}{ratio:>13}  {met}")
+            print(
+                f"{store[8:] + ' ' + name:28}{page * 1000:10.1f}{cpu * 1000:7.0f}{query * 1000:12.1f}{query_cpu * 1000:7.0f}"
+                f"{(peer or 0) * 1000:25.1f}{peer_cpu * 1000:7.0f}{ratio:>13}  {met}"
+            )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select, true
+from sqlalchemy import ColumnElement, Connection, and_, exists, false, func, not_, or_, select, true
 from sqlalchemy.sql import Select
 
 from steward.core import Comparison, FilterExpr, OrderBy
@@ -118,9 +118,11 @@ def to_sql(expr: FilterExpr | None) -> ColumnElement[bool]:
     return not_(parts[0])
 
 
-def apply_order(query: Select[Any], order_by: Sequence[OrderBy]) -> Select[Any]:  # Any: row shape
-    """Add ORDER BY clauses (nulls last) plus a stable tie-break on start time and id."""
-    for i, item in enumerate(order_by):
+def apply_order(query: Select[Any], order_by: Sequence[OrderBy], *, first: int = 0) -> Select[Any]:  # Any: row shape
+    """Add ORDER BY clauses (nulls last) plus a stable tie-break on start time and id.
+
+    ``first`` numbers the join aliases when earlier terms were ordered by the caller."""
+    for i, item in enumerate(order_by, start=first):
         if item.entity == "attribute":
             column: Any = _ATTRIBUTE_COLUMNS[item.key]
         else:
@@ -128,5 +130,65 @@ def apply_order(query: Select[Any], order_by: Sequence[OrderBy]) -> Select[Any]:
             alias = table.alias(f"order_{i}")
             query = query.outerjoin(alias, and_(alias.c.run_id == runs.c.run_id, alias.c.key == item.key))
             column = alias.c.value
-        query = query.order_by(column.is_(None), column.desc() if item.descending else column.asc())
+        if item.entity != "attribute" or column.nullable:
+            # an outer-joined value is NULL when the run has none; a NOT NULL attribute
+            # (start_time, name, ...) is ordered by itself alone, so the runs page
+            # (start_time DESC) reads ix_runs_experiment_id_start_time in order
+            query = query.order_by(column.is_(None))
+        query = query.order_by(column.desc() if item.descending else column.asc())
     return query.order_by(runs.c.start_time.desc(), runs.c.run_id)
+
+
+def page_rows(conn: Connection, query: Select[Any], order_by: Sequence[OrderBy], offset: int, limit: int) -> list[Any]:  # Any: rows of `query`
+    """The rows ``offset`` to ``offset + limit`` of ``query`` (rows of ``runs``, filtered) in
+    the order of ``order_by`` (see :func:`apply_order`).
+
+    Ordered by a metric first, the result is the same as one ORDER BY, read in parts so the
+    database does not sort every run of the experiment to return one page:
+
+    * the runs with a value of that metric within a window of the best ``k`` values: the
+      ``k``-th best value is read from ``ix_latest_metrics_key_value`` (index only), and
+      only runs whose value is at least as good are looked at, so the page costs about
+      ``k`` index steps. Every run outside the window sorts after every run inside it
+      (ties with the bound are inside), so a window holding ``offset + limit`` matches is
+      exact; otherwise the window grows, up to all values;
+    * then, only when the runs with a value do not fill the page, the runs without one (no
+      such metric, or NaN, stored as NULL), which sort last.
+    """
+    if not order_by or order_by[0].entity != "metric":
+        return list(conn.execute(apply_order(query, order_by).limit(limit).offset(offset)).all())
+    lead, rest = order_by[0], order_by[1:]
+    value = latest_metrics.alias("order_0")
+    valued = query.join(value, and_(value.c.run_id == runs.c.run_id, value.c.key == lead.key)).where(value.c.value.is_not(None))
+    order = value.c.value.desc() if lead.descending else value.c.value.asc()
+    k = (offset + limit) * _WINDOW
+    while True:
+        bound = conn.execute(
+            select(latest_metrics.c.value)
+            .where(latest_metrics.c.key == lead.key, latest_metrics.c.value.is_not(None))
+            .order_by(latest_metrics.c.value.desc() if lead.descending else latest_metrics.c.value.asc())
+            .limit(1)
+            .offset(k - 1)
+        ).scalar()
+        if bound is None:  # fewer than k values of the metric: the window is all of them
+            rows = list(conn.execute(apply_order(valued.order_by(order), rest, first=1).limit(limit).offset(offset)).all())
+            break
+        near = valued.where(value.c.value >= bound if lead.descending else value.c.value <= bound)
+        rows = list(conn.execute(apply_order(near.order_by(order), rest, first=1).limit(limit).offset(offset)).all())
+        if len(rows) >= limit:
+            return rows
+        k *= 16
+    if len(rows) >= limit:
+        return rows
+    if rows or offset == 0:
+        skip = 0  # every valued run from ``offset`` on is in ``rows``
+    else:  # the page starts past the valued runs: how far past
+        skip = offset - int(conn.execute(select(func.count()).select_from(valued.subquery())).scalar_one())
+    has_value = select(1).where(latest_metrics.c.run_id == runs.c.run_id, latest_metrics.c.key == lead.key, latest_metrics.c.value.is_not(None))
+    unvalued = apply_order(query.where(~exists(has_value)), rest, first=1)
+    return rows + list(conn.execute(unvalued.limit(limit - len(rows)).offset(max(skip, 0))).all())
+
+
+# The first window of a metric-ordered search, in values per row asked for: a filter that
+# keeps one run in 20 still fills the first window (1,020 index steps for a 50-run page).
+_WINDOW = 20

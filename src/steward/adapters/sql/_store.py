@@ -40,7 +40,7 @@ from ._chunks import decode_history, encode_chunk
 from ._engine import WRITE, create_store_engine
 from ._fast import Prepared
 from ._paging import decode_token, encode_token
-from ._search import apply_order, to_sql
+from ._search import page_rows, to_sql
 from ._tables import (
     audit_log,
     experiment_tags,
@@ -687,9 +687,8 @@ class SqlStore:
             query = query.where(runs.c.experiment_id.in_(readable))
         if not include_deleted:
             query = query.where(runs.c.lifecycle_stage == "active")
-        query = apply_order(query, order_by).limit(max_results + 1).offset(offset)
         with self.read() as conn:
-            rows = conn.execute(query).all()
+            rows = page_rows(conn, query, order_by, offset, max_results + 1)
             more = len(rows) > max_results
             found = self._runs_by_ids(conn, rows[:max_results])
         return RunPage(found, encode_token(offset + max_results) if more else None)
