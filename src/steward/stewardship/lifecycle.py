@@ -198,7 +198,6 @@ class _Run:
 
 def _ops(source: Services | Client, actor: str | None) -> LifecycleOps:
     from steward.sdk import Client
-
     from steward.wiring import default_actor
 
     services: Services
