@@ -101,6 +101,7 @@ def home_settings(root: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "home": root, "database_url": f"sqlite:///{root / 'steward.db'}", "artifact_root": str(root / "artifacts"),
         "tracking_uri": None, "user": "tester", "capture_git": False, "capture_packages": False,
+        "allow_private_urls": True,  # the receivers listen on loopback (the guard itself: test_webhooks_egress.py)
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -82,6 +82,11 @@ class Settings(BaseSettings):
         description="Server authentication: on, off, or auto (on when the server binds a "
         "non-loopback address or uses PostgreSQL). Embedded use never needs a login.",
     )
+    allow_private_urls: bool | None = Field(
+        default=None,
+        description="Whether webhooks may call loopback, private, link-local or reserved addresses; "
+        "default: allowed when authentication is off (one trusted user), refused when it is on.",
+    )
     separation_of_duties: bool = Field(
         default=True,
         description="In team mode (authentication on) the author of a model version cannot approve it.",
@@ -307,6 +312,12 @@ class Settings(BaseSettings):
         if self.auth != "auto":
             return self.auth == "on"
         return self.resolved_database_url().startswith("postgresql")
+
+    def private_urls_allowed(self) -> bool:
+        """Whether outbound calls to caller-given URLs may reach non-public addresses (see ``allow_private_urls``)."""
+        if self.allow_private_urls is not None:
+            return self.allow_private_urls
+        return not self.auth_required()
 
     def resolved_master_key_file(self) -> Path:
         """Where the master key file is (or will be created): ``master_key_file`` or ``home``/master.key."""

@@ -316,7 +316,7 @@ class Services:
 
         return WebhookService(
             SqlWebhookStore(self.store), lambda: load_master_key(self.settings), actor or default_actor(self.settings),
-            redactor=self.redactor,
+            redactor=self.redactor, public_only=not self.settings.private_urls_allowed(),
         )
 
     def triggers(self, actor: str | None = None) -> TriggerService:

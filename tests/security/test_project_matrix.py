@@ -56,7 +56,8 @@ class World:
     """A server with authentication on, objects in project ``alpha`` and a user per subject."""
 
     def __init__(self, root: Path) -> None:
-        self.settings = Settings(home=root, auth="on", user="server", capture_git=False, auth_max_failures=1_000_000)
+        self.settings = Settings(home=root, auth="on", user="server", capture_git=False, auth_max_failures=1_000_000,
+                                 allow_private_urls=True)  # its webhook points at loopback
         self.services = build_services(self.settings)
         self.app = create_app(self.settings, self.services)
         gov = self.services.governance("setup")

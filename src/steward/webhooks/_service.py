@@ -174,6 +174,8 @@ class WebhookService:
         timeout_s: seconds one POST may take.
         backoff_s: the wait before the first retry; each later one doubles (at most an hour).
         holder: this process's id in the lease row.
+        public_only: refuse URLs whose host is or resolves to a non-public address, at creation
+            and at each delivery (:mod:`steward._egress`; team mode's default).
 
     Example:
         >>> Client().webhooks.create_webhook("ci", "https://ci.example.com/hook", project="fraud",
@@ -191,7 +193,9 @@ class WebhookService:
         timeout_s: float = 10.0,
         backoff_s: float = 10.0,
         holder: str | None = None,
+        public_only: bool = False,
     ) -> None:
+        self.public_only = public_only
         self.store = store
         self._key = key
         self.actor = actor
@@ -215,13 +219,18 @@ class WebhookService:
         Only events after the subscription are delivered.
 
         Raises:
-            InvalidInputError: a bad name, URL, project, event list, secret (under 16
-                characters) or ``max_attempts`` (1-20).
+            InvalidInputError: a bad name, URL (or, with ``public_only``, one whose host is
+                not public), project, event list, secret (under 16 characters) or
+                ``max_attempts`` (1-20).
             ConflictError: the name is taken.
             StorageError: no master key is configured and none may be created.
         """
         check_webhook_name(name)
         check_url(url)
+        if self.public_only:
+            from steward._egress import check_public_url
+
+            check_public_url(url)
         if not isinstance(project, str) or not project:
             raise InvalidInputError("a webhook needs the project whose events it receives", field="project")
         owner = new_project(name, project)
@@ -400,7 +409,12 @@ class WebhookService:
         return secret
 
     def _client(self) -> httpx.Client:
-        return httpx.Client(timeout=self.timeout_s, transport=self.transport, follow_redirects=False)
+        transport = self.transport
+        if self.public_only:
+            from steward._egress import PublicOnlyTransport
+
+            transport = PublicOnlyTransport(transport)
+        return httpx.Client(timeout=self.timeout_s, transport=transport, follow_redirects=False)
 
     def _send(self, client: httpx.Client, hook: Webhook, secret: str, delivery: Delivery, *, now: int | None = None) -> Delivery:
         """One POST of ``delivery``, recorded; returns the delivery as it now stands."""
