@@ -210,9 +210,9 @@ def retrain(
     exit 1 when a stage failed or the rollout rolled back: the champion keeps serving.
     Started by an alert's retrain action, the alert's registered window is the training data.
     """
+    from steward.sdk import Client
     from steward.stewardship.lifecycle import load_spec, trigger_from_env
     from steward.stewardship.lifecycle import retrain as run_retrain
-    from steward.sdk import Client
 
     settings = load_settings()
     trigger, alert_data = trigger_from_env()
