@@ -49,6 +49,8 @@ def test_an_alert_trigger_runs_the_lifecycle_on_the_labelled_window(services: Se
     assert start.params["data"] == "fraud-api-drift-high:1" and start.run_id
     frame = services.data("dana").load("fraud-api-drift-high-labeled:1")
     assert frame.columns == ["amount", "label"] and frame.height == 40
+    projects = {d.name: d.project for d in services.data("dana").list_datasets()}
+    assert projects["fraud-api-drift-high-labeled"] == projects["fraud-api-drift-high"] == "fraud"  # the trigger's project
     events = services.timeline().get_timeline("fraud").events
     kinds = [e.kind for e in events]
     started = next(e for e in events if e.kind == "retraining started")

@@ -95,8 +95,11 @@ def _labeled_frame(data: DataService, ref: str) -> str:
     )
     if frame.height == 0:
         raise InvalidInputError(f"{ref} holds no labelled predictions yet", field="data")
+    # in the window's project (the trigger's), so whoever may read the window may read its training frame
+    project = next((d.project for d in data.list_datasets() if d.name == version.name), "") or None
     made = data.register(
         f"{version.name}-labeled", frame, description=f"training frame of {version.name}:{version.version}: its logged inputs and their labels",
+        project=project,
     )
     return f"{made.name}:{made.version}"
 
