@@ -242,6 +242,17 @@ def _sorted_last_wins(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return sorter, ordered
 
 
+def _count_at_or_below(ordered: np.ndarray, needles: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(ordered, needles, side="right")`` for sorted ``needles``: both
+    merged by one stable sort of the two runs (timsort merges them in one pass), each
+    needle after the equal values of ``ordered``; its position less the needles before it
+    is the count."""
+    merged = np.argsort(np.concatenate((ordered, needles)), kind="stable")
+    at = np.flatnonzero(merged >= len(ordered))
+    at -= np.arange(len(needles))
+    return at
+
+
 def _nulls(features: Sequence[Feature], n: int) -> dict[str, Any]:  # Any: arrow arrays
     return {f.name: pa.nulls(n, _ARROW[f.dtype]) for f in features}
 
@@ -283,11 +294,16 @@ def _view_columns(
         return None
     # rows that can never be chosen (another key, after every entity row, older than any
     # TTL window, no event time) get -1: below every key's range, so never a hit
-    valid = (skeys >= kmin) & (skeys <= kmax) & (sts <= t_hi)
-    if src.column(event).null_count:
-        valid &= _valid(src.column(event))
-    if ttl is not None:
-        valid &= sts >= t_lo
+    nulls = src.column(event).null_count
+    if len(skeys) and not nulls and int(skeys.min()) >= kmin and int(skeys.max()) <= kmax and int(sts.max()) <= t_hi \
+            and int(sts.min()) >= t_lo:
+        valid = np.ones(len(skeys), bool)  # every row may be chosen (four reductions instead of seven passes)
+    else:
+        valid = (skeys >= kmin) & (skeys <= kmax) & (sts <= t_hi)
+        if nulls:
+            valid &= _valid(src.column(event))
+        if ttl is not None:
+            valid &= sts >= t_lo
     if ttl is None and bool((valid & (sts < t_lo)).any()):
         scomp = np.where(valid, (skeys - kmin) * width + (np.maximum(sts, t_lo) - t_lo), -1)
         sorter = np.lexsort((sts, scomp))  # rows older than every entity row, in time order (stable)
@@ -304,7 +320,7 @@ def _view_columns(
     n = len(esorted)
     if not len(sorter):
         return _nulls(features, n)
-    pos = np.searchsorted(ssorted, esorted, side="right") - 1
+    pos = _count_at_or_below(ssorted, esorted) - 1
     at = np.maximum(pos, 0)
     # the row found is the entity's key iff it is no further back than the entity's offset
     # in its key's range (ssorted[at] <= esorted always); within the TTL iff no further than it
