@@ -28,7 +28,7 @@ def test_audit_list_since_accepts_durations_and_iso_times(cli: Cli, seeded: Seed
     recent = json.loads(cli("audit", "list", "--since", "1h", "--json").stdout)["entries"]
     assert len(recent) > 3
     future = cli("audit", "list", "--since", "2999-01-01T00:00:00Z", "--json")
-    assert json.loads(future.stdout) == {"entries": []}
+    assert json.loads(future.stdout) == {"entries": [], "next_page_token": None}
     empty_table = cli("audit", "list", "--since", "2999-01-01")
     assert empty_table.stdout == ""
     assert "No audit entries" in empty_table.stderr

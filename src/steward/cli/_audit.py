@@ -7,12 +7,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from steward.errors import CheckFailedError, InvalidInputError
 from steward.sdk import AuditBackend, Client
+
+if TYPE_CHECKING:
+    from steward.core import AuditEntry
+    from steward.governance import AuditPage
 
 from ._output import note, print_json, print_table
 from ._session import load_settings, open_client
@@ -32,42 +36,105 @@ def _read_only_audit() -> Iterator[AuditBackend]:
         client.close(checkpoint=False)
 
 
-@app.command("list")
-def list_audit(
-    target: str | None = typer.Option(None, "--target", "-t", help="Target prefix, e.g. runs:/<run_id>."),
-    since: str | None = typer.Option(None, "--since", help="7d, 12h, 30m ... or an ISO-8601 time."),
-    max_results: int = typer.Option(1000, "--max-results", "-n", min=1, max=10_000, help="At most this many entries."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON document instead of a table."),
-) -> None:
-    """List audit entries (oldest first): who did what to which target, and when."""
-    since_ms = parse_since(since, field="--since") if since is not None else None
-    with open_client() as client:
-        entries = client.audit.list(target=target, since=since_ms, max_results=max_results)
-    if as_json:
-        print_json(
-            {
-                "entries": [
-                    {
-                        "entry_id": e.entry_id,
-                        "timestamp": e.timestamp,
-                        "actor": e.actor,
-                        "action": e.action,
-                        "target": e.target,
-                        "details": e.details,
-                    }
-                    for e in entries
-                ]
-            }
-        )
-        return
-    if not entries:
-        note("No audit entries match.")
-        return
-    rows = [
+_MAX_CURSOR = 2**63  # entry ids are 64-bit: a larger token was never printed by `audit list`
+
+
+def _parse_page_token(text: str) -> int:
+    token = text.strip()
+    if not token.isascii() or not token.isdigit() or not 0 < int(token) < _MAX_CURSOR:
+        raise InvalidInputError("--page-token is not one `steward audit list` printed", field="--page-token")
+    return int(token)
+
+
+def _parse_time(text: str, flag: str) -> int:
+    ms = parse_since(text, field=flag)
+    if not 0 <= ms < _MAX_CURSOR:
+        raise InvalidInputError(f"{flag} must be at or after 1970-01-01T00:00:00Z", field=flag)
+    return ms
+
+
+def _entry_dict(e: AuditEntry) -> dict[str, Any]:  # Any: JSON values
+    return {"entry_id": e.entry_id, "timestamp": e.timestamp, "actor": e.actor, "action": e.action, "target": e.target, "details": e.details}
+
+
+def _rows(entries: list[AuditEntry]) -> list[list[str]]:
+    return [
         [format_time(e.timestamp), e.actor, e.action, e.target, json.dumps(e.details, sort_keys=True) if e.details else ""]
         for e in entries
     ]
-    print_table(["TIME", "ACTOR", "ACTION", "TARGET", "DETAILS"], rows)
+
+
+_HEADERS = ["TIME", "ACTOR", "ACTION", "TARGET", "DETAILS"]
+
+
+@app.command("list")
+def list_audit(
+    target: str | None = typer.Option(None, "--target", "-t", help="Target prefix, e.g. runs:/<run_id> or models:/fraud."),
+    actor: str | None = typer.Option(None, "--actor", help="Exactly this actor (user name)."),
+    action: str | None = typer.Option(None, "--action", help="Action prefix, e.g. models. or auth.denied."),
+    since: str | None = typer.Option(None, "--since", help="At or after: 7d, 12h, 30m ... (that long ago) or an ISO-8601 time."),
+    until: str | None = typer.Option(None, "--until", help="Before: 7d, 12h ... (that long ago) or an ISO-8601 time."),
+    order: str = typer.Option("asc", "--order", help="asc: oldest first (the chain's order); desc: newest first."),
+    max_results: int = typer.Option(1000, "--max-results", "-n", min=1, max=10_000, help="At most this many entries (a page)."),
+    page_token: str | None = typer.Option(None, "--page-token", help="Continue a previous listing (the token it printed)."),
+    all_pages: bool = typer.Option(False, "--all", help="Follow every page to the end; --max-results is then the page size."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document instead of a table."),
+) -> None:
+    """List audit entries (oldest first unless --order desc): who did what to which target, and when.
+
+    A page ends with a hint (stderr) or ``next_page_token`` (--json) when more entries match.
+    """
+    if order not in ("asc", "desc"):
+        raise InvalidInputError("--order is asc or desc", field="--order")
+    query: dict[str, Any] = {  # Any: the filters' str, int and bool values
+        "target": target,
+        "actor": actor,
+        "action": action,
+        "since": _parse_time(since, "--since") if since is not None else None,
+        "until": _parse_time(until, "--until") if until is not None else None,
+        "newest_first": order == "desc",
+        "max_results": max_results,
+    }
+    cursor = _parse_page_token(page_token) if page_token is not None else None
+    with open_client() as client:
+        page = client.audit.list_entries(cursor=cursor, **query)
+        if all_pages:
+            _print_every_page(client.audit, page, query, as_json=as_json)
+            return
+    token = None if page.next_cursor is None else str(page.next_cursor)
+    if as_json:
+        print_json({"entries": [_entry_dict(e) for e in page.entries], "next_page_token": token})
+        return
+    if not page.entries:
+        note("No audit entries match.")
+        return
+    print_table(_HEADERS, _rows(page.entries))
+    if token is not None:
+        note(f"More entries: add --page-token {token}")
+
+
+def _print_every_page(audit: AuditBackend, page: AuditPage, query: dict[str, Any], *, as_json: bool) -> None:  # Any: as above
+    """Print ``page`` and every page after it as each arrives: memory stays one page,
+    however long the trail (``--json`` is still one document)."""
+    first = True
+    if as_json:
+        typer.echo('{\n  "entries": [', nl=False)
+    while True:
+        if as_json:
+            for e in page.entries:
+                text = json.dumps(_entry_dict(e), indent=2).replace("\n", "\n    ")
+                typer.echo(("\n    " if first else ",\n    ") + text, nl=False)
+                first = False
+        elif page.entries:
+            print_table(_HEADERS, _rows(page.entries), show_header=first)
+            first = False
+        if page.next_cursor is None:
+            break
+        page = audit.list_entries(cursor=page.next_cursor, **query)
+    if as_json:
+        typer.echo(("\n  ]" if not first else "]") + ',\n  "next_page_token": null\n}')
+    elif first:
+        note("No audit entries match.")
 
 
 def _embedded_services() -> Any:  # Any: steward.wiring.Services (imported when a command runs)

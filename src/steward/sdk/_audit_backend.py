@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from steward.core import AuditEntry
-    from steward.governance import ChainReport, SecretInfo
+    from steward.governance import AuditPage, ChainReport, SecretInfo
     from steward.migrate import ImportSummary
 
 __all__ = ["AuditBackend", "EmbeddedAudit", "EmbeddedImport", "ImportBackend", "SecretsBackend"]
@@ -21,7 +21,59 @@ __all__ = ["AuditBackend", "EmbeddedAudit", "EmbeddedImport", "ImportBackend", "
 class AuditBackend(Protocol):
     """The hash-chained audit trail: read, verify and export it (the last two: administrators)."""
 
-    def list(self, *, target: str | None = None, since: int | None = None, max_results: int = 1000) -> list[AuditEntry]: ...
+    def list_entries(
+        self,
+        *,
+        target: str | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        since: int | None = None,
+        until: int | None = None,
+        cursor: int | None = None,
+        newest_first: bool = False,
+        max_results: int = 100,
+    ) -> AuditPage:
+        """Entries matching every filter given, a page at a time (keyset on the entry id).
+
+        Args:
+            target: target prefix (``runs:/<run_id>``, ``models:/fraud``).
+            actor: exactly this actor.
+            action: action prefix (``models.``, ``auth.denied``).
+            since: at or after this time (ms since the epoch, UTC).
+            until: before this time (ms since the epoch).
+            cursor: the ``next_cursor`` of the page before (the REST ``page_token``).
+            newest_first: newest entries first (default: the chain's order, oldest first).
+            max_results: page size, 1 to 10,000.
+
+        Returns:
+            An :class:`~steward.governance.AuditPage`: ``entries`` and ``next_cursor``
+            (None on the last page).
+
+        Raises:
+            InvalidInputError: a page size, time or cursor out of range, or an over-long filter.
+            PermissionDeniedError: on a server, a caller who may not read the audit trail
+                (``audit.read``: administrators and reviewers on every project).
+
+        Example:
+            >>> page = Client().audit.list_entries(actor="alice", newest_first=True, max_results=50)  # doctest: +SKIP
+            >>> older = Client().audit.list_entries(actor="alice", newest_first=True, cursor=page.next_cursor)  # doctest: +SKIP
+        """
+        ...
+
+    def list(
+        self,
+        *,
+        target: str | None = None,
+        since: int | None = None,
+        max_results: int = 1000,
+        actor: str | None = None,
+        action: str | None = None,
+        until: int | None = None,
+        newest_first: bool = False,
+    ) -> list[AuditEntry]:
+        """The first page of :meth:`list_entries` as a list (its filters; 1 to 10,000 entries)."""
+        ...
+
     def verify(self, *, expect_head: tuple[int, str] | None = None) -> ChainReport: ...
     def export(self) -> Iterator[dict[str, object]]: ...
 
@@ -64,9 +116,38 @@ class EmbeddedAudit:
     def __init__(self, services: Any) -> None:  # Any: steward.wiring.Services (kept out of the sdk's imports)
         self._services = services
 
-    def list(self, *, target: str | None = None, since: int | None = None, max_results: int = 1000) -> list[AuditEntry]:
-        found: list[AuditEntry] = self._services.store.list_audit(target=target, since=since, limit=max_results)
-        return found
+    def list_entries(
+        self,
+        *,
+        target: str | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        since: int | None = None,
+        until: int | None = None,
+        cursor: int | None = None,
+        newest_first: bool = False,
+        max_results: int = 100,
+    ) -> AuditPage:
+        page: AuditPage = self._services.audit().list_entries(
+            target=target, actor=actor, action=action, since=since, until=until, cursor=cursor,
+            newest_first=newest_first, max_results=max_results,
+        )
+        return page
+
+    def list(
+        self,
+        *,
+        target: str | None = None,
+        since: int | None = None,
+        max_results: int = 1000,
+        actor: str | None = None,
+        action: str | None = None,
+        until: int | None = None,
+        newest_first: bool = False,
+    ) -> list[AuditEntry]:
+        return self.list_entries(
+            target=target, actor=actor, action=action, since=since, until=until, newest_first=newest_first, max_results=max_results
+        ).entries
 
     def verify(self, *, expect_head: tuple[int, str] | None = None) -> ChainReport:
         report: ChainReport = self._services.audit().verify(expect_head=expect_head)

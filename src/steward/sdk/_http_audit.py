@@ -18,7 +18,7 @@ from ._http import HttpBackend, _error_from
 
 if TYPE_CHECKING:
     from steward.core import AuditEntry
-    from steward.governance import ChainReport, SecretInfo
+    from steward.governance import AuditPage, ChainReport, SecretInfo
     from steward.migrate import ImportSummary
 
 __all__ = ["HttpAudit", "HttpImport", "HttpSecrets", "report_from_dict"]
@@ -49,8 +49,50 @@ class HttpAudit:
     def __init__(self, http: HttpBackend) -> None:
         self._http = http
 
-    def list(self, *, target: str | None = None, since: int | None = None, max_results: int = 1000) -> list[AuditEntry]:
-        return self._http.list_audit(target=target, since=since, max_results=max_results)
+    def list_entries(
+        self,
+        *,
+        target: str | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        since: int | None = None,
+        until: int | None = None,
+        cursor: int | None = None,
+        newest_first: bool = False,
+        max_results: int = 100,
+    ) -> AuditPage:
+        """``GET /api/v1/audit``: the cursor travels as ``page_token``, ``newest_first`` as ``order=desc``."""
+        from steward.core import AuditEntry
+        from steward.governance import AuditPage
+
+        given = {"target": target, "actor": actor, "action": action, "since": since, "until": until}
+        params: dict[str, str | int] = {k: v for k, v in given.items() if v is not None}
+        params["order"] = "desc" if newest_first else "asc"
+        params["max_results"] = max_results
+        if cursor is not None:
+            params["page_token"] = str(cursor)
+        data = self._http._call("GET", "/audit", params=params)
+        entries = [
+            AuditEntry(int(e["entry_id"]), int(e["timestamp"]), e["actor"], e["action"], e["target"], dict(e.get("details") or {}))
+            for e in data["entries"]
+        ]
+        token = data.get("next_page_token")
+        return AuditPage(entries, None if token is None else int(token))
+
+    def list(
+        self,
+        *,
+        target: str | None = None,
+        since: int | None = None,
+        max_results: int = 1000,
+        actor: str | None = None,
+        action: str | None = None,
+        until: int | None = None,
+        newest_first: bool = False,
+    ) -> list[AuditEntry]:
+        return self.list_entries(
+            target=target, actor=actor, action=action, since=since, until=until, newest_first=newest_first, max_results=max_results
+        ).entries
 
     def verify(self, *, expect_head: tuple[int, str] | None = None) -> ChainReport:
         params = None if expect_head is None else {"expect_head": f"{expect_head[0]}:{expect_head[1]}"}

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import ColumnElement, Connection, and_, func, insert, literal, select, text
 
 from steward.core import AuditEntry
 from steward.core.audit_chain import GENESIS_HASH, canonical_details, entry_hash
@@ -132,26 +132,77 @@ class SqlAuditStore:
             after = int(rows[-1].entry_id)
 
     def list_entries(self, query: AuditQuery) -> list[AuditEntry]:
-        """Entries matching ``query`` in its order past its cursor: one indexed range read
-        on the primary key (the target prefix uses its own index)."""
+        """Entries matching ``query`` in its order past its cursor: a range read on the
+        primary key, or on the actor, action or target index when its filter is selective
+        (indexes of migration 0026_audit_filter_indexes)."""
         c = audit_log.c
-        stmt = select(c.entry_id, c.timestamp, c.actor, c.action, c.target, c.details)
-        if query.target:
-            stmt = stmt.where(c.target.startswith(query.target, autoescape=True))
-        if query.actor:
-            stmt = stmt.where(c.actor == query.actor)
-        if query.action:
-            stmt = stmt.where(c.action.startswith(query.action, autoescape=True))
-        if query.since is not None:
-            stmt = stmt.where(c.timestamp >= query.since)
-        if query.until is not None:
-            stmt = stmt.where(c.timestamp < query.until)
+        sqlite = self._store.engine.dialect.name == "sqlite"
+        after = None
         if query.cursor is not None:
-            stmt = stmt.where(c.entry_id < query.cursor if query.newest_first else c.entry_id > query.cursor)
-        stmt = stmt.order_by(c.entry_id.desc() if query.newest_first else c.entry_id).limit(query.limit)
+            after = c.entry_id < query.cursor if query.newest_first else c.entry_id > query.cursor
+        stmt = select(c.entry_id, c.timestamp, c.actor, c.action, c.target, c.details)
         with self._store.read() as conn:
+            for column, prefix in ((c.target, query.target), (c.action, query.action)):
+                if prefix:
+                    stmt = stmt.where(_starts_with(column, prefix, conn=conn if sqlite else None, after=after))
+            if query.actor:
+                stmt = stmt.where(c.actor == query.actor)
+            if query.since is not None:
+                stmt = stmt.where(c.timestamp >= query.since)
+            if query.until is not None:
+                stmt = stmt.where(c.timestamp < query.until)
+            if after is not None:
+                stmt = stmt.where(after)
+            stmt = stmt.order_by(c.entry_id.desc() if query.newest_first else c.entry_id).limit(query.limit)
             rows = conn.execute(stmt).all()
         return [
             AuditEntry(int(r.entry_id), int(r.timestamp), r.actor, r.action, r.target, r.details if isinstance(r.details, dict) else {"_": r.details})
             for r in rows
         ]
+
+
+# A prefix matching at most this many entries is read from its index and sorted by id;
+# a denser one from the primary key in order, where a page is found after a short scan.
+_SPARSE_PREFIX = 20_000
+
+
+def _starts_with(
+    column: ColumnElement[str], prefix: str, *, conn: Connection | None, after: ColumnElement[bool] | None
+) -> ColumnElement[bool]:
+    """``column`` starts with ``prefix``, in the form the database best answers a page from.
+
+    PostgreSQL (``conn`` None) gets LIKE: it folds the bound pattern before planning, reads
+    the range from a ``varchar_pattern_ops`` index whatever the database's collation, and
+    its statistics tell it when the primary key's order is cheaper.
+
+    SQLite uses an index for LIKE only with a literal pattern and a NOCASE index (and
+    SQLAlchemy binds ``? || '%'``); the test is the range ``[prefix, next)`` instead, which
+    under SQLite's bytewise UTF-8 collation holds exactly the strings starting with
+    ``prefix``, case-sensitive as LIKE is on PostgreSQL. SQLite has no statistics on
+    ranges, so the index is counted first (index only, at most ``_SPARSE_PREFIX``
+    entries): a prefix matching more is written so that no index serves it (``|| ''``),
+    and the page comes from the primary key in order instead of a sort of every match.
+    """
+    if conn is None:
+        return column.startswith(prefix, autoescape=True)
+    upper = _prefix_end(prefix)
+    within = column >= prefix if upper is None else and_(column >= prefix, column < upper)
+    probe = select(literal(1)).where(within)
+    if after is not None:
+        probe = probe.where(after)
+    counted = conn.execute(select(func.count()).select_from(probe.limit(_SPARSE_PREFIX + 1).subquery())).scalar_one()
+    if counted <= _SPARSE_PREFIX:
+        return within
+    unindexed = column.concat("")
+    return unindexed >= prefix if upper is None else and_(unindexed >= prefix, unindexed < upper)
+
+
+def _prefix_end(prefix: str) -> str | None:
+    """The least string above every string starting with ``prefix`` (None: there is none)."""
+    while prefix:
+        last = ord(prefix[-1])
+        if last < 0x10FFFF:
+            # surrogates never occur in stored (UTF-8) text: step over them
+            return prefix[:-1] + chr(0xE000 if 0xD800 <= last + 1 <= 0xDFFF else last + 1)
+        prefix = prefix[:-1]
+    return None
