@@ -36,7 +36,7 @@ def test_log_metrics_at_a_step_moves_the_default_step_past_it(client: Client) ->
     with client.start_run("batch") as run:
         run.log_metrics({"a": 1.0}, step=7)
         run.log_metric("a", 2.0)
-        run.log_metrics({"a": 3.0}, step=np.int64(20))  # numpy integers are steps too
+        run.log_metrics({"a": 3.0}, step=np.int64(20))  # type: ignore[arg-type]  # numpy integers are steps too
     assert _history(client, run.run_id, "a") == [(7, 1.0), (8, 2.0), (20, 3.0)]
     assert all(type(m.step) is int for m in client.get_metric_history(run.run_id, "a"))
 
