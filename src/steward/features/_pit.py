@@ -4,12 +4,13 @@ memory limit. Everything else goes to DuckDB (:mod:`._offline`), whose result th
 equals value for value (tests/features/test_features_historical.py runs both).
 
 Per view, one integer per source row, ``key * span + (event time - origin)``, sorted once
-(stable, so among rows of the same key and instant the last in source order is last);
-the entity rows' integers, sorted once for all views, find their row by one binary search
-each (``searchsorted``, side right: a value stamped at the row's instant counts). A hit
-whose key differs (the search fell into the previous key) or that is older than the TTL
-is a null. Sorting the entity rows once instead of once per view, and one 64-bit integer
-instead of a (key, time) pair, is what makes this faster than DuckDB's ASOF join here.
+(among rows of the same key and instant the last in source order wins, as a stable sort
+would order them: see ``_sorted_last_wins``); the entity rows' integers, sorted once for
+all views, find their row as ``searchsorted`` side right would (a value stamped at the
+row's instant counts), by merging the two sorted runs. A hit whose key differs (the
+search fell into the previous key) or that is older than the TTL is a null. Sorting the
+entity rows once instead of once per view, and one 64-bit integer instead of a (key, time)
+pair, is what makes this faster than DuckDB's ASOF join here; views run on two threads.
 """
 
 from __future__ import annotations
