@@ -11,7 +11,7 @@ import json
 import resource
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 
@@ -56,7 +56,7 @@ def main() -> None:
         out["retrieval_cpu_s"] = time.process_time() - cpu_started
         out["rows"] = len(frame)
     else:
-        t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        t0 = datetime(2026, 1, 1, tzinfo=UTC)
         started, cpu_started = time.perf_counter(), time.process_time()
         store.materialize(start_date=t0 - timedelta(days=1), end_date=t0 + timedelta(days=90))
         out["seconds"] = time.perf_counter() - started
