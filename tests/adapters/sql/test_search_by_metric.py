@@ -18,9 +18,10 @@ from steward.tracking import TrackingService
 # more runs than the first window of a small page holds, so the window is bounded by a
 # value that ties with runs outside it
 RUNS = 150
-# runs of another experiment with better scores than all of those: a first window of a
-# small page (max_results=3: 80 values) holds none of the searched experiment's runs
-OTHERS = 100
+# runs of another experiment with better scores than all of those: the index's first
+# entries are not the searched experiment's, and a first window of a small page
+# (max_results=3: 80 values) holds 50 of its runs
+OTHERS = 30
 
 
 def _score(i: int) -> float | None:
@@ -35,7 +36,7 @@ def _score(i: int) -> float | None:
 def spread(tracking: TrackingService) -> list[dict[str, object]]:
     """RUNS runs in experiment "spread" (ties on score and on start time), and runs of another
     experiment holding the best scores, so the index's first entries are not this
-    experiment's (the window must widen); returns what each run of "spread" was given."""
+    experiment's; returns what each run of "spread" was given."""
     other = tracking.create_experiment("elsewhere")
     for i in range(OTHERS):
         run = tracking.create_run(other.experiment_id, name=f"x{i}", params={"kind": "a"})
@@ -52,7 +53,9 @@ def spread(tracking: TrackingService) -> list[dict[str, object]]:
     return made
 
 
-def _expected(made: list[dict[str, object]], *, descending: bool, kind: str | None, by_name: bool = False) -> list[str]:
+def _expected(
+    made: list[dict[str, object]], *, descending: bool, kind: str | None, by_name: bool = False, below: float | None = None
+) -> list[str]:
     def key(run: dict[str, object]) -> tuple[object, ...]:
         score = run["score"]
         missing = score is None or (isinstance(score, float) and math.isnan(score))
@@ -61,6 +64,8 @@ def _expected(made: list[dict[str, object]], *, descending: bool, kind: str | No
         return (missing, -value if descending else value, name, -int(run["start"]), str(run["id"]))  # type: ignore[call-overload]  # an int
 
     chosen = [r for r in made if kind is None or r["kind"] == kind]
+    if below is not None:  # metrics.score < below: runs without a (non-NaN) score never match
+        chosen = [r for r in chosen if isinstance(r["score"], float) and r["score"] < below]
     return [str(r["id"]) for r in sorted(chosen, key=key)]
 
 
@@ -95,6 +100,16 @@ def test_a_filtered_metric_order_pages_through_runs_without_the_metric_last(
     assert got == expected
     without = {str(r["id"]) for r in spread if r["kind"] == "b" and (r["score"] is None or math.isnan(float(r["score"])))}  # type: ignore[arg-type]  # a float
     assert set(got[-len(without) :]) == without
+
+
+def test_a_filter_no_run_of_the_first_window_passes_still_pages_in_order(
+    tracking: TrackingService, spread: list[dict[str, object]]
+) -> None:
+    # the best scores fail the filter: the windows give up and one ORDER BY over every run
+    # of the experiment answers
+    got = _walk(tracking, ["metrics.score DESC"], "params.kind = 'b' and metrics.score < 0.3", 3)
+    assert got == _expected(spread, descending=True, kind="b", below=0.3)
+    assert len(got) > 6
 
 
 def test_ties_on_the_metric_follow_the_next_order_term_then_start_time(

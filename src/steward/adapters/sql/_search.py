@@ -158,7 +158,9 @@ def page_rows(conn: Connection, query: Select[Any], order_by: Sequence[OrderBy],
       only runs whose value is at least as good are looked at, so the page costs about
       ``k`` index steps. Every run outside the window sorts after every run inside it
       (ties with the bound are inside), so a window holding ``offset + limit`` matches is
-      exact; otherwise the window grows, up to all values;
+      exact; otherwise the window grows once if its share of matches says a 16 times wider
+      one fills the page, and past that the query runs over all values, planned by the
+      database as before (so a very selective filter costs about what it did);
     * then, only when the runs with a value do not fill the page, the runs without one (no
       such metric, or NaN, stored as NULL), which sort last.
     """
@@ -169,7 +171,7 @@ def page_rows(conn: Connection, query: Select[Any], order_by: Sequence[OrderBy],
     valued = query.join(value, and_(value.c.run_id == runs.c.run_id, value.c.key == lead.key)).where(value.c.value.is_not(None))
     order = value.c.value.desc() if lead.descending else value.c.value.asc()
     k = (offset + limit) * _WINDOW
-    while True:
+    for _ in range(2):
         bound = conn.execute(
             select(latest_metrics.c.value)
             .where(latest_metrics.c.key == lead.key, latest_metrics.c.value.is_not(None))
@@ -177,14 +179,20 @@ def page_rows(conn: Connection, query: Select[Any], order_by: Sequence[OrderBy],
             .limit(1)
             .offset(k - 1)
         ).scalar()
-        if bound is None:  # fewer than k values of the metric: the window is all of them
-            rows = list(conn.execute(apply_order(valued.order_by(order), rest, first=1).limit(limit).offset(offset)).all())
+        if bound is None:  # fewer than k values of the metric: no window to read
             break
         near = valued.where(value.c.value >= bound if lead.descending else value.c.value <= bound)
         rows = list(conn.execute(apply_order(near.order_by(order), rest, first=1).limit(limit).offset(offset)).all())
         if len(rows) >= limit:
             return rows
+        # widen once, only when this window's matches say one 16 times wider fills the page
+        # with room to spare: each step of a window costs a run lookup and the filter's probes
+        if (offset + len(rows) if rows else 0) * 16 < (offset + limit) * 2:
+            break
         k *= 16
+    # every value (a small store, a very selective filter, a small experiment in a large
+    # store): the database's own plan, as before the windows, at most two windows later
+    rows = list(conn.execute(apply_order(valued.order_by(order), rest, first=1).limit(limit).offset(offset)).all())
     if len(rows) >= limit:
         return rows
     if rows or offset == 0:
