@@ -81,7 +81,7 @@ def _load_steward(settings: Any, runs: int, n_metrics: int, n_params: int) -> tu
             for table, names in cols.items():
                 quoted = ", ".join(f'"{c}"' for c in names)
                 if engine.dialect.name == "postgresql":
-                    with cur.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                    with cur.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
                         for row in rows[table]:
                             copy.write_row(row)
                 else:
@@ -129,7 +129,7 @@ def steward_half(label: str, settings: Any, runs: int, n_metrics: int, n_params:
         for name, url in pages.items():
 
             def get(url: str = url) -> httpx.Response:
-                resp = client.get(url)
+                resp: httpx.Response = client.get(url)
                 assert resp.status_code == 200 and 'id="filter-error"' not in resp.text, resp.text[:2000]
                 return resp
 
