@@ -1,5 +1,5 @@
 """The audit listing's actor, action and target filters read an index, not the whole trail
-(migration 0026_audit_filter_indexes), on SQLite and PostgreSQL: checked with EXPLAIN on
+(migration 0025_audit_filter_indexes), on SQLite and PostgreSQL: checked with EXPLAIN on
 the statements ``SqlAuditStore.list_entries`` runs."""
 
 from __future__ import annotations

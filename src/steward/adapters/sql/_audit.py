@@ -134,7 +134,7 @@ class SqlAuditStore:
     def list_entries(self, query: AuditQuery) -> list[AuditEntry]:
         """Entries matching ``query`` in its order past its cursor: a range read on the
         primary key, or on the actor, action or target index when its filter is selective
-        (indexes of migration 0026_audit_filter_indexes)."""
+        (indexes of migration 0025_audit_filter_indexes)."""
         c = audit_log.c
         sqlite = self._store.engine.dialect.name == "sqlite"
         after = None

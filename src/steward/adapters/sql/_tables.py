@@ -163,7 +163,7 @@ audit_log = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     # prefix filters (LIKE) read these on PostgreSQL through the pattern operator class,
-    # whatever the database's collation; the audit listing's actor and action filters (0026)
+    # whatever the database's collation; the audit listing's actor and action filters (0025)
     Index("ix_audit_log_target", "target", postgresql_ops={"target": "varchar_pattern_ops"}),
     Index("ix_audit_log_actor", "actor", "entry_id"),
     Index("ix_audit_log_action", "action", "entry_id", postgresql_ops={"action": "varchar_pattern_ops"}),

@@ -9,16 +9,16 @@ prefix without reading the whole trail. On PostgreSQL both prefix indexes use
 target index of 0001 (used by the timeline's equality tests, which the operator class
 also serves) is rebuilt with it. SQLite compares bytewise already.
 
-Revision ID: 0026_audit_filter_indexes
-Revises: 0025
+Revision ID: 0025_audit_filter_indexes
+Revises: 0024_runs_start_index
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0026_audit_filter_indexes"
-down_revision = "0025"
+revision = "0025_audit_filter_indexes"
+down_revision = "0024_runs_start_index"
 branch_labels = None
 depends_on = None
 
