@@ -56,7 +56,9 @@ class LifecycleOps(Protocol):
     def record_stage(self, model: str, action: str, details: dict[str, object], version: int | None) -> None: ...
 
 
-class _Champion:
+class _RegistrySteps:
+    """The registry's steps: the same calls on the service and on the SDK's HTTP registry."""
+
     registry: Any  # Any: RegistryService or the SDK's RegistryBackend, the same methods
 
     def champion(self, name: str) -> int | None:
@@ -66,17 +68,6 @@ class _Champion:
             return int(self.registry.resolve(f"{name}@champion").version)
         except NotFoundError:
             return None
-
-
-class EmbeddedLifecycle(_Champion):
-    """The steps as service calls on the embedded store, acting as ``actor``."""
-
-    def __init__(self, services: Services, actor: str) -> None:
-        self.services = services
-        self.actor = actor
-        self.registry = services.registry(actor)
-        self.require_approval = bool(services.settings.require_approval)
-        self.rollout_interval = float(services.settings.rollout_interval)
 
     def model_exists(self, name: str) -> None:
         self.registry.get_model(name)
@@ -90,6 +81,17 @@ class EmbeddedLifecycle(_Champion):
 
     def set_alias(self, name: str, alias: str, version: int) -> None:
         self.registry.set_alias(name, alias, version)
+
+
+class EmbeddedLifecycle(_RegistrySteps):
+    """The steps as service calls on the embedded store, acting as ``actor``."""
+
+    def __init__(self, services: Services, actor: str) -> None:
+        self.services = services
+        self.actor = actor
+        self.registry = services.registry(actor)
+        self.require_approval = bool(services.settings.require_approval)
+        self.rollout_interval = float(services.settings.rollout_interval)
 
     def dataset_ref(self, ref: str) -> str:
         return self.services.data(self.actor).get(ref).ref
@@ -141,7 +143,7 @@ class EmbeddedLifecycle(_Champion):
         self.services.stewardship(self.actor).record_stage(model, action, details, version=version)
 
 
-class RemoteLifecycle(_Champion):
+class RemoteLifecycle(_RegistrySteps):
     """The steps as REST calls to the server ``client`` talks to, as its token's user."""
 
     def __init__(self, client: Client) -> None:
@@ -153,19 +155,6 @@ class RemoteLifecycle(_Champion):
 
     def _deployment(self, name: str, suffix: str = "") -> str:
         return f"/deployments/{quote(name, safe='')}{suffix}"
-
-    def model_exists(self, name: str) -> None:
-        self.registry.get_model(name)
-
-    def get_version(self, name: str, version: int) -> ModelVersion:
-        found: ModelVersion = self.registry.get_version(name, version)
-        return found
-
-    def transition(self, name: str, version: int, state: ModelState, comment: str) -> None:
-        self.registry.transition(name, version, state, comment=comment)
-
-    def set_alias(self, name: str, alias: str, version: int) -> None:
-        self.registry.set_alias(name, alias, version)
 
     def dataset_ref(self, ref: str) -> str:
         return str(self.client.data.get(ref).ref)
