@@ -91,11 +91,13 @@ def test_filters_are_literal_prefixes_and_case_sensitive_on_every_store(both: di
         assert client.audit.list(action="RUNS.") == [] and client.audit.list(actor="ALICE") == [], mode
 
 
-@pytest.mark.parametrize(
-    "kwargs",
-    [{"max_results": 0}, {"max_results": 10_001}, {"since": -1}, {"cursor": -5}, {"until": 2**63}, {"actor": "x" * 251}],
-)
-def test_bad_input_is_refused_alike_in_both_modes(both: dict[str, Client], kwargs: dict[str, Any]) -> None:
-    for client in both.values():
-        with pytest.raises(InvalidInputError):
-            client.audit.list_entries(**kwargs)
+BAD_INPUT: list[dict[str, Any]] = [
+    {"max_results": 0}, {"max_results": 10_001}, {"since": -1}, {"cursor": -5}, {"until": 2**63}, {"actor": "x" * 251},
+]
+
+
+def test_bad_input_is_refused_alike_in_both_modes(both: dict[str, Client]) -> None:
+    for kwargs in BAD_INPUT:  # every case against one server: a start per case cost more than the cases
+        for client in both.values():
+            with pytest.raises(InvalidInputError):
+                client.audit.list_entries(**kwargs)

@@ -162,9 +162,11 @@ audit_log = Table(
     # the hash chain (core/audit_chain.py), added by migration 0006_audit_chain
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
-    # prefix filters (LIKE) read these on PostgreSQL through the pattern operator class,
-    # whatever the database's collation; the audit listing's actor and action filters (0025)
-    Index("ix_audit_log_target", "target", postgresql_ops={"target": "varchar_pattern_ops"}),
+    # the audit listing's filters (migration 0025). On PostgreSQL the migration builds the
+    # target and action indexes with varchar_pattern_ops, so prefix filters (LIKE) read them
+    # whatever the collation; not declared here: a dialect option makes SQLAlchemy import the
+    # PostgreSQL dialect with this module, in every command (alembic's comparison ignores it)
+    Index("ix_audit_log_target", "target"),
     Index("ix_audit_log_actor", "actor", "entry_id"),
-    Index("ix_audit_log_action", "action", "entry_id", postgresql_ops={"action": "varchar_pattern_ops"}),
+    Index("ix_audit_log_action", "action", "entry_id"),
 )
