@@ -24,7 +24,7 @@ from steward.errors import InvalidInputError
 
 __all__ = ["PublicOnlyTransport", "check_public_url", "is_public_address"]
 
-_REFUSED = "refused: the host is or resolves to a loopback, private, link-local or reserved address (STEWARD_ALLOW_PRIVATE_URLS)"
+_NOT_PUBLIC = "is or resolves to a loopback, private, link-local or reserved address (STEWARD_ALLOW_PRIVATE_URLS)"
 
 
 def is_public_address(address: str) -> bool:
@@ -57,7 +57,7 @@ def check_public_url(url: str) -> None:
     except (socket.gaierror, UnicodeError, ValueError):
         return
     if not addresses or not all(is_public_address(a) for a in addresses):
-        raise InvalidInputError(f"the webhook URL's host {_REFUSED[len('refused: the host '):]}", field="url")
+        raise InvalidInputError(f"the webhook URL's host {_NOT_PUBLIC}", field="url")
 
 
 class PublicOnlyTransport(httpx.BaseTransport):
@@ -74,7 +74,7 @@ class PublicOnlyTransport(httpx.BaseTransport):
         except (socket.gaierror, UnicodeError) as exc:
             raise httpx.ConnectError(f"cannot resolve the host: {exc}", request=request) from None
         if not addresses or not all(is_public_address(a) for a in addresses):
-            raise httpx.ConnectError(_REFUSED, request=request)
+            raise httpx.ConnectError(f"refused: the host {_NOT_PUBLIC}", request=request)
         # connect to the checked address; the Host header keeps the name, TLS verifies it (SNI)
         request.url = request.url.copy_with(host=addresses[0])
         if request.url.scheme == "https":

@@ -106,7 +106,26 @@ class EmbeddedImport:
         return import_dump(dump, self._services.tracking(), self._services.registry())
 
 
-class EmbeddedAudit:
+class FirstPage:
+    """``list()``, the first page of ``list_entries`` as a list, for both audit backends."""
+
+    def list(
+        self: AuditBackend,
+        *,
+        target: str | None = None,
+        since: int | None = None,
+        max_results: int = 1000,
+        actor: str | None = None,
+        action: str | None = None,
+        until: int | None = None,
+        newest_first: bool = False,
+    ) -> list[AuditEntry]:
+        return self.list_entries(
+            target=target, actor=actor, action=action, since=since, until=until, newest_first=newest_first, max_results=max_results
+        ).entries
+
+
+class EmbeddedAudit(FirstPage):
     """The audit trail of the embedded store (the same answers as ``GET /api/v1/audit*``).
 
     Args:
@@ -133,21 +152,6 @@ class EmbeddedAudit:
             newest_first=newest_first, max_results=max_results,
         )
         return page
-
-    def list(
-        self,
-        *,
-        target: str | None = None,
-        since: int | None = None,
-        max_results: int = 1000,
-        actor: str | None = None,
-        action: str | None = None,
-        until: int | None = None,
-        newest_first: bool = False,
-    ) -> list[AuditEntry]:
-        return self.list_entries(
-            target=target, actor=actor, action=action, since=since, until=until, newest_first=newest_first, max_results=max_results
-        ).entries
 
     def verify(self, *, expect_head: tuple[int, str] | None = None) -> ChainReport:
         report: ChainReport = self._services.audit().verify(expect_head=expect_head)

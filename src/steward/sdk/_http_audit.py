@@ -14,10 +14,10 @@ import httpx
 
 from steward.errors import StorageError
 
+from ._audit_backend import FirstPage
 from ._http import HttpBackend, _error_from
 
 if TYPE_CHECKING:
-    from steward.core import AuditEntry
     from steward.governance import AuditPage, ChainReport, SecretInfo
     from steward.migrate import ImportSummary
 
@@ -43,7 +43,7 @@ def report_from_dict(d: JSON) -> ChainReport:
     )
 
 
-class HttpAudit:
+class HttpAudit(FirstPage):
     """:class:`~steward.sdk.AuditBackend` on a server (verify and export need an administrator)."""
 
     def __init__(self, http: HttpBackend) -> None:
@@ -78,21 +78,6 @@ class HttpAudit:
         ]
         token = data.get("next_page_token")
         return AuditPage(entries, None if token is None else int(token))
-
-    def list(
-        self,
-        *,
-        target: str | None = None,
-        since: int | None = None,
-        max_results: int = 1000,
-        actor: str | None = None,
-        action: str | None = None,
-        until: int | None = None,
-        newest_first: bool = False,
-    ) -> list[AuditEntry]:
-        return self.list_entries(
-            target=target, actor=actor, action=action, since=since, until=until, newest_first=newest_first, max_results=max_results
-        ).entries
 
     def verify(self, *, expect_head: tuple[int, str] | None = None) -> ChainReport:
         params = None if expect_head is None else {"expect_head": f"{expect_head[0]}:{expect_head[1]}"}
