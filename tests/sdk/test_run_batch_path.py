@@ -1,7 +1,7 @@
-"""The fast server path: a short run is one ``POST /runs/batch`` plus its artifact's.
+"""The fast server path: a short run is one ``POST /runs/batch``.
 
 A run started through a server is created with its first request that needs it; a short
-run with params, tags, a metric, an artifact and its end takes two requests, and leaves
+run with params, tags, a metric, a small artifact and its end takes one request, and leaves
 the same rows (run, params, tags, metrics, artifacts) and the same audit trail as the same
 run tracked embedded.
 """
@@ -54,7 +54,7 @@ def remote(settings: Settings, asgi_transport: Any) -> Iterator[tuple[Client, Ht
     client.close()
 
 
-def test_a_short_run_through_the_server_is_two_requests_and_stored_as_embedded(
+def test_a_short_run_through_the_server_is_one_request_and_stored_as_embedded(
     remote: tuple[Client, HttpBackend], services: Services, tmp_path: Path
 ) -> None:
     client, backend = remote
@@ -66,8 +66,7 @@ def test_a_short_run_through_the_server_is_two_requests_and_stored_as_embedded(
     sent.clear()
 
     run_id = _short_run(client, artifact)
-    assert len(sent) <= 2, sent
-    assert sent == ["POST /api/v1/runs/batch", "POST /api/v1/runs/batch"]
+    assert sent == ["POST /api/v1/runs/batch"]
 
     embedded_home = tmp_path / "embedded"
     embedded = Client(Settings(home=embedded_home, user="alice", capture_git=False, flush_interval=1.0))
@@ -118,6 +117,49 @@ def test_a_run_without_an_artifact_is_one_request_and_a_long_one_appears_within_
         long_run.end()
     finally:
         client.close()
+
+
+def test_held_artifacts_are_checked_at_once_answer_as_stored_and_keep_the_last_of_a_path(
+    remote: tuple[Client, HttpBackend], services: Services
+) -> None:
+    client, backend = remote
+    client.create_experiment("churn")
+    client.start_run("churn", capture=False).end()
+    sent = _counting(backend)
+    with client.start_run("churn", capture=False) as run:
+        with pytest.raises(errors.InvalidInputError) as refused:
+            run.log_text("x", "../outside.txt")  # refused now, by the server's rule, not at the end
+        assert refused.value.field == "path"
+        first = backend.log_artifact_bytes(run.run_id, b"first", "notes/a.txt")
+        last = backend.log_artifact_bytes(run.run_id, b"second", "notes/./a.txt")
+        other = backend.log_artifact_bytes(run.run_id, b"other", "b.txt")
+        assert sent == []  # all held for the run's creation
+        listed = {a.path: (a.digest, a.size) for a in client.list_artifacts(run.run_id)}  # settles the run first
+    assert sent[0] == "POST /api/v1/runs/batch"
+    assert first.path == last.path == "notes/a.txt"
+    assert listed == {"notes/a.txt": (last.digest, last.size), "b.txt": (other.digest, other.size)}
+    assert client.read_artifact(run.run_id, "notes/a.txt") == b"second"
+    actions = [e.action for e in services.store.list_audit(target=f"runs:/{run.run_id}", limit=100)]
+    assert actions.count("runs.log_artifact") == 2 and actions[0] == "runs.create"
+
+
+def test_a_file_that_does_not_fit_beside_the_held_ones_goes_at_once_with_them(
+    remote: tuple[Client, HttpBackend], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import steward.sdk._http as http_module
+
+    client, backend = remote
+    monkeypatch.setattr(http_module, "INLINE_ARTIFACT_BYTES", 10)
+    client.create_experiment("churn")
+    client.start_run("churn", capture=False).end()
+    sent = _counting(backend)
+    with client.start_run("churn", capture=False) as run:
+        backend.log_artifact_bytes(run.run_id, b"123456", "a.bin")
+        assert sent == []
+        info = backend.log_artifact_bytes(run.run_id, b"abcdef", "b.bin")  # 12 bytes together: over the budget
+        assert sent == ["POST /api/v1/runs/batch"] and info.path == "b.bin" and info.size == 6
+    stored = {a.path: a.size for a in client.list_artifacts(run.run_id)}
+    assert stored == {"a.bin": 6, "b.bin": 6}
 
 
 def test_a_pending_run_is_created_before_any_other_request_names_it(remote: tuple[Client, HttpBackend]) -> None:

@@ -258,12 +258,27 @@ def _workers(server: ServeProcess) -> set[int]:
     return found
 
 
+def _wait_until_dead(pid: int) -> None:
+    import psutil
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return
+        except psutil.NoSuchProcess:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"worker {pid} still alive 30 s after SIGKILL")
+
+
 def test_a_worker_killed_with_sigkill_is_replaced_while_the_other_keeps_serving(served: tuple[ServeProcess, Any]) -> None:
     server, _ = served
     workers = _workers(server)
     assert len(workers) == 2
     victim = min(workers)
     os.kill(victim, signal.SIGKILL)
+    _wait_until_dead(victim)  # SIGKILL lands when the victim is next scheduled: until then it may still accept
     failures = 0
     for _ in range(30):
         try:

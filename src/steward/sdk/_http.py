@@ -6,16 +6,18 @@ embedded SDK and CLI never pay for it.
 
 A run started through :meth:`HttpBackend.create_run` with ``deferred=True`` (what
 ``Client.start_run`` does) is created on the server with the first request that needs it:
-its first artifact, its first flush of metrics, its end, any other request of this
-backend, or the background flusher once it is ``flush_interval`` old. A short run is
-therefore one ``POST /runs/batch`` with its params, tags, captured files, metrics and end,
-plus one more request with its artifact (``docs/tracking.md``).
+its first flush of metrics, its end, any other request of this backend, or the background
+flusher once it is ``flush_interval`` old. Small artifacts logged meanwhile (up to
+``INLINE_ARTIFACT_BYTES`` in all) are held for that request, their paths checked as the
+server checks them. A short run is therefore one ``POST /runs/batch`` with its params, tags,
+captured files, artifacts, metrics and end (``docs/tracking.md``).
 """
 
 from __future__ import annotations
 
 import base64
 import getpass
+import hashlib
 import json
 import re
 import threading
@@ -30,6 +32,7 @@ import orjson
 
 from steward import errors
 from steward.core import AuditEntry, Experiment, Metric, Run, RunInput, RunStatus
+from steward.core.artifact_paths import clean_artifact_path
 from steward.core.codec import experiment_from_dict, float_out, metric_from_dict, run_from_dict
 from steward.core.limits import MAX_BATCH_METRICS
 from steward.tracking import ArtifactInfo, RunPage
@@ -215,7 +218,10 @@ class HttpBackend:
             if create is None and not body:
                 return {}  # created meanwhile by another thread's request
             if create is not None:
+                held = create.get("artifacts")
                 body = {**create, **body}
+                if held and "artifacts" in body and body["artifacts"] is not held:
+                    body["artifacts"] = held + body["artifacts"]  # files held back, then this request's
             answer: dict[str, Any] = self._call("POST", "/runs/batch", body={"run_id": run_id, **body}, settle=False)
             return answer
 
@@ -404,15 +410,37 @@ class HttpBackend:
 
     def log_artifact_bytes(self, run_id: str, data: bytes, path: str) -> ArtifactInfo:
         if run_id in self._pending and len(data) <= INLINE_ARTIFACT_BYTES:
-            # the deferred creation and the file, in one request
-            infos = self._write(run_id, {"artifacts": [_inline(path, data)]}).get("artifacts")
-            if infos:
-                a = infos[0]
-                return ArtifactInfo(a["path"], a["digest"], a["size"], a["created_at"])
+            held = self._hold(run_id, data, path)
+            if held is not None:
+                return held
+            # the deferred creation, the files held for it and this one, in one request
+            logical = clean_artifact_path(path)
+            infos = self._write(run_id, {"artifacts": [_inline(path, data)]}).get("artifacts") or []
+            for a in reversed(infos):
+                if a["path"] == logical:
+                    return ArtifactInfo(a["path"], a["digest"], a["size"], a["created_at"])
         # "/" is escaped too: httpx would otherwise resolve ".." segments before the server
         # could refuse them, and "a/../../failure" would reach another route
         d = self._call("PUT", f"/runs/{quote(run_id, safe='')}/artifacts/{quote(path, safe='')}", content=data)
         return ArtifactInfo(d["path"], d["digest"], d["size"], d["created_at"])
+
+    def _hold(self, run_id: str, data: bytes, path: str) -> ArtifactInfo | None:
+        """Hold a small file back for ``run_id``'s deferred creation (the request that creates
+        the run carries it, audited as ``runs.log_artifact`` as any other), while the files held
+        come to at most ``INLINE_ARTIFACT_BYTES``; None when the run is no longer deferred or
+        the file does not fit. The path is checked now, by the server's own rule; the answer
+        is what the server will store (its ``created_at`` is this machine's clock)."""
+        logical = clean_artifact_path(path)
+        with self._pending_lock:
+            found = self._pending.get(run_id)
+            if found is None:
+                return None
+            held: list[dict[str, str]] = found[1].setdefault("artifacts", [])
+            kept = [a for a in held if a["path"] != logical]  # logged again: the last one counts
+            if sum(len(a["data"]) for a in kept) * 3 // 4 + len(data) > INLINE_ARTIFACT_BYTES:
+                return None
+            held[:] = [*kept, _inline(logical, data)]
+        return ArtifactInfo(logical, hashlib.sha256(data).hexdigest(), len(data), int(time.time() * 1000))
 
     def list_artifacts(self, run_id: str, prefix: str = "") -> list[ArtifactInfo]:
         data = self._call("GET", f"/runs/{quote(run_id, safe='')}/artifacts", params={"prefix": prefix} if prefix else None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from steward.core.artifact_paths import clean_artifact_path
+
 from ._capture import Environment, GitState, capture_environment, capture_git, captured_bytes
 from ._logged_models import LoggedModelPage, LoggedModelService
 from ._ports import (
@@ -19,7 +21,6 @@ from ._service import (
     RunEnding,
     TrackingService,
     check_run_id,
-    clean_artifact_path,
     now_ms,
 )
 

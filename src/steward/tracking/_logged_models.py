@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from steward.core import validate_name, validate_param, validate_tag
+from steward.core.artifact_paths import clean_artifact_path
 from steward.core.logged_models import (
     LoggedModel,
     LoggedModelMetric,
@@ -21,7 +22,7 @@ from steward.core.logged_models import (
 from steward.errors import InvalidInputError, NotFoundError
 
 from ._ports import ArtifactInfo, AuditEvent, BlobStore, LoggedModelStore, SecretGuard
-from ._service import MAX_RESULTS_LIMIT, check_run_id, clean_artifact_path, now_ms
+from ._service import MAX_RESULTS_LIMIT, check_run_id, now_ms
 
 _SQL_ATTRIBUTES = frozenset({"name", "source_run_id", "model_id", "model_type", "status"})
 

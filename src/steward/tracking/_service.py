@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import posixpath
 import time
 import uuid
 from collections.abc import Collection, Mapping, Sequence
@@ -22,6 +21,7 @@ from steward.core import (
     validate_param,
     validate_tag,
 )
+from steward.core.artifact_paths import clean_artifact_path
 from steward.core.permissions import PROJECT_TAG, new_project
 from steward.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 
@@ -41,23 +41,6 @@ def check_run_id(run_id: str) -> str:
     if not isinstance(run_id, str) or len(run_id) != 32 or not set(run_id) <= _RUN_ID_CHARS:
         raise InvalidInputError("run_id must be 32 hexadecimal characters", field="run_id")
     return run_id
-
-
-def clean_artifact_path(path: str) -> str:
-    """Normalise a logical artifact path; refuse absolute paths and '..' segments."""
-    if not isinstance(path, str) or not path.strip():
-        raise InvalidInputError("artifact path must be a non-empty string", field="path")
-    if "\\" in path or "\x00" in path:
-        raise InvalidInputError("artifact path may not contain backslashes or NUL", field="path")
-    if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
-        raise InvalidInputError("artifact path must be relative", field="path")
-    parts = path.split("/")
-    if any(p == ".." for p in parts):
-        raise InvalidInputError("artifact path may not contain '..'", field="path")
-    norm = posixpath.normpath(path)
-    if norm in (".", "") or len(norm) > 1000:
-        raise InvalidInputError("artifact path is empty or longer than 1000 characters", field="path")
-    return norm
 
 
 def _check_metrics(metrics: Sequence[Metric]) -> None:
