@@ -135,6 +135,9 @@ def test_the_package_exports_exactly_its_public_names_each_documented() -> None:
 
     from steward import monitoring
 
+    assert set(monitoring._LAZY) == set(monitoring.__all__)  # each name is imported when first used
+    for name in monitoring.__all__:
+        getattr(monitoring, name)
     public = {
         name
         for name, value in vars(monitoring).items()
