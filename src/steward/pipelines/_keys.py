@@ -19,38 +19,117 @@ __all__ = ["code_hash", "step_key", "value_hash"]
 _LIBRARY_PATHS = tuple({sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
 
 
+def _is_user_path(path: str | None, module: str) -> bool:
+    """The rule of what is the user's own code: not the standard library, not an installed
+    package (site-packages), not Steward itself."""
+    return bool(path) and not str(path).startswith(_LIBRARY_PATHS) and module != "steward" and not module.startswith("steward.")
+
+
 def _is_user_code(fn: types.FunctionType) -> bool:
-    path = fn.__code__.co_filename
-    return not path.startswith(_LIBRARY_PATHS) and not fn.__module__.startswith("steward.")
+    return _is_user_path(fn.__code__.co_filename, fn.__module__)
+
+
+def _is_user_module(module: types.ModuleType) -> bool:
+    return _is_user_path(getattr(module, "__file__", None), module.__name__)
+
+
+def _is_user_class(cls: type) -> bool:
+    module = sys.modules.get(cls.__module__)
+    return module is not None and _is_user_module(module)
+
+
+def _bytecode(code: types.CodeType) -> str:
+    # nested code objects by their own bytecode: their repr holds an address, another each process
+    consts = [_bytecode(c) if isinstance(c, types.CodeType) else repr(c) for c in code.co_consts]
+    return code.co_code.hex() + repr(consts)
 
 
 def _source(fn: types.FunctionType) -> str:
     try:
         return inspect.getsource(fn)
     except (OSError, TypeError):  # defined in a REPL: the bytecode stands in for the text
-        return fn.__code__.co_code.hex() + repr(fn.__code__.co_consts)
+        return _bytecode(fn.__code__)
+
+
+def _class_source(cls: type) -> str:
+    try:
+        return inspect.getsource(cls)
+    except (OSError, TypeError):  # no file to read: its attributes' names and reprs stand in
+        return repr(sorted(vars(cls)))  # names only: a function's repr holds an address
+
+
+def _names(code: types.CodeType) -> set[str]:
+    """Every global and attribute name ``code`` and the code nested in it (functions,
+    comprehensions, lambdas, classes) refers to."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names(const)
+    return names
+
+
+def _methods(cls: type) -> list[types.FunctionType]:
+    """The functions of a class's own namespace: methods, static and class methods, properties."""
+    found: list[types.FunctionType] = []
+    for _, value in sorted(vars(cls).items()):
+        parts = [value.fget, value.fset, value.fdel] if isinstance(value, property) else [getattr(value, "__func__", value)]
+        for part in parts:
+            part = inspect.unwrap(part) if callable(part) else part
+            # made by dataclasses, attrs or namedtuple from the class's text: its source covers them
+            if isinstance(part, types.FunctionType) and part.__code__.co_filename != "<string>":
+                found.append(part)
+    return found
 
 
 def code_hash(fn: Callable[..., Any]) -> str:  # Any: a step takes and returns anything
-    """sha256 over the source of ``fn`` and of every function of the user's code it reaches
-    through its globals (a helper it calls changes the key too)."""
+    """sha256 over the source of ``fn`` and of the user's code it reaches (a helper it calls
+    changes the key too).
+
+    Followed from each function: the functions and classes of the user's code its globals
+    name; for a global that is a module of the user's code (``import helpers`` then
+    ``helpers.clean(x)``), the module's functions, classes and submodules the code names as
+    attributes; for a class, its source, its methods (followed in turn) and its bases of
+    the user's code. The user's code is what is neither the standard library, nor an installed
+    package, nor Steward. Each function, class and module is visited once (cycles end), and the
+    digest is over the sorted names, so the key does not depend on the order of the walk.
+    """
     seen: dict[str, str] = {}
-    todo: list[types.FunctionType] = [inspect.unwrap(fn)] if isinstance(inspect.unwrap(fn), types.FunctionType) else []
+    todo: list[object] = [inspect.unwrap(fn)]
+
+    def follow(target: object, names: set[str], modules: set[str]) -> None:
+        if isinstance(target, types.ModuleType):
+            if _is_user_module(target) and target.__name__ not in modules:
+                modules.add(target.__name__)  # once per function: module cycles end
+                for attr in sorted(names & set(vars(target))):  # what the code names as attributes of it
+                    follow(vars(target)[attr], names, modules)
+            return
+        target = getattr(target, "__wrapped__", target)
+        if (isinstance(target, types.FunctionType) and _is_user_code(target)) or (
+            isinstance(target, type) and _is_user_class(target)
+        ):
+            todo.append(target)
+
     while todo:
         current = todo.pop()
-        name = f"{current.__module__}.{current.__qualname__}"
-        if name in seen:
+        if isinstance(current, type):
+            key = f"class {current.__module__}.{current.__qualname__}"
+            if key in seen:
+                continue
+            seen[key] = _class_source(current)
+            todo.extend(_methods(current))
+            todo.extend(base for base in current.__mro__[1:] if _is_user_class(base))
             continue
-        seen[name] = _source(current)
-        names = set(current.__code__.co_names)
-        for const in current.__code__.co_consts:  # nested functions and comprehensions
-            if isinstance(const, types.CodeType):
-                names.update(const.co_names)
-        for ref in names:
-            target = current.__globals__.get(ref)
-            target = getattr(target, "__wrapped__", target)
-            if isinstance(target, types.FunctionType) and _is_user_code(target):
-                todo.append(target)
+        if not isinstance(current, types.FunctionType):
+            continue
+        key = f"{current.__module__}.{current.__qualname__}"
+        if key in seen:
+            continue
+        seen[key] = _source(current)
+        names = _names(current.__code__)
+        modules: set[str] = set()
+        for ref in sorted(names):
+            if ref in current.__globals__:
+                follow(current.__globals__[ref], names, modules)
     digest = hashlib.sha256()
     for name in sorted(seen):
         digest.update(name.encode() + b"\0" + seen[name].encode() + b"\0")

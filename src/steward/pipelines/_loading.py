@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import sys
 from pathlib import Path
@@ -24,7 +25,8 @@ def load_pipeline(path: str | Path, name: str | None = None) -> Pipeline[..., An
     file = Path(path)
     if not file.is_file():
         raise NotFoundError(f"no such file: {file}", field="file")
-    module_name = f"steward_pipeline_{abs(hash(str(file.resolve())))}"
+    # the same name in every process (hash() of a str is not): the cache keys of its steps name it
+    module_name = f"steward_pipeline_{hashlib.sha256(str(file.resolve()).encode()).hexdigest()[:16]}"
     spec = importlib.util.spec_from_file_location(module_name, file)
     if spec is None or spec.loader is None:
         raise InvalidInputError(f"{file} is not a Python file", field="file")
