@@ -15,7 +15,7 @@ import hmac
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,6 +36,7 @@ from steward.errors import NotFoundError
 from steward.stewardship.lifecycle import load_spec, retrain
 from steward.wiring import build_services
 
+from ._progress import bars, counting
 from .registry import MODEL
 from .serving import DEPLOYMENT, REVIEWER, Shift, _serve, _shifted_rows
 
@@ -176,8 +177,9 @@ def _label_window(console: Console, settings: Settings, shift: Shift, data: dict
 
 
 @contextmanager
-def _traffic(url: str, rows: list[dict[str, Any]]) -> Iterator[dict[str, int]]:  # Any: JSON values
-    """Requests from ``CONCURRENCY`` threads until the block ends; answers counted per version."""
+def _traffic(url: str, rows: list[dict[str, Any]], advance: Callable[[], None]) -> Iterator[dict[str, int]]:  # Any: JSON values
+    """Requests from ``CONCURRENCY`` threads until the block ends; answers counted per version
+    (and ``advance`` told of each)."""
     seen: dict[str, int] = {}
     stop = threading.Event()
     lock = threading.Lock()
@@ -190,6 +192,7 @@ def _traffic(url: str, rows: list[dict[str, Any]]) -> Iterator[dict[str, int]]: 
                 key = f"v{answer.headers.get('x-steward-model-version', '?')}" if answer.status_code == 200 else f"error {answer.status_code}"
                 with lock:
                     seen[key] = seen.get(key, 0) + 1
+                advance()
                 i += CONCURRENCY
 
     threads = [threading.Thread(target=send, args=(n,), daemon=True) for n in range(CONCURRENCY)]
@@ -253,7 +256,9 @@ def _run_loop(console: Console, settings: Settings, loop: Loop, shift: Shift, da
             # the retraining runs while the live deployment's server starts: both take seconds
             ticked = pool.submit(_tick, settings)
             with _serve(settings, console) as url:
-                start = ticked.result()[0]
+                with bars(console) as progress:  # the server is ready; the retraining may still run
+                    progress.add_task("Retraining on the drifted window (the trigger's run)", total=None, unit="")
+                    start = ticked.result()[0]
                 console.print(
                     f"Trigger {TRIGGER}: {start.event_key} started retrain:{MODEL} on {start.params.get('data')} "
                     f"(the drifted window, labels joined): {start.status}{f' ({start.error})' if start.error else ''}",
@@ -270,7 +275,10 @@ def _run_loop(console: Console, settings: Settings, loop: Loop, shift: Shift, da
                     services.registry(REVIEWER).approve(MODEL, version, comment="demo: the gate passed on the fresh window")
                     console.print(f"$ steward models approve {MODEL}:{version}   (as {REVIEWER}: a version needs an approval before live traffic)")
                 spec = load_spec(MODEL, loop.project_file, data=str(start.params.get("data")), trigger=f"alert:{RULE}")
-                with _traffic(url, rows) as seen:
+                with (
+                    counting(console, f"Live traffic while {MODEL}:{version} is canaried", None) as advance,
+                    _traffic(url, rows, advance) as seen,
+                ):
                     console.print(f"$ steward retrain {MODEL} --resume {version}   (canary of {MODEL}:{version} on {DEPLOYMENT}, live traffic)")
                     result = retrain(services, spec, actor=ACTOR, resume=version, poll_s=0.5, progress=lambda line: console.print(f"  {line}"))
         console.print(f"Answers while the canary ran: {', '.join(f'{k} {n}' for k, n in sorted(seen.items()))}")

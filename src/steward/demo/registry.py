@@ -15,6 +15,7 @@ from steward.core.lifecycle import ModelState
 from steward.evaluation import EvaluationOptions, render_html, render_markdown
 from steward.wiring import build_services
 
+from ._progress import bars
 from .tracking import EXPERIMENT
 
 MODEL = "breast-cancer"
@@ -51,28 +52,36 @@ def evaluate_and_promote(console: Console, settings: Settings, client: Client, d
         holdout = services.data().register("breast-cancer-holdout", x_test.assign(target=y_test.to_numpy()))
         console.print(f"Holdout: {holdout.ref} ({holdout.short_hash}, {holdout.num_rows} rows)")
         versions = {}
-        for label, estimator in (
+        candidates = (
             ("logistic", make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))),
             ("gbm", GradientBoostingClassifier(n_estimators=150, max_depth=3, random_state=42)),
-        ):
-            estimator.fit(x_train, y_train)
-            with client.start_run(EXPERIMENT, name=f"{label}-for-registry", params={"model": label}) as run:
-                run.log_input(train.ref, role="train")  # the card's data lineage
-                logged = run.log_model(estimator, MODEL, input_example=x_train.head(5), registered_model_name=MODEL)
-            assert logged.registered is not None  # registered_model_name was given
-            versions[label] = logged.registered.version
-        registry = services.registry()
-        champion = _champion(registry)
-        if champion is None:
-            # the boosted trees ship first; the logistic model then challenges them
-            registry.approve(MODEL, versions["gbm"], comment="demo: first model, reviewed by hand")
-            registry.transition(MODEL, versions["gbm"], ModelState.PRODUCTION, comment="demo: first champion")
-            registry.set_alias(MODEL, "champion", versions["gbm"])
-            champion = versions["gbm"]
-        evaluation = services.evaluation()
-        reports = {}
-        for label, number in versions.items():
-            reports[label] = evaluation.evaluate(f"{MODEL}:{number}", holdout.ref, EvaluationOptions("target", slices=("mean radius",)))
+        )
+        # one step per model fitted and registered, then per model evaluated on the holdout
+        with bars(console) as progress:
+            task = progress.add_task("Registry", total=2 * len(candidates), unit="steps")
+            for label, estimator in candidates:
+                progress.update(task, description=f"Fitting and registering {label}")
+                estimator.fit(x_train, y_train)
+                with client.start_run(EXPERIMENT, name=f"{label}-for-registry", params={"model": label}) as run:
+                    run.log_input(train.ref, role="train")  # the card's data lineage
+                    logged = run.log_model(estimator, MODEL, input_example=x_train.head(5), registered_model_name=MODEL)
+                assert logged.registered is not None  # registered_model_name was given
+                versions[label] = logged.registered.version
+                progress.advance(task)
+            registry = services.registry()
+            champion = _champion(registry)
+            if champion is None:
+                # the boosted trees ship first; the logistic model then challenges them
+                registry.approve(MODEL, versions["gbm"], comment="demo: first model, reviewed by hand")
+                registry.transition(MODEL, versions["gbm"], ModelState.PRODUCTION, comment="demo: first champion")
+                registry.set_alias(MODEL, "champion", versions["gbm"])
+                champion = versions["gbm"]
+            evaluation = services.evaluation()
+            reports = {}
+            for label, number in versions.items():
+                progress.update(task, description=f"Evaluating {MODEL}:{number} ({label}) on the holdout")
+                reports[label] = evaluation.evaluate(f"{MODEL}:{number}", holdout.ref, EvaluationOptions("target", slices=("mean radius",)))
+                progress.advance(task)
         table = Table(title=f"Evaluation on {holdout.ref}")
         table.add_column("model", no_wrap=True)
         # three decimals keep the table inside an 80-column terminal

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 from rich.table import Table
@@ -36,6 +37,7 @@ from steward.errors import NotFoundError
 from steward.serving import Deployment, HistoryEntry
 from steward.wiring import build_services
 
+from ._progress import bars, counting
 from .registry import MODEL, Release
 
 DEPLOYMENT = "demo-api"
@@ -144,16 +146,21 @@ class _Traffic:
         self.sent = 0
         self.phases: dict[str, Counter[tuple[str, str]]] = {}  # phase -> (variant, version) -> answers
 
-    def _one(self, i: int, rows: list[dict[str, Any]] | None = None) -> tuple[str, str]:  # Any: JSON values
+    def _one(self, i: int, rows: list[dict[str, Any]] | None, advance: Callable[[], None] | None) -> tuple[str, str]:  # Any: JSON
         rows = self.rows if rows is None else rows
         answer = self.http.post("/predict", json=[rows[i % len(rows)]])
+        if advance is not None:
+            advance()
         if answer.status_code != 200:
             return "error", str(answer.status_code)
         return answer.headers.get("x-steward-variant", "-"), answer.headers.get("x-steward-model-version", "-")
 
-    def send(self, phase: str, count: int, rows: list[dict[str, Any]] | None = None) -> Counter[tuple[str, str]]:  # Any: JSON
-        """``count`` requests, from ``rows`` instead of the holdout when given."""
-        seen = Counter(self.pool.map(lambda i: self._one(i, rows), range(self.sent, self.sent + count)))
+    def send(
+        self, phase: str, count: int, rows: list[dict[str, Any]] | None = None, advance: Callable[[], None] | None = None  # Any: JSON
+    ) -> Counter[tuple[str, str]]:
+        """``count`` requests, from ``rows`` instead of the holdout when given; ``advance`` is
+        told of each answer as it arrives (from the pool's threads)."""
+        seen = Counter(self.pool.map(lambda i: self._one(i, rows, advance), range(self.sent, self.sent + count)))
         self.sent += count
         self.phases.setdefault(phase, Counter()).update(seen)
         return seen
@@ -193,20 +200,32 @@ def _follow_rollout(console: Console, settings: Settings, traffic: _Traffic, sho
     """Send traffic round after round until the controller ends the rollout (or the deadline),
     printing each change of the plan after revision ``shown`` as it happens."""
     deadline = time.monotonic() + ROLLOUT_DEADLINE_S
-    while True:
-        current = deployments.get(DEPLOYMENT, settings=settings)
-        if current.plan.revision != shown:
-            for entry in reversed(deployments.history(DEPLOYMENT, max_results=10, settings=settings)):
-                # a deleted deployment's history stays, and its revisions began at 1 too
-                if entry.revision > shown and entry.created_at >= began_ms and entry.action.startswith(("rollout.", "rollback")):
-                    console.print(_describe(entry))
-            shown = current.plan.revision
-        if current.status != "rolling_out":
-            return
-        if time.monotonic() > deadline:
-            deployments.rollback(DEPLOYMENT, reason=f"demo: no decision within {ROLLOUT_DEADLINE_S:.0f} s", settings=settings)
-            continue
-        traffic.send(_phase(current), ROUND_REQUESTS)
+    steps = [float(w) for w in yaml.safe_load(ROLLOUT_POLICY)["steps"]]
+    with bars(console) as progress:
+        # the steps the challenger has reached, and the requests sent while the controller decides
+        stepped = progress.add_task("Rollout", total=len(steps), unit="steps")
+        sent = progress.add_task("Canary traffic", total=None, unit="requests")
+        while True:
+            current = deployments.get(DEPLOYMENT, settings=settings)
+            if current.plan.revision != shown:
+                for entry in reversed(deployments.history(DEPLOYMENT, max_results=10, settings=settings)):
+                    # a deleted deployment's history stays, and its revisions began at 1 too
+                    if entry.revision > shown and entry.created_at >= began_ms and entry.action.startswith(("rollout.", "rollback")):
+                        console.print(_describe(entry))
+                shown = current.plan.revision
+            if current.status != "rolling_out":
+                if current.status != "rolled_back":
+                    progress.update(stepped, completed=len(steps), description="Rollout done")
+                return
+            phase = _phase(current)
+            candidate = next((v for v in current.plan.variants if v.name == "candidate"), None)
+            # at step k (its weight steps[k]) the k steps before it are done
+            reached = sum(1 for w in steps if candidate is not None and w < candidate.weight)
+            progress.update(stepped, completed=reached, description=f"Rollout, step {reached + 1}/{len(steps)}: {phase}")
+            if time.monotonic() > deadline:
+                deployments.rollback(DEPLOYMENT, reason=f"demo: no decision within {ROLLOUT_DEADLINE_S:.0f} s", settings=settings)
+                continue
+            traffic.send(phase, ROUND_REQUESTS, advance=lambda: progress.advance(sent))
 
 
 def _split_table(traffic: _Traffic) -> Table:
@@ -338,7 +357,8 @@ def serve_and_roll_out(console: Console, settings: Settings, release: Release, d
     ):
         traffic = _Traffic(http, pool, rows)
         start = time.perf_counter()
-        traffic.send("champion", WARM_UP_REQUESTS)
+        with counting(console, f"Requests to the champion ({CONCURRENCY} threads)", WARM_UP_REQUESTS) as advance:
+            traffic.send("champion", WARM_UP_REQUESTS, advance=advance)
         seconds = time.perf_counter() - start
         console.print(f"Sent {WARM_UP_REQUESTS} requests from {CONCURRENCY} threads in {seconds:.1f} s ({WARM_UP_REQUESTS / seconds:.0f} req/s).")
         console.print(f"$ steward deploy rollout {DEPLOYMENT} --model {challenger} --policy rollout.yaml")
@@ -347,7 +367,9 @@ def serve_and_roll_out(console: Console, settings: Settings, release: Release, d
         _follow_rollout(console, settings, traffic, created.plan.revision, began_ms)
         ended = deployments.get(DEPLOYMENT, settings=settings)
         time.sleep(1.0)  # the server follows a new plan within STEWARD_SERVE_PLAN_INTERVAL
-        traffic.send("after promotion" if ended.status != "rolled_back" else "after rollback", ROUND_REQUESTS * 2)
+        after = "after promotion" if ended.status != "rolled_back" else "after rollback"
+        with counting(console, f"Requests {after}", ROUND_REQUESTS * 2) as advance:
+            traffic.send(after, ROUND_REQUESTS * 2, advance=advance)
         shifted = ", ".join(f"{name} x{factor:g}" for name, factor in SHIFTED_FEATURES.items())
         count = SHIFTED_PASSES * len(rows)
         console.print(
@@ -355,7 +377,8 @@ def serve_and_roll_out(console: Console, settings: Settings, release: Release, d
             "the other features as they were."
         )
         shift_start = int(time.time() * 1000)
-        traffic.send("shifted", count, _shifted_rows(rows))
+        with counting(console, "Shifted requests", count) as advance:
+            traffic.send("shifted", count, _shifted_rows(rows), advance=advance)
         shift_end = int(time.time() * 1000) + 1  # the window's end is excluded
         metrics = http.get("/metrics").text
     console.print(_split_table(traffic))

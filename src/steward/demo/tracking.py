@@ -4,6 +4,7 @@ that scikit-learn ships, as tracked runs, then compared."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
@@ -12,6 +13,8 @@ from rich.table import Table
 import steward
 from steward import Client
 from steward.core import Run
+
+from ._progress import bars
 
 EXPERIMENT = "demo-breast-cancer"
 
@@ -27,8 +30,10 @@ def load_data() -> dict[str, Any]:  # Any: pandas frames and series
 
 
 def _train(
-    client: Client, name: str, estimator: Any, params: dict[str, object], data: dict[str, Any], train_ref: str  # Any: sklearn objects
+    client: Client, name: str, estimator: Any, params: dict[str, object], data: dict[str, Any], train_ref: str,  # Any: sklearn objects
+    advance: Callable[[], None],
 ) -> Run:
+    """Fit ``estimator`` as a tracked run; ``advance`` is told of each epoch (``partial_fit``) or boosting stage done."""
     from sklearn.metrics import accuracy_score, f1_score, log_loss, roc_auc_score
 
     x_train, x_test, y_train, y_test = data["x_train"], data["x_test"], data["y_train"], data["y_test"]
@@ -43,8 +48,13 @@ def _train(
                 estimator.partial_fit(x_train, y_train, classes=classes)
                 proba = estimator.predict_proba(x_test)[:, 1]
                 run.log_metric("val_log_loss", log_loss(y_test, proba), step=epoch)
+                advance()
         else:
-            estimator.fit(x_train, y_train)
+            def stage_done(*_: object) -> bool:  # gradient boosting calls its monitor after each stage
+                advance()
+                return False  # never stop early
+
+            estimator.fit(x_train, y_train, monitor=stage_done)
         proba = estimator.predict_proba(x_test)[:, 1]
         pred = (proba >= 0.5).astype(int)
         run.log_metrics(
@@ -71,17 +81,21 @@ def track(console: Console, client: Client, data: dict[str, Any], train_ref: str
     # SGD is trained epoch by epoch (partial_fit) on standardised features, to log a curve
     scaler = StandardScaler().fit(x_train)
     scaled = {"x_train": scaler.transform(x_train), "x_test": scaler.transform(x_test), "y_train": y_train, "y_test": y_test}
-    runs = [
-        _train(client, "logistic-sgd", SGDClassifier(loss="log_loss", alpha=1e-3, random_state=42), {"model": "sgd", "alpha": 1e-3, "epochs": 30}, scaled, train_ref),
-        _train(
-            client,
-            "gradient-boosting",
-            GradientBoostingClassifier(n_estimators=150, max_depth=3, learning_rate=0.1, random_state=42),
-            {"model": "gbm", "n_estimators": 150, "max_depth": 3, "learning_rate": 0.1},
-            data,
-            train_ref,
-        ),
-    ]
+    sgd = SGDClassifier(loss="log_loss", alpha=1e-3, random_state=42)
+    gbm = GradientBoostingClassifier(n_estimators=150, max_depth=3, learning_rate=0.1, random_state=42)
+    # left on screen when done: the record of what was trained, the way a training log reads
+    with bars(console, transient=False) as progress:
+        sgd_task = progress.add_task("Training logistic-sgd", total=30, unit="epochs")
+        gbm_task = progress.add_task("Training gradient-boosting", total=gbm.n_estimators, unit="trees", start=False)
+        runs = [
+            _train(client, "logistic-sgd", sgd, {"model": "sgd", "alpha": 1e-3, "epochs": 30}, scaled, train_ref,
+                   lambda: progress.advance(sgd_task)),
+        ]
+        progress.start_task(gbm_task)
+        runs.append(
+            _train(client, "gradient-boosting", gbm, {"model": "gbm", "n_estimators": 150, "max_depth": 3, "learning_rate": 0.1},
+                   data, train_ref, lambda: progress.advance(gbm_task))
+        )
 
     table = Table(title=f"Runs of experiment {EXPERIMENT!r}")
     table.add_column("run")
