@@ -110,12 +110,16 @@ def active_run() -> ActiveRun | None:
 def seed_everything(seed: int) -> dict[str, bool]:
     """Seed random, numpy and torch (when installed); tag the active run with the seed.
 
+    Under ``steward reproduce`` the seed the original run recorded replaces ``seed``.
+
     Example:
         >>> steward.seed_everything(42)  # doctest: +SKIP
         {'random': True, 'numpy': True, 'torch': False}
     """
     from steward.tracking import seed_everything as seed_all
+    from steward.tracking._seed import reproduced_seed
 
+    seed = reproduced_seed(seed)  # under `steward reproduce`: the seed the original run recorded
     seeded = seed_all(seed)
     run = active_run()
     if run is not None:

@@ -1,7 +1,9 @@
 """``steward reproduce RUN_ID``, embedded and against a live server (the run is read from the
 server, the command runs here): a run made by a small training script in a temporary git
 repository, from a dirty tree, reproduces with the same metrics (its diff applied in a
-temporary worktree); a new dataset version with other content is named and exits 1; a metric
+temporary worktree); a newer dataset version is not read (a bare name reads the recorded
+version) and a seed drawn afresh is replaced by the recorded one, so such a run reproduces too;
+with --latest-data a new dataset version with other content is named and exits 1; a metric
 outside the tolerance exits 1, inside ``--tolerance`` it matches; package differences are named."""
 
 from __future__ import annotations
@@ -67,11 +69,11 @@ def repo(tmp_path: Path, home: Path) -> Path:
     return root
 
 
-def _train(cli: Cli, repo: Path, *args: str, **extra: str) -> str:
+def _train(cli: Cli, repo: Path, *args: str, script: str = "train.py", **extra: str) -> str:
     env = _clean_env()
     env.update({k: v for k, v in cli.env.items() if v is not None})
     env.update({"STEWARD_CAPTURE_GIT": "true", "STEWARD_CAPTURE_PACKAGES": "true", **extra})
-    done = subprocess.run([sys.executable, "train.py", *args], cwd=repo, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run([sys.executable, script, *args], cwd=repo, env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip().splitlines()[-1]
 
@@ -108,10 +110,31 @@ def test_a_changed_dataset_is_named_and_a_mismatch_exits_1(any_cli: Cli, repo: P
         client.data.register("toy", pd.DataFrame({"x": [10.0, 20.0, 30.0]}))
     finally:
         client.close()
-    changed = any_cli("reproduce", run_id, "--repo", str(repo), "--tolerance", "0.5")
+    # by default the re-run reads the recorded version (see the next test); --latest-data lets
+    # the script's bare name read the newest, as a fresh run would, and the change is named
+    changed = any_cli("reproduce", run_id, "--repo", str(repo), "--tolerance", "0.5", "--latest-data")
     assert changed.exit_code == 1, changed.output
     assert "dataset toy changed: recorded datasets:/toy/1" in changed.stdout and "re-run used datasets:/toy/2" in changed.stdout
     assert "score" in changed.stdout and "DIFFERS" in changed.stdout and "Traceback" not in changed.output
+
+
+def test_a_newer_dataset_version_and_an_unrecorded_seed_still_reproduce(any_cli: Cli, repo: Path, home: Path) -> None:
+    # the script draws a fresh seed each time; it reads its data by bare name (the latest)
+    fresh = TRAIN.replace("seed=7", "seed=random.SystemRandom().randrange(2**32)")
+    (repo / "fresh.py").write_text(fresh)
+    _git(repo, "add", "fresh.py")
+    _git(repo, "commit", "-q", "-m", "fresh")
+    run_id = _train(any_cli, repo, "1.0", script="fresh.py")
+    client = Client(client_settings(home))
+    try:
+        client.data.register("toy", pd.DataFrame({"x": [10.0, 20.0, 30.0]}))  # newer, other content
+    finally:
+        client.close()
+    result = any_cli("reproduce", run_id, "--repo", str(repo))
+    assert result.exit_code == 0, result.output
+    # the same seed (STEWARD_SEED), so the same random draw; the recorded toy:1, not toy:2
+    assert "reproduced: metrics match" in result.stdout and "DIFFERS" not in result.stdout
+    assert "dataset toy: re-run used the recorded version datasets:/toy/1 (pinned; the latest is datasets:/toy/2)" in result.stdout
 
 
 def test_a_run_without_a_commit_or_an_unknown_run_is_refused(cli: Cli, home: Path, tmp_path: Path) -> None:

@@ -19,17 +19,22 @@ def reproduce(
     repo: Path | None = typer.Option(None, "--repo", help="The git repository holding the run's commit (default: this folder's)."),  # noqa: B008
     timeout: float | None = typer.Option(None, "--timeout", help="Seconds the command may take."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document instead of a table."),
+    latest_data: bool = typer.Option(
+        False, "--latest-data", help="Let a bare dataset name read its latest version instead of the recorded one (a changed one is named).",
+    ),
 ) -> None:
     """Re-run a run at its recorded commit, data, params and seed; say whether its metrics match. Exit 1 when not.
 
     The run's command runs at its git commit in a temporary worktree (its diff applied when
-    the run was dirty); metrics, params, seed, datasets and packages are compared. The run is
-    read from the server when STEWARD_TRACKING_URI is set; the command runs here.
+    the run was dirty); metrics, params, seed, datasets and packages are compared. A dataset
+    the script reads by bare name reads the version the run recorded (not a newer one, unless
+    --latest-data), and start_run/seed_everything use the recorded seed. The run is read from
+    the server when STEWARD_TRACKING_URI is set; the command runs here.
     """
     from steward.pipelines import reproduce_run
 
     with open_client() as client:
-        report = reproduce_run(client, run_id, tolerance=tolerance, repo=repo, timeout=timeout)
+        report = reproduce_run(client, run_id, tolerance=tolerance, repo=repo, timeout=timeout, latest_data=latest_data)
     if as_json:
         print_json(report.to_dict())
     else:
@@ -46,6 +51,10 @@ def reproduce(
             if d.changed:
                 echo(f"dataset {d.name} changed: recorded {d.recorded} ({d.recorded_hash[:12]}), "
                      f"re-run used {d.reproduced or 'none'} ({(d.reproduced_hash or '')[:12]})")
+            else:
+                newer = f"; the latest is {d.latest}" if d.latest else ""
+                how = "pinned" if d.recorded in report.pinned else "as named by the script"
+                echo(f"dataset {d.name}: re-run used the recorded version {d.recorded} ({how}{newer})")
         for line in (*report.params, *(f"seed: {s}" for s in report.seed), *report.problems):
             echo(line)
         if report.packages:

@@ -23,6 +23,7 @@ from ._diff import DatasetDiff, diff_versions
 from ._hashing import ContentHasher
 from ._lineage import Lineage
 from ._loading import BATCH_ROWS, DataSource, SchemaChangedError, open_source, read_table
+from ._pins import pinned_ref
 from ._ports import DatasetSummary, DataStore
 from ._profile import profile, profile_batches
 from ._versions import ColumnSchema, DatasetVersion, parse_ref, validate_name
@@ -217,8 +218,11 @@ class DataService:
         Raises:
             InvalidInputError: a malformed reference, or a hash prefix matching several versions.
             NotFoundError: nothing matches.
+
+        Under ``steward reproduce`` a bare name the original run used resolves to the version it
+        used (``STEWARD_PINNED_DATASETS``, see :mod:`steward.data._pins`).
         """
-        parsed = parse_ref(ref)
+        parsed = parse_ref(pinned_ref(ref))
         if parsed.name is not None and parsed.hash_prefix is not None and parsed.name == parsed.text:
             # a bare token that is both a valid name and hex digits: a name first
             try:

@@ -7,12 +7,15 @@ commit (``steward.git.commit``), whether the tree was dirty and its diff (artifa
 seed (``steward.seed``) and the dataset versions it logged as inputs.
 
 The command runs in a temporary ``git worktree`` of the commit (the diff applied when the run
-was dirty), with this interpreter and ``STEWARD_REPRODUCES=<run id>`` in its environment, so
-the run it makes is tagged ``steward.reproduces`` and found afterwards. Then: every metric of
-the original is compared within a relative tolerance; params and seed must be equal; every
-dataset the original used is compared by content hash with the one of the same name the
-re-run used (a newer version with other content is named); the package list is compared with
-this environment's (differences are named, and do not fail the check).
+was dirty), with this interpreter and in its environment ``STEWARD_REPRODUCES=<run id>`` (the
+run it makes is tagged ``steward.reproduces`` and found afterwards), ``STEWARD_SEED=<recorded
+seed>`` (the seed ``start_run`` and ``seed_everything`` use then, whatever the script asks
+for) and ``STEWARD_PINNED_DATASETS`` (the recorded dataset versions: a bare name in the script
+resolves to the version the run used, not a newer one; ``latest_data=True`` leaves it out).
+Then: every metric of the original is compared within a relative tolerance; params and seed
+must be equal; every dataset the original used is compared by content hash with the one of
+the same name the re-run used (one with other content is named); the package list is compared
+with this environment's (differences are named, and do not fail the check).
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ class DatasetCheck:
     reproduced: str | None
     reproduced_hash: str | None
     changed: bool
+    latest: str | None = None  # the newest version of the name now, when not the recorded one
 
 
 @dataclass(slots=True)
@@ -75,6 +79,7 @@ class ReproduceReport:
     seed: list[str] = field(default_factory=list)
     datasets: list[DatasetCheck] = field(default_factory=list)
     packages: list[str] = field(default_factory=list)  # "name: recorded 1.0, now 1.1"
+    pinned: list[str] = field(default_factory=list)  # the recorded versions a bare name resolved to in the re-run
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -147,6 +152,13 @@ def _content_hash(client: Client, ref: str) -> str | None:
         return None
 
 
+def _latest(client: Client, name: str) -> str | None:
+    try:
+        return client.data.get(f"datasets:/{name}").ref  # this process has no pins: the latest
+    except StewardError:
+        return None
+
+
 def _command(run: Run) -> list[str]:
     text = run.tags.get("steward.command", "")
     argv = shlex.split(text) if text else []
@@ -164,7 +176,13 @@ def _find_rerun(client: Client, run_id: str, since_ms: int) -> Run | None:
 
 
 def reproduce_run(
-    client: Client, run_id: str, *, tolerance: float = 1e-6, repo: str | Path | None = None, timeout: float | None = None
+    client: Client,
+    run_id: str,
+    *,
+    tolerance: float = 1e-6,
+    repo: str | Path | None = None,
+    timeout: float | None = None,
+    latest_data: bool = False,
 ) -> ReproduceReport:
     """Re-run ``run_id``'s command at its commit in a temporary worktree and compare.
 
@@ -173,12 +191,17 @@ def reproduce_run(
         tolerance: relative tolerance of a metric (``|a - b| <= tolerance * max(|a|, |b|)``).
         repo: the git repository holding the commit (default: the one of this folder).
         timeout: seconds the command may take.
+        latest_data: let a bare dataset name resolve to its latest version, as it would in a
+            fresh run, instead of the version the run recorded (a newer version with other
+            content is then named as changed).
 
     Raises:
         NotFoundError: no such run, or the commit is not in the repository.
         InvalidInputError: the run records no commit or command, or ``repo`` is no git repository.
         CheckFailedError: the recorded diff does not apply to the commit.
     """
+    from steward.data._pins import PINS_ENV, pins_value
+
     if not (tolerance >= 0):
         raise InvalidInputError("tolerance must be >= 0", field="tolerance")
     original = client.get_run(run_id)
@@ -197,6 +220,8 @@ def reproduce_run(
         raise NotFoundError(f"commit {commit[:12]} of run {run_id} is not in the repository {root}", field="repo")
     dirty = original.tags.get("steward.git.dirty") == "true"
     report = ReproduceReport(run_id, None, commit, dirty, False, argv, tolerance, -1)
+    if not latest_data:  # a bare name in the script reads the version the run used, not a newer one
+        report.pinned = pins_value([i.dataset for i in original.inputs]).split()
     recorded_packages = _artifact(client, run_id, PACKAGES)
     if recorded_packages is not None:
         from steward.tracking import capture_environment
@@ -218,6 +243,9 @@ def reproduce_run(
                 report.diff_applied = True
             workdir = tree / original.tags.get("steward.git.workdir", ".")
             env = {**os.environ, "STEWARD_REPRODUCES": run_id}
+            env.pop(PINS_ENV, None)
+            if not latest_data and report.pinned:
+                env[PINS_ENV] = " ".join(report.pinned)
             if "steward.seed" in original.tags:
                 env["STEWARD_SEED"] = original.tags["steward.seed"]
             began = int(time.time() * 1000)
@@ -254,5 +282,11 @@ def reproduce_run(
         recorded_hash = _content_hash(client, item.dataset) or ""
         again = used.get(name)
         again_hash = _content_hash(client, again) if again else None
-        report.datasets.append(DatasetCheck(name, item.dataset, recorded_hash, again, again_hash, again_hash != recorded_hash))
+        latest = _latest(client, name)
+        report.datasets.append(
+            DatasetCheck(
+                name, item.dataset, recorded_hash, again, again_hash, again_hash != recorded_hash,
+                latest if latest not in (None, item.dataset) else None,
+            )
+        )
     return report

@@ -239,7 +239,8 @@ class Client:
         Unless ``capture=False``, the run records the git commit, dirty flag and diff
         (artifact ``steward/git.diff``), Python version, installed packages (artifact
         ``steward/requirements.txt`` and their hash), host and command line as
-        ``steward.*`` tags. ``seed`` calls :func:`seed_everything` and records it.
+        ``steward.*`` tags. ``seed`` calls :func:`seed_everything` and records it; under
+        ``steward reproduce`` the original run's recorded seed replaces it (``STEWARD_SEED``).
         """
         experiment_id = self._experiment_ids.get(experiment)
         if experiment_id is None:
@@ -274,6 +275,9 @@ class Client:
             if self.settings.capture_packages:
                 all_tags["steward.packages.sha256"] = env.packages_sha256
         if seed is not None:
+            from steward.tracking._seed import reproduced_seed
+
+            seed = reproduced_seed(seed)  # under `steward reproduce`: the original run's
             seed_everything(seed)
             all_tags["steward.seed"] = seed
         if os.environ.get("STEWARD_REPRODUCES"):  # set by `steward reproduce` for the run it re-runs

@@ -170,7 +170,10 @@ class HttpData:
     # -- find ---------------------------------------------------------------------------
 
     def get(self, ref: str) -> DatasetVersion:
-        return version_from_dict(self._http._call("GET", "/dataset-versions", params={"ref": ref}))
+        from steward.data._pins import pinned_ref
+
+        # under `steward reproduce`: a bare name the run used is sent as the version it used
+        return version_from_dict(self._http._call("GET", "/dataset-versions", params={"ref": pinned_ref(ref)}))
 
     def list(self, name: str | None = None) -> builtins.list[DatasetVersion]:
         names = [name] if name is not None else [s.name for s in self.list_datasets()]
