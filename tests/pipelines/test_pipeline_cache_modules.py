@@ -1,7 +1,7 @@
 """The cache key follows the user's code through modules and classes: a helper in a separate
 ``helpers.py`` called as ``helpers.clean(x)``, edited, re-runs the step that calls it; an edit
-elsewhere in that file re-runs nothing; an edited method of a user class re-runs the step
-using it. The key is the same in every process, and modules that import each other end.
+elsewhere in that file re-runs nothing; an edited method of a user class (or of the class of
+an instance the step uses) re-runs the step using it. The key is the same in every process, and modules that import each other end.
 
 On SQLite only: what is tested is the key, not the store."""
 
@@ -144,6 +144,18 @@ def test_the_key_is_the_same_in_every_process_and_modules_importing_each_other_e
     sys.modules.pop("other", None)
     assert code_hash(_train(project)) != before
     sys.modules.pop("other", None)
+
+
+def test_an_instance_of_a_user_class_held_in_a_module_counts_by_its_class(project: Path) -> None:
+    (project / "train.py").write_text(
+        textwrap.dedent(PIPELINE).replace("helpers.Scaler(c).apply(rows)", "helpers.SCALER.apply(rows) * c")
+    )
+    (project / "helpers.py").write_text(textwrap.dedent(HELPERS) + "\nSCALER = Scaler(2)\n")
+    sys.modules.pop("helpers", None)
+    before = code_hash(_train(project))
+    _edit(project, "return r * self.c", "return r * self.c * 3")
+    sys.modules.pop("helpers", None)
+    assert code_hash(_train(project)) != before
 
 
 def _train(folder: Path) -> object:

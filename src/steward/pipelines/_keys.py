@@ -51,11 +51,11 @@ def _source(fn: types.FunctionType) -> str:
         return _bytecode(fn.__code__)
 
 
-def _class_source(cls: type) -> str:
+def _class_source(cls: type) -> str | None:
     try:
         return inspect.getsource(cls)
-    except (OSError, TypeError):  # no file to read: its attributes' names and reprs stand in
-        return repr(sorted(vars(cls)))  # names only: a function's repr holds an address
+    except (OSError, TypeError):  # no file to read (a REPL)
+        return None
 
 
 def _names(code: types.CodeType) -> set[str]:
@@ -68,15 +68,15 @@ def _names(code: types.CodeType) -> set[str]:
     return names
 
 
-def _methods(cls: type) -> list[types.FunctionType]:
-    """The functions of a class's own namespace: methods, static and class methods, properties."""
+def _methods(cls: type, *, generated: bool) -> list[types.FunctionType]:
+    """The functions of a class's own namespace: methods, static and class methods, properties
+    (with ``generated=False``, not those without a file, as dataclasses and namedtuple make)."""
     found: list[types.FunctionType] = []
     for _, value in sorted(vars(cls).items()):
         parts = [value.fget, value.fset, value.fdel] if isinstance(value, property) else [getattr(value, "__func__", value)]
         for part in parts:
             part = inspect.unwrap(part) if callable(part) else part
-            # made by dataclasses, attrs or namedtuple from the class's text: its source covers them
-            if isinstance(part, types.FunctionType) and part.__code__.co_filename != "<string>":
+            if isinstance(part, types.FunctionType) and (generated or not part.__code__.co_filename.startswith("<")):
                 found.append(part)
     return found
 
@@ -86,10 +86,10 @@ def code_hash(fn: Callable[..., Any]) -> str:  # Any: a step takes and returns a
     changes the key too).
 
     Followed from each function: the functions and classes of the user's code its globals
-    name; for a global that is a module of the user's code (``import helpers`` then
-    ``helpers.clean(x)``), the module's functions, classes and submodules the code names as
-    attributes; for a class, its source, its methods (followed in turn) and its bases of
-    the user's code. The user's code is what is neither the standard library, nor an installed
+    name (and the class of an instance of the user's they name); for a global that is a module
+    of the user's code (``import helpers`` then ``helpers.clean(x)``), the module's functions,
+    classes and submodules the code names as attributes; for a class, its source, its methods
+    (followed in turn) and its bases of the user's code. The user's code is what is neither the standard library, nor an installed
     package, nor Steward. Each function, class and module is visited once (cycles end), and the
     digest is over the sorted names, so the key does not depend on the order of the walk.
     """
@@ -108,6 +108,8 @@ def code_hash(fn: Callable[..., Any]) -> str:  # Any: a step takes and returns a
             isinstance(target, type) and _is_user_class(target)
         ):
             todo.append(target)
+        elif not isinstance(target, type) and _is_user_class(type(target)):
+            todo.append(type(target))  # an instance of a class of the user's (``scaler.apply(x)``): its class
 
     while todo:
         current = todo.pop()
@@ -115,8 +117,12 @@ def code_hash(fn: Callable[..., Any]) -> str:  # Any: a step takes and returns a
             key = f"class {current.__module__}.{current.__qualname__}"
             if key in seen:
                 continue
-            seen[key] = _class_source(current)
-            todo.extend(_methods(current))
+            text = _class_source(current)
+            # its source covers what dataclasses or namedtuple made from it ("<string>", and
+            # "<dynamic-code>" once cloudpickle has sent the class by value): only without a
+            # source (a REPL) do the names and the bytecode of all its methods stand in
+            seen[key] = text if text is not None else repr(sorted(vars(current)))
+            todo.extend(_methods(current, generated=text is None))
             todo.extend(base for base in current.__mro__[1:] if _is_user_class(base))
             continue
         if not isinstance(current, types.FunctionType):
