@@ -25,3 +25,26 @@ def train_constant(frame: pd.DataFrame, target: str) -> Any:  # Any: a fitted es
 def train_crash(frame: pd.DataFrame, target: str) -> Any:  # Any: never returns
     """A training step that dies half-way, as a real one does on bad memory or a bug."""
     raise MemoryError("simulated: the training step ran out of memory")
+
+
+def train_killed(frame: pd.DataFrame, target: str) -> Any:  # Any: never returns
+    """A training step whose process dies at once, as one the kernel's OOM killer ends:
+    no exception, no cleanup (exit code 137, what a shell reports for SIGKILL)."""
+    import os
+
+    os._exit(137)
+
+
+def train_sigkill(frame: pd.DataFrame, target: str) -> Any:  # Any: never returns
+    """A training step killed by SIGKILL (the kernel's OOM killer, ``kill -9``)."""
+    import os
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def train_hang(frame: pd.DataFrame, target: str) -> Any:  # Any: never returns
+    """A training step that never finishes."""
+    import time
+
+    time.sleep(600)

@@ -2,13 +2,17 @@
 fresh data, trains, gates the new version against the champion on the same data, registers it
 as a candidate, waits for its approval, canaries it on the deployment while a real ``steward
 serve`` answers traffic, rolls it out and promotes it; every stage is on the model's timeline,
-in order. Variants: the retrained model fails its gate, the training step crashes; in both the
-champion keeps serving and the timeline says why."""
+in order. Variants: the retrained model fails its gate, the training step raises, its process
+dies (``os._exit``, SIGKILL) or overruns its time limit; in each the champion keeps serving,
+the timeline says why, and a following good retraining works.
+
+The retraining starts here by hand (``steward retrain``); the alert -> trigger -> retraining
+start is tests/triggers/test_triggers_retrain_target.py's."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -26,7 +30,7 @@ from stewardship_testing import (
 )
 
 from steward import Settings
-from steward.stewardship.lifecycle import RetrainSpec, retrain
+from steward.stewardship.lifecycle import RetrainResult, RetrainSpec, retrain
 from steward.wiring import Services, build_services
 
 pytestmark = pytest.mark.slow
@@ -78,9 +82,16 @@ def _story(services: Services) -> list[str]:
     return [e.kind for e in services.timeline().get_timeline("fraud").events]
 
 
-def _subsequence(wanted: list[str], story: list[str]) -> bool:
-    it = iter(story)
-    return all(any(kind == w for kind in it) for w in wanted)
+# the world's own history: the champion's run and registration, its approval, promotion and deployment
+SETUP = ["run started", "version registered", "run ended", "approved", "state changed", "alias set", "deployment create"]
+# a retraining up to its gate: validated, trained in a run that read the fresh window, the
+# new version evaluated (and the champion on the same data), the gate
+TO_THE_GATE = [
+    "retraining started", "data validated", "run started", "data used", "version registered", "run ended", "retrained",
+    "evaluated", "evaluated", "gate",
+]
+# a retraining whose training step failed: no version (its failed run names no model, so is not on the timeline)
+TRAIN_FAILED = ["retraining started", "data validated", "retraining ended"]
 
 
 def _primary(services: Services) -> str:
@@ -108,12 +119,13 @@ def test_the_loop_retrains_gates_registers_canaries_and_promotes_with_every_stag
     assert w.services.registry("t").resolve("fraud@champion").version == 2
     assert w.services.registry("t").get_version("fraud", 1).state.value == "deprecated"
     story = _story(w.services)
-    wanted = [
-        "retraining started", "data validated", "version registered", "retrained", "gate", "candidate registered",
-        "awaiting approval", "approved", "retraining resumed", "canary started", "rollout advanced", "promoted",
-        "state changed", "alias set", "retraining ended",
-    ]
-    assert _subsequence(wanted, story), story
+    assert story == [
+        *SETUP, *TO_THE_GATE, "candidate registered", "awaiting approval",  # the first run stops for the approval
+        "approved", "retraining resumed", "canary started",  # steps 20 -> 60 -> 100 %: one advance, then promotion
+        "rollout advanced", "promoted",
+        "state changed", "alias set", "state changed",  # fraud:2 production and @champion, fraud:1 deprecated
+        "retraining ended",
+    ], story
     events = w.services.timeline().get_timeline("fraud").events
     gate = next(e for e in events if e.kind == "gate" and 2 in e.versions)
     assert gate.details.get("passed") is True
@@ -133,8 +145,7 @@ def test_a_retrained_model_that_fails_its_gate_leaves_the_champion_serving_and_t
     assert w.services.registry("t").get_version("fraud", 2).state.value == "candidate"  # never approved, never served
     events = w.services.timeline().get_timeline("fraud").events
     kinds = [e.kind for e in events]
-    assert _subsequence(["retraining started", "retrained", "gate", "retraining ended"], kinds)
-    assert "candidate registered" not in kinds and "canary started" not in kinds
+    assert kinds == [*SETUP, *TO_THE_GATE, "retraining ended"], kinds  # no candidate, no canary
     gate = next(e for e in events if e.kind == "gate" and 2 in e.versions)
     assert gate.details.get("passed") is False and gate.details["champion_version"] == 1
     assert {c["gate"] for c in gate.details["failed_checks"]} == {"min.accuracy", "beat_champion.accuracy"}  # type: ignore[attr-defined]
@@ -152,3 +163,37 @@ def test_a_training_step_that_crashes_leaves_the_champion_serving(world: World) 
     ended = w.services.timeline().get_timeline("fraud").events[-1]
     assert ended.kind == "retraining ended" and ended.details["outcome"] == "train_failed"
     assert "out of memory" in str(ended.details["reason"])
+
+
+def _ends_train_failed(w: World, result: RetrainResult, why: str) -> None:
+    """The retraining ended train_failed naming ``why``; the champion serves and is untouched."""
+    assert result.status == "train_failed" and not result.ok, result.to_dict()
+    assert why in result.reason, result.reason
+    assert _primary(w.services) == "fraud:1"
+    deployment = w.services.deployments("t").get_deployment("fraud-api")
+    assert deployment.status != "rolling_out" and [v.model for v in deployment.plan.variants] == ["fraud:1"]
+    assert w.services.registry("t").resolve("fraud@champion").version == 1
+    assert w.services.registry("t").get_version("fraud", 1).state.value == "production"
+    assert [v.version for v in w.services.registry("t").list_versions("fraud").versions] == [1]
+    ended = w.services.timeline().get_timeline("fraud").events[-1]
+    assert ended.kind == "retraining ended" and ended.details["outcome"] == "train_failed"
+    assert why in str(ended.details["reason"]), ended.details
+
+
+def test_a_training_process_that_dies_or_overruns_leaves_the_champion_serving_and_a_good_retraining_follows(world: World) -> None:
+    w = world
+    # os._exit(137): the process gone without an exception (the retraining's own process carries on)
+    _ends_train_failed(w, retrain(w.services, _spec(w, "train_killed"), actor="retrainer"), "fraud_training:train_killed crashed (exit code 137)")
+    # SIGKILL, as the kernel's OOM killer sends it
+    _ends_train_failed(w, retrain(w.services, _spec(w, "train_sigkill"), actor="retrainer"), "crashed (killed by signal SIGKILL)")
+    # a step that never finishes: killed at its time limit
+    hung = replace(_spec(w, "train_hang"), train_timeout_s=1.0)
+    _ends_train_failed(w, retrain(w.services, hung, actor="retrainer"), "fraud_training:train_hang exceeded its time limit of 1s")
+    assert _story(w.services) == [*SETUP, *TRAIN_FAILED, *TRAIN_FAILED, *TRAIN_FAILED]
+    runs = w.services.tracking("t").search_runs("retrain-fraud").runs
+    assert [r.status.value for r in runs] == ["failed"] * 3  # each training's run ended failed
+    # the next retraining, with a working step, trains, gates and registers its candidate
+    good = retrain(w.services, _spec(w, "train"), actor="retrainer")
+    assert good.status == "awaiting_approval" and good.version == 2, good.to_dict()
+    assert _primary(w.services) == "fraud:1" and w.services.registry("t").resolve("fraud@champion").version == 1
+    assert _story(w.services)[-12:] == [*TO_THE_GATE, "candidate registered", "awaiting approval"]

@@ -101,6 +101,9 @@ PROJECT_SCHEMA: dict[str, Any] = {  # Any: JSON Schema
                     "rollout": {"type": "string", "minLength": 1},
                     "params": {"type": "object"},
                     "timeout": {"type": "number", "exclusiveMinimum": 0},
+                    # the training step's time limit (seconds, or a duration: pattern applies to strings only) and retries
+                    "train_timeout": {"type": ["number", "string"], "exclusiveMinimum": 0, "pattern": _DURATION},
+                    "train_retries": {"type": "integer", "minimum": 0},
                 },
             },
         },

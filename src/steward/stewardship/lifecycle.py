@@ -15,8 +15,14 @@ outcome and the reason. A failed stage ends the run there with the champion unto
 
 The user's training function is ``module:function`` taking the training frame (a pandas
 DataFrame, the target column included) and optionally ``target`` and ``params`` keyword
-arguments; it returns a model ``Client.log_model`` accepts. It runs in this process inside a
-run that records the dataset version it read.
+arguments; it returns a model ``Client.log_model`` accepts. It runs isolated, in a subprocess
+of its own session (the pipelines' :func:`~steward.pipelines._isolate.call_step`: the frame
+goes in and the model comes back pickled), with a time limit (``train_timeout``, 1 h by
+default) and ``train_retries`` more attempts after a failure (none by default), inside a run
+of this process that records the dataset version it read. A step that raises, crashes (killed
+by a signal, ``os._exit``, out of memory) or runs out of time ends the retraining
+``train_failed`` with the reason (the exception, the exit code or signal, the time limit):
+the champion is untouched and keeps serving.
 
 The specification comes from ``steward.yaml`` (a ``retrain:`` section, one entry per model)
 and/or the command's options::
@@ -31,6 +37,8 @@ and/or the command's options::
         gate: gates/fraud.yaml        # gate policy file
         deployment: fraud-api         # where the candidate is canaried (optional)
         rollout: rollout.yaml         # rollout policy file (needed with a deployment)
+        train_timeout: 30m            # the training step's time limit (seconds or 30s/15m/1h; default 1h)
+        train_retries: 1              # attempts after a failed one (default 0)
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ import yaml
 
 from steward.core.lifecycle import ModelState
 from steward.errors import InvalidInputError, StewardError
+from steward.pipelines._isolate import StepOptions, call_step, parse_seconds
 
 from ._lifecycle_ops import EmbeddedLifecycle, LifecycleOps, RemoteLifecycle
 
@@ -59,6 +68,7 @@ if TYPE_CHECKING:
 __all__ = ["RetrainResult", "RetrainSpec", "load_spec", "retrain"]
 
 ENDED = "models.retrain.end"
+TRAIN_TIMEOUT_S = 3600.0  # the training step's default time limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +90,8 @@ class RetrainSpec:
     params: dict[str, object] = field(default_factory=dict)
     trigger: str = "manual"
     timeout_s: float = 900.0
+    train_timeout_s: float = TRAIN_TIMEOUT_S
+    train_retries: int = 0
 
 
 @dataclass(slots=True)
@@ -145,6 +157,7 @@ def load_spec(model: str, project_file: Path | None = None, **overrides: object)
     params = entry.get("params") or {}
     if not isinstance(params, dict):
         raise InvalidInputError("params must be a mapping", field="params")
+    train_options = _train_options(entry.get("train_timeout"), entry.get("train_retries"))
     return RetrainSpec(
         model=model, train=str(entry["train"]), data=str(entry["data"]), target=str(entry["target"]),
         eval_data=str(entry["eval_data"]) if entry.get("eval_data") else None,
@@ -154,7 +167,26 @@ def load_spec(model: str, project_file: Path | None = None, **overrides: object)
         rollout_policy=_read_policy(entry["rollout"], "rollout", base) if entry.get("rollout") else None,
         params=dict(params), trigger=str(entry.get("trigger") or "manual"),
         timeout_s=float(entry.get("timeout") or 900.0),
+        train_timeout_s=train_options.timeout or TRAIN_TIMEOUT_S, train_retries=train_options.retries,
     )
+
+
+def _train_options(timeout: object, retries: object) -> StepOptions:
+    """How the training step is called: isolated, with its time limit and retries.
+
+    Raises:
+        InvalidInputError: a time limit that is not a positive duration, a negative retry count.
+    """
+    if timeout is not None and not isinstance(timeout, (str, int, float)):
+        raise InvalidInputError(f"train_timeout must be a duration such as 30m, got {timeout!r}", field="train_timeout")
+    seconds = parse_seconds(timeout, field="train_timeout")
+    if seconds is not None and seconds <= 0:
+        raise InvalidInputError(f"train_timeout must be positive, got {timeout!r}", field="train_timeout")
+    if retries is None:
+        retries = 0
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise InvalidInputError(f"train_retries must be a whole number >= 0, got {retries!r}", field="train_retries")
+    return StepOptions(isolate=True, timeout=seconds or TRAIN_TIMEOUT_S, retries=retries)
 
 
 def _train_function(ref: str) -> Callable[..., Any]:  # Any: the user's function and its model
@@ -171,6 +203,24 @@ def _train_function(ref: str) -> Callable[..., Any]:  # Any: the user's function
     if not callable(fn):
         raise InvalidInputError(f"{module_name} has no function {attribute!r}", field="train")
     return fn  # type: ignore[no-any-return]
+
+
+class _TrainFailed(Exception):
+    """The training step failed (raised, crashed or ran out of time): ends its run failed."""
+
+
+def _train_failure(label: str, error: str | None, attempts: int) -> str:
+    """Why the training step failed, from :func:`call_step`'s error: the step's exception, or
+    how its subprocess died (exit code, signal) or its time limit."""
+    error = error or "failed"
+    crashed, timed_out = f"StepCrashed: step {label} ", f"TimeoutError: step {label} "
+    if error.startswith(crashed):  # "... crashed (exit code 137)" or "(killed by signal SIGKILL)", its last line
+        why = f"{label} {error[len(crashed):]}"
+    elif error.startswith(timed_out) and "time limit" in error:
+        why = f"{label} {error[len(timed_out):]}"
+    else:
+        why = f"{label} raised {error}"
+    return why[:400] + (f" (after {attempts} attempts)" if attempts > 1 else "")
 
 
 class _Run:
@@ -287,19 +337,26 @@ def _build(ops: LifecycleOps, spec: RetrainSpec, run: _Run) -> int | None:
         kwargs["target"] = spec.target
     if "params" in accepted:
         kwargs["params"] = dict(spec.params)
+    options = StepOptions(isolate=True, timeout=spec.train_timeout_s, retries=spec.train_retries)
     with ops.tracking_client() as client:
         try:
             with client.start_run(f"retrain-{spec.model}") as active:
                 active.log_input(dataset, role="train")
                 active.log_params({f"retrain.{k}": v for k, v in spec.params.items()})
-                trained = fn(frame, **kwargs)
+                # in a subprocess of its own: a crash or a hang of the user's step cannot take this process down
+                outcome = call_step(fn, (frame,), kwargs, options, spec.train)
+                if not outcome.ok:
+                    raise _TrainFailed(_train_failure(spec.train, outcome.error, outcome.attempts))
                 example = frame.drop(columns=[spec.target]).head(5)
-                logged = active.log_model(trained, "model", input_example=example, registered_model_name=spec.model)
+                logged = active.log_model(outcome.output, "model", input_example=example, registered_model_name=spec.model)
                 run_id = active.run_id
+        except _TrainFailed as why:  # the run ended failed; the champion keeps serving
+            run.end("train_failed", str(why))
+            return None
         except StewardError:
             raise
-        except Exception as exc:  # noqa: BLE001 - the user's step failed: the run ends failed, the champion keeps serving
-            run.end("train_failed", f"{spec.train} raised {type(exc).__name__}: {str(exc)[:300]}")
+        except Exception as exc:  # noqa: BLE001 - the model the step returned could not be logged
+            run.end("train_failed", f"{spec.train} returned a model that could not be logged: {type(exc).__name__}: {str(exc)[:300]}")
             return None
     assert logged.registered is not None
     version = int(logged.registered.version)
