@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -78,3 +79,58 @@ def test_four_processes_opening_a_fresh_postgresql_schema_at_once_all_succeed(pg
     with ctx.Pool(4) as pool:
         revisions = pool.map(_open_store, [pg_url] * 4)
     assert revisions == [head_revision()] * 4
+
+
+def _schema_of(engine: sa.Engine) -> dict[str, object]:
+    """Everything about the schema the store relies on, by name (column order aside)."""
+    with engine.connect() as conn:
+        inspector = sa.inspect(conn)
+        tables: dict[str, object] = {}
+        for table in sorted(inspector.get_table_names()):
+            tables[table] = {
+                "columns": sorted(
+                    (c["name"], str(c["type"]), c["nullable"], str(c.get("default"))) for c in inspector.get_columns(table)
+                ),
+                "primary key": inspector.get_pk_constraint(table)["constrained_columns"],
+                "foreign keys": sorted(
+                    (tuple(f["constrained_columns"]), f["referred_table"], tuple(f["referred_columns"]), str(f.get("options")))
+                    for f in inspector.get_foreign_keys(table)
+                ),
+                "indexes": sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in inspector.get_indexes(table)),
+                "unique": sorted(tuple(u["column_names"]) for u in inspector.get_unique_constraints(table)),
+            }
+        if conn.dialect.name == "postgresql":  # operator classes, partial indexes: the full definitions
+            schema = conn.execute(sa.text("SELECT current_schema()")).scalar_one()
+            rows = conn.execute(sa.text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()")).all()
+            tables["pg_indexes"] = sorted((name, definition.replace(f"{schema}.", "")) for name, definition in rows)
+        version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+    return {"tables": tables, "alembic_version": version}
+
+
+def test_a_fresh_database_created_at_head_equals_one_migrated_step_by_step(store_url: str, tmp_path: Path) -> None:
+    """An empty database is created at head in one step (tables as declared, then what only
+    the migrations add); every migration run in turn must build the same schema."""
+    created = create_store_engine(store_url)
+    if store_url.startswith("sqlite"):
+        migrated_url, drop = f"sqlite:///{tmp_path / 'migrated.db'}", None
+    else:
+        from conftest import PG_BASE, pg_schema_url
+
+        schema = f"m_{uuid.uuid4().hex[:12]}"
+        admin = sa.create_engine(str(PG_BASE), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        migrated_url, drop = pg_schema_url(schema), (admin, schema)
+    migrated = create_store_engine(migrated_url)
+    try:
+        upgrade(created)  # empty, to head: created directly
+        upgrade(migrated, head_revision() or "")  # a named revision: Alembic runs every migration
+        assert _schema_of(created) == _schema_of(migrated)
+    finally:
+        created.dispose()
+        migrated.dispose()
+        if drop is not None:
+            admin, schema = drop
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
