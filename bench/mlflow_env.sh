@@ -10,6 +10,11 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 VENV="$HERE/.venv-mlflow"
 PY="$VENV/bin/python"
 
+# One install at a time: .ci/run starts this in the background while mypy runs, and the
+# tests' mlflow_python fixture runs it again (waiting here until the first one is done).
+exec 9>"$HERE/.venv-mlflow.lock"
+flock 9
+
 if [ -x "$PY" ] && "$PY" -c "import importlib.metadata as m, sys; sys.exit(m.version('mlflow') != '$MLFLOW_VERSION')" 2>/dev/null; then
     exit 0
 fi

@@ -8,7 +8,6 @@ so the suite can never silently stop exercising it. Each test gets its own schem
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import os
 import socket
 import subprocess
@@ -240,17 +239,12 @@ MLFLOW_PYTHON = Path(__file__).resolve().parents[1] / "bench" / ".venv-mlflow" /
 
 
 @pytest.fixture(scope="session")
-def mlflow_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def mlflow_python() -> Path:
     """The python of the MLflow venv (``bench/mlflow_env.sh``), installed once when missing.
 
-    An exclusive lock in the temp root that pytest-xdist workers share keeps them from
-    installing it twice at once; no test skips for want of it.
+    The script is idempotent and holds a lock while it installs, so xdist workers (and the
+    install ``.ci/run`` starts in the background before the tests) never install it twice
+    at once, and a half-made venv is never used; no test skips for want of it.
     """
-    if not MLFLOW_PYTHON.exists():
-        lock_path = tmp_path_factory.getbasetemp().parent / "steward-mlflow-venv.lock"
-        with open(lock_path, "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if not MLFLOW_PYTHON.exists():
-                script = MLFLOW_PYTHON.parents[2] / "mlflow_env.sh"
-                subprocess.run(["bash", str(script)], check=True, timeout=1500)
+    subprocess.run(["bash", str(MLFLOW_PYTHON.parents[2] / "mlflow_env.sh")], check=True, timeout=1500)
     return MLFLOW_PYTHON
