@@ -56,7 +56,7 @@ _list = list  # the builtin, before ``list`` below shadows it in this module
 
 @contextmanager
 def _http(settings: Settings) -> Iterator[HttpBackend]:
-    backend = HttpBackend(str(settings.tracking_uri), token=settings.resolved_token(), user=settings.user)
+    backend = HttpBackend(str(settings.tracking_uri), token=settings.resolved_token(), user=settings.user, timeout=settings.http_timeout)
     try:
         yield backend
     finally:

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
         description="Where the SDK and CLI send work: an http(s):// server URL, or a local "
         "folder used as `home`. Unset: the embedded store under `home`.",
     )
+    http_timeout: float = Field(
+        default=60.0, gt=0, le=3600,
+        description="Seconds the SDK and CLI wait for a server to answer one request (exit 6 past it).",
+    )
     user: str | None = Field(
         default=None,
         description="Actor recorded in the audit trail for embedded use; default the OS user.",

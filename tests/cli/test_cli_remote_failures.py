@@ -14,6 +14,7 @@ import re
 import socket
 import struct
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -301,12 +302,15 @@ def test_a_server_that_never_answers_times_out_as_a_storage_error_naming_the_url
 
 @pytest.mark.slow
 def test_the_cli_gives_up_on_a_silent_server_after_its_timeout_with_exit_6(tmp_path: Path) -> None:
-    # the CLI's client waits 60 s per request (HttpBackend's default): this test waits that long
+    # the CLI's client waits STEWARD_HTTP_TIMEOUT seconds per request (default 60)
     silent = socket.create_server(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{silent.getsockname()[1]}"
     try:
-        result = Cli({**cli_env_for(tmp_path / "home"), "STEWARD_TRACKING_URI": url})("experiments", "list")
+        started = time.monotonic()
+        result = Cli({**cli_env_for(tmp_path / "home"), "STEWARD_TRACKING_URI": url, "STEWARD_HTTP_TIMEOUT": "2"})("experiments", "list")
+        waited = time.monotonic() - started
     finally:
         silent.close()
     assert result.exit_code == 6 and result.stdout == ""
     assert f"Steward server at {url} did not answer GET /experiments in time" in _one_error_line(result.stderr)
+    assert waited >= 2  # it did wait the configured time, not give up at once

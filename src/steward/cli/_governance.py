@@ -271,7 +271,7 @@ def login(
     token = _read_secret("Token", token_stdin)
     if not token:
         raise InvalidInputError("no token given", field="token")
-    backend = HttpBackend(settings.tracking_uri, token=token)
+    backend = HttpBackend(settings.tracking_uri, token=token, timeout=settings.http_timeout)
     try:
         me = _api(backend, "GET", "whoami")
     finally:

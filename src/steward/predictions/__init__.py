@@ -53,7 +53,7 @@ def _remote(settings: Settings) -> Any:  # Any: steward.sdk.HttpBackend (importe
     from steward.sdk import HttpBackend
 
     token = settings.token.get_secret_value() if settings.token else None
-    return HttpBackend(str(settings.tracking_uri), token=token)
+    return HttpBackend(str(settings.tracking_uri), token=token, timeout=settings.http_timeout)
 
 
 def read(

@@ -63,7 +63,7 @@ class Client:
             self.backend = backend
         elif self.settings.is_remote():
             token = self.settings.resolved_token()
-            self.backend = HttpBackend(str(self.settings.tracking_uri), token=token, user=self.settings.user)
+            self.backend = HttpBackend(str(self.settings.tracking_uri), token=token, user=self.settings.user, timeout=self.settings.http_timeout)
         else:
             from steward.wiring import build_services  # wiring imports adapters; sdk stays light
 
