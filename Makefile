@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/cli_start.py --json-out bench/results/cli_start.json
 	$(BIN)/python bench/tracking.py --json-out bench/results/tracking.json
 	$(BIN)/python bench/data.py
+	$(BIN)/python bench/profile.py
 	$(BIN)/python bench/registry.py --json-out bench/results/registry.json
 	$(BIN)/python bench/data_register.py --gb 1
 	command -v wrk >/dev/null 2>&1 || apt-get install -y wrk
