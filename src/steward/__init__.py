@@ -8,10 +8,12 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
+
+from steward._lazy import lazy_dir as _lazy_dir
+from steward._lazy import lazy_name as _lazy_name
 
 if TYPE_CHECKING:  # annotations only: the package exports exactly its __all__
     from steward.core import Run
@@ -47,16 +49,11 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'steward' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return _lazy_name(__name__, _LAZY, globals(), name)
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+    return _lazy_dir(_LAZY, globals())
 
 
 # The module-level functions need a default client, as mlflow's do. It is built lazily

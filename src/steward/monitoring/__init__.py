@@ -10,8 +10,10 @@ the monitor runner, and must not pay for polars, numpy and Dask at start.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from steward._lazy import lazy_dir as _lazy_dir
+from steward._lazy import lazy_name as _lazy_name
 
 if TYPE_CHECKING:  # the names, typed; at run time each is imported when first used
     from ._alert_rules import RuleSet, alert_rules_faults, parse_alert_rules
@@ -75,16 +77,11 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'steward.monitoring' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+    return _lazy_name(__name__, _LAZY, globals(), name)
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+    return _lazy_dir(_LAZY, globals())
 
 
 __all__ = [

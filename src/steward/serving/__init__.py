@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from steward._lazy import lazy_dir as _lazy_dir
+from steward._lazy import lazy_name as _lazy_name
 
 from ._controller import run_controller
 from ._deployments import DeploymentService, check_deployment_name
@@ -29,10 +31,11 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module, __name__), name)
+    return _lazy_name(__name__, _LAZY, globals(), name)
+
+
+def __dir__() -> list[str]:
+    return _lazy_dir(_LAZY, globals())
 
 
 __all__: list[str] = [
