@@ -119,7 +119,7 @@ def test_a_run_without_an_artifact_is_one_request_and_a_long_one_appears_within_
         client.close()
 
 
-def test_held_artifacts_are_checked_at_once_answer_as_stored_and_keep_the_last_of_a_path(
+def test_held_artifacts_are_checked_at_once_answer_as_stored_and_a_path_logged_again_is_an_audited_overwrite(
     remote: tuple[Client, HttpBackend], services: Services
 ) -> None:
     client, backend = remote
@@ -131,16 +131,20 @@ def test_held_artifacts_are_checked_at_once_answer_as_stored_and_keep_the_last_o
             run.log_text("x", "../outside.txt")  # refused now, by the server's rule, not at the end
         assert refused.value.field == "path"
         first = backend.log_artifact_bytes(run.run_id, b"first", "notes/a.txt")
-        last = backend.log_artifact_bytes(run.run_id, b"second", "notes/./a.txt")
         other = backend.log_artifact_bytes(run.run_id, b"other", "b.txt")
-        assert sent == []  # all held for the run's creation
-        listed = {a.path: (a.digest, a.size) for a in client.list_artifacts(run.run_id)}  # settles the run first
-    assert sent[0] == "POST /api/v1/runs/batch"
+        assert sent == []  # both held for the run's creation
+        # the same path again: the held files go with the creation first, then this one
+        # replaces its file as on any run, so that the overwrite is audited with both digests
+        last = backend.log_artifact_bytes(run.run_id, b"second", "notes/./a.txt")
+        assert len(sent) == 2 and sent[0] == "POST /api/v1/runs/batch" and sent[1].startswith(f"PUT /api/v1/runs/{run.run_id}/artifacts/")
+        listed = {a.path: (a.digest, a.size) for a in client.list_artifacts(run.run_id)}
     assert first.path == last.path == "notes/a.txt"
     assert listed == {"notes/a.txt": (last.digest, last.size), "b.txt": (other.digest, other.size)}
     assert client.read_artifact(run.run_id, "notes/a.txt") == b"second"
-    actions = [e.action for e in services.store.list_audit(target=f"runs:/{run.run_id}", limit=100)]
-    assert actions.count("runs.log_artifact") == 2 and actions[0] == "runs.create"
+    trail = services.store.list_audit(target=f"runs:/{run.run_id}", limit=100)
+    assert [e.action for e in trail if e.action != "runs.end"][:3] == ["runs.create", "runs.log_artifact", "runs.log_artifact"]
+    overwrites = [e.details for e in trail if e.action == "artifacts.overwrite"]
+    assert [(d["old_digest"], d["new_digest"]) for d in overwrites] == [(first.digest, last.digest)]
 
 
 def test_a_file_that_does_not_fit_beside_the_held_ones_goes_at_once_with_them(

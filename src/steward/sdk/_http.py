@@ -410,36 +410,44 @@ class HttpBackend:
 
     def log_artifact_bytes(self, run_id: str, data: bytes, path: str) -> ArtifactInfo:
         if run_id in self._pending and len(data) <= INLINE_ARTIFACT_BYTES:
-            held = self._hold(run_id, data, path)
-            if held is not None:
-                return held
-            # the deferred creation, the files held for it and this one, in one request
             logical = clean_artifact_path(path)
-            infos = self._write(run_id, {"artifacts": [_inline(path, data)]}).get("artifacts") or []
-            for a in reversed(infos):
-                if a["path"] == logical:
-                    return ArtifactInfo(a["path"], a["digest"], a["size"], a["created_at"])
+            if self._holds(run_id, logical):
+                # logged again: the held file is stored first, so that this one is audited
+                # as an overwrite with both digests (below, as on any existing run)
+                self._write(run_id, {})
+            else:
+                held = self._hold(run_id, data, logical)
+                if held is not None:
+                    return held
+                # it does not fit: the deferred creation, the files held and this one, in one request
+                infos = self._write(run_id, {"artifacts": [_inline(logical, data)]}).get("artifacts") or []
+                for a in infos:
+                    if a["path"] == logical:
+                        return ArtifactInfo(a["path"], a["digest"], a["size"], a["created_at"])
         # "/" is escaped too: httpx would otherwise resolve ".." segments before the server
         # could refuse them, and "a/../../failure" would reach another route
         d = self._call("PUT", f"/runs/{quote(run_id, safe='')}/artifacts/{quote(path, safe='')}", content=data)
         return ArtifactInfo(d["path"], d["digest"], d["size"], d["created_at"])
 
-    def _hold(self, run_id: str, data: bytes, path: str) -> ArtifactInfo | None:
-        """Hold a small file back for ``run_id``'s deferred creation (the request that creates
-        the run carries it, audited as ``runs.log_artifact`` as any other), while the files held
-        come to at most ``INLINE_ARTIFACT_BYTES``; None when the run is no longer deferred or
-        the file does not fit. The path is checked now, by the server's own rule; the answer
-        is what the server will store (its ``created_at`` is this machine's clock)."""
-        logical = clean_artifact_path(path)
+    def _holds(self, run_id: str, logical: str) -> bool:
+        with self._pending_lock:
+            found = self._pending.get(run_id)
+            return found is not None and any(a["path"] == logical for a in found[1].get("artifacts", ()))
+
+    def _hold(self, run_id: str, data: bytes, logical: str) -> ArtifactInfo | None:
+        """Hold a small file (at a path not held yet) back for ``run_id``'s deferred creation:
+        the request that creates the run carries it, audited as ``runs.log_artifact`` as any
+        other. None when the run is no longer deferred or the files held would come to more
+        than ``INLINE_ARTIFACT_BYTES``. The answer is what the server will store (its
+        ``created_at`` is this machine's clock)."""
         with self._pending_lock:
             found = self._pending.get(run_id)
             if found is None:
                 return None
             held: list[dict[str, str]] = found[1].setdefault("artifacts", [])
-            kept = [a for a in held if a["path"] != logical]  # logged again: the last one counts
-            if sum(len(a["data"]) for a in kept) * 3 // 4 + len(data) > INLINE_ARTIFACT_BYTES:
+            if sum(len(a["data"]) for a in held) * 3 // 4 + len(data) > INLINE_ARTIFACT_BYTES:
                 return None
-            held[:] = [*kept, _inline(logical, data)]
+            held.append(_inline(logical, data))
         return ArtifactInfo(logical, hashlib.sha256(data).hexdigest(), len(data), int(time.time() * 1000))
 
     def list_artifacts(self, run_id: str, prefix: str = "") -> list[ArtifactInfo]:

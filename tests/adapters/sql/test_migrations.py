@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import re
 import uuid
 from pathlib import Path
 
@@ -113,14 +114,14 @@ def test_a_fresh_database_created_at_head_equals_one_migrated_step_by_step(store
     created = create_store_engine(store_url)
     if store_url.startswith("sqlite"):
         migrated_url, drop = f"sqlite:///{tmp_path / 'migrated.db'}", None
-    else:
-        from conftest import PG_BASE, pg_schema_url
-
+    else:  # a second schema beside the test's, on the same server
+        tested = re.search(r"search_path%3D(\w+)", store_url)
+        assert tested is not None, store_url
         schema = f"m_{uuid.uuid4().hex[:12]}"
-        admin = sa.create_engine(str(PG_BASE), isolation_level="AUTOCOMMIT")
+        admin = sa.create_engine(store_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        migrated_url, drop = pg_schema_url(schema), (admin, schema)
+        migrated_url, drop = store_url.replace(tested.group(0), f"search_path%3D{schema}"), (admin, schema)
     migrated = create_store_engine(migrated_url)
     try:
         upgrade(created)  # empty, to head: created directly
