@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Dialect, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from steward._private_files import FILE_MODE
@@ -129,10 +129,42 @@ _POSTGRESQL_AFTER_CREATE = (
 
 
 def _is_empty(engine: Engine) -> bool:
-    from sqlalchemy import inspect
-
+    """No table at all in the database (PostgreSQL: in the schema connections use)."""
+    if engine.dialect.name == "postgresql":
+        query = "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()"
+    elif engine.dialect.name == "sqlite":
+        query = "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+    else:
+        return False  # Alembic decides
     with engine.connect() as conn:
-        return not inspect(conn).get_table_names()
+        return int(conn.execute(text(query)).scalar_one()) == 0
+
+
+_CREATE_STATEMENTS: dict[str, tuple[str, ...]] = {}
+
+
+def _create_statements(dialect: Dialect) -> tuple[str, ...]:
+    """The DDL that creates every declared table and index, compiled once per dialect."""
+    if dialect.name not in _CREATE_STATEMENTS:
+        _CREATE_STATEMENTS[dialect.name] = _compile_create_statements(dialect)
+    return _CREATE_STATEMENTS[dialect.name]
+
+
+def _compile_create_statements(dialect: Dialect) -> tuple[str, ...]:
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    from ._all_tables import metadata
+
+    statements: list[str] = []
+    for table in metadata.sorted_tables:
+        statements.append(str(CreateTable(table).compile(dialect=dialect)).strip())
+        statements.extend(str(CreateIndex(index).compile(dialect=dialect)).strip() for index in table.indexes)
+    if dialect.name == "postgresql":
+        statements.extend(_POSTGRESQL_AFTER_CREATE)
+    statements.append(
+        "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
+    )
+    return tuple(statements)
 
 
 def _create_at_head(engine: Engine, head: str) -> None:
@@ -140,17 +172,15 @@ def _create_at_head(engine: Engine, head: str) -> None:
     what only the migrations add, then the revision stamp. Every migration's data step
     (0008's, 0009's) moves existing rows, so on an empty database this is what running
     them all builds (``tests/adapters/sql/test_migrations.py`` compares the two), in a
-    fraction of the time: a fresh store is opened by every first command and every test."""
-    from ._all_tables import metadata
-
+    fraction of the time: a fresh store is opened by every first command and every test.
+    PostgreSQL gets the statements as one script (one round trip, not one per statement)."""
+    statements = _create_statements(engine.dialect)
     with engine.begin() as conn:
-        metadata.create_all(conn, checkfirst=False)  # empty: no table to look for first
-        if conn.dialect.name == "postgresql":
-            for statement in _POSTGRESQL_AFTER_CREATE:
-                conn.execute(text(statement))
-        conn.execute(
-            text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))")
-        )
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql(";\n".join(statements))
+        else:
+            for statement in statements:
+                conn.exec_driver_sql(statement)
         conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:head)"), {"head": head})
 
 
@@ -158,12 +188,15 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to ``revision`` (default: the newest). An empty database asked for
     the newest is created at it directly (``_create_at_head``)."""
     with _migration_lock(engine):
-        if revision == "head" and is_current(engine):
-            return
-        head = _head_from_files()
-        if revision == "head" and head is not None and _is_empty(engine):
-            _create_at_head(engine, head)
-            return
+        if revision == "head":
+            if _looks_current(engine):
+                return
+            head = _head_from_files()
+            if head is not None and _is_empty(engine):
+                _create_at_head(engine, head)
+                return
+            if is_current(engine):
+                return
         from alembic import command
 
         cfg = _config()
@@ -174,5 +207,5 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def ensure_current(engine: Engine) -> None:
     """Migrate on first use; cheap when the database is already current."""
-    if not _looks_current(engine) and not is_current(engine):
+    if not _looks_current(engine):
         upgrade(engine)
