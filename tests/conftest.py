@@ -31,6 +31,15 @@ from steward.wiring import Services
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` (and the browser tests) run first, each group in its usual order.
+
+    pytest-xdist hands tests to its workers in this order: the long ones start while the many
+    short ones fill the gaps, instead of one long test running alone at the end of CI.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None and "/tests/ui/" not in str(item.path))
+
+
 def _pg_base_url() -> str | None:
     url = os.environ.get("STEWARD_TEST_POSTGRES_URL")
     if url:
