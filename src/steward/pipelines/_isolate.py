@@ -49,7 +49,7 @@ def parse_seconds(value: str | float | None, *, field: str) -> float | None:
             seconds = parse_duration_ms(value) / 1000
         except ValueError as exc:
             raise InvalidInputError(f"{field}: {exc}", field=field) from exc
-    if seconds < 0 or (field == "timeout" and seconds == 0):
+    if seconds < 0 or (field.endswith("timeout") and seconds == 0):
         raise InvalidInputError(f"{field} must be positive, got {value!r}", field=field)
     return seconds
 
@@ -67,17 +67,26 @@ class StepOptions:
 
     @classmethod
     def of(
-        cls, *, isolate: bool = False, timeout: str | float | None = None, retries: int = 0, retry_backoff: str | float = 0.0
+        cls,
+        *,
+        isolate: bool = False,
+        timeout: str | float | None = None,
+        retries: int = 0,
+        retry_backoff: str | float = 0.0,
+        field_prefix: str = "",
     ) -> StepOptions:
-        """Options as written on ``@steward.step`` or in ``steward.yaml``.
+        """Options as written on ``@steward.step`` or in ``steward.yaml`` (``field_prefix``
+        names the fields in errors: ``train_`` for the retraining's ``train_timeout``).
 
         Raises:
             InvalidInputError: a bad duration or a negative retry count.
         """
         if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-            raise InvalidInputError(f"retries must be a whole number >= 0, got {retries!r}", field="retries")
-        seconds = parse_seconds(timeout, field="timeout")
-        backoff = parse_seconds(retry_backoff, field="retry_backoff") or 0.0
+            raise InvalidInputError(
+                f"{field_prefix}retries must be a whole number >= 0, got {retries!r}", field=f"{field_prefix}retries"
+            )
+        seconds = parse_seconds(timeout, field=f"{field_prefix}timeout")
+        backoff = parse_seconds(retry_backoff, field=f"{field_prefix}retry_backoff") or 0.0
         return cls(isolate=bool(isolate) or seconds is not None, timeout=seconds, retries=retries, retry_backoff=backoff)
 
     @property

@@ -51,13 +51,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
 
 from steward.core.lifecycle import ModelState
 from steward.errors import InvalidInputError, StewardError
-from steward.pipelines._isolate import StepOptions, call_step, parse_seconds
+from steward.pipelines._isolate import StepOptions, call_step
 
 from ._lifecycle_ops import EmbeddedLifecycle, LifecycleOps, RemoteLifecycle
 
@@ -179,14 +179,9 @@ def _train_options(timeout: object, retries: object) -> StepOptions:
     """
     if timeout is not None and not isinstance(timeout, (str, int, float)):
         raise InvalidInputError(f"train_timeout must be a duration such as 30m, got {timeout!r}", field="train_timeout")
-    seconds = parse_seconds(timeout, field="train_timeout")
-    if seconds is not None and seconds <= 0:
-        raise InvalidInputError(f"train_timeout must be positive, got {timeout!r}", field="train_timeout")
-    if retries is None:
-        retries = 0
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise InvalidInputError(f"train_retries must be a whole number >= 0, got {retries!r}", field="train_retries")
-    return StepOptions(isolate=True, timeout=seconds or TRAIN_TIMEOUT_S, retries=retries)
+    # of() checks the count at run time, whatever its type
+    count = cast(int, 0 if retries is None else retries)
+    return StepOptions.of(isolate=True, timeout=timeout, retries=count, field_prefix="train_")
 
 
 def _train_function(ref: str) -> Callable[..., Any]:  # Any: the user's function and its model
