@@ -122,6 +122,10 @@ def _inline(path: str, data: bytes) -> dict[str, str]:
     return {"path": path, "data": base64.b64encode(data).decode("ascii")}
 
 
+def _artifact_info(d: Mapping[str, Any]) -> ArtifactInfo:  # Any: decoded JSON
+    return ArtifactInfo(d["path"], d["digest"], d["size"], d["created_at"])
+
+
 def _os_user() -> str:
     try:
         return getpass.getuser()
@@ -423,11 +427,11 @@ class HttpBackend:
                 infos = self._write(run_id, {"artifacts": [_inline(logical, data)]}).get("artifacts") or []
                 for a in infos:
                     if a["path"] == logical:
-                        return ArtifactInfo(a["path"], a["digest"], a["size"], a["created_at"])
+                        return _artifact_info(a)
         # "/" is escaped too: httpx would otherwise resolve ".." segments before the server
         # could refuse them, and "a/../../failure" would reach another route
         d = self._call("PUT", f"/runs/{quote(run_id, safe='')}/artifacts/{quote(path, safe='')}", content=data)
-        return ArtifactInfo(d["path"], d["digest"], d["size"], d["created_at"])
+        return _artifact_info(d)
 
     def _holds(self, run_id: str, logical: str) -> bool:
         with self._pending_lock:
@@ -452,7 +456,7 @@ class HttpBackend:
 
     def list_artifacts(self, run_id: str, prefix: str = "") -> list[ArtifactInfo]:
         data = self._call("GET", f"/runs/{quote(run_id, safe='')}/artifacts", params={"prefix": prefix} if prefix else None)
-        return [ArtifactInfo(a["path"], a["digest"], a["size"], a["created_at"]) for a in data["artifacts"]]
+        return [_artifact_info(a) for a in data["artifacts"]]
 
     def read_artifact(self, run_id: str, path: str) -> bytes:
         data = self._call("GET", f"/runs/{quote(run_id, safe='')}/artifacts/{quote(path, safe='')}")
