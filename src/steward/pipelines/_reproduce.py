@@ -244,7 +244,7 @@ def reproduce_run(
             workdir = tree / original.tags.get("steward.git.workdir", ".")
             env = {**os.environ, "STEWARD_REPRODUCES": run_id}
             env.pop(PINS_ENV, None)
-            if not latest_data and report.pinned:
+            if report.pinned:  # none with latest_data
                 env[PINS_ENV] = " ".join(report.pinned)
             if "steward.seed" in original.tags:
                 env["STEWARD_SEED"] = original.tags["steward.seed"]
