@@ -89,9 +89,10 @@ def code_hash(fn: Callable[..., Any]) -> str:  # Any: a step takes and returns a
     name (and the class of an instance of the user's they name); for a global that is a module
     of the user's code (``import helpers`` then ``helpers.clean(x)``), the module's functions,
     classes and submodules the code names as attributes; for a class, its source, its methods
-    (followed in turn) and its bases of the user's code. The user's code is what is neither the standard library, nor an installed
-    package, nor Steward. Each function, class and module is visited once (cycles end), and the
-    digest is over the sorted names, so the key does not depend on the order of the walk.
+    (followed in turn) and its bases of the user's code. The user's code is what is neither
+    the standard library, nor an installed package, nor Steward. Each function, class and
+    module is visited once (cycles end), and the digest is over the sorted names, so the key
+    does not depend on the order of the walk.
     """
     seen: dict[str, str] = {}
     todo: list[object] = [inspect.unwrap(fn)]
